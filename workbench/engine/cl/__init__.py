@@ -1,0 +1,1 @@
+"""The OpenCL backend: device runtime, program cache and the kernels under ``kernels/``."""
