@@ -1,0 +1,367 @@
+"""The OpenCL backend: the numpy backend's primitives as kernels from ``kernels/*.cl``.
+
+Buffers are contiguous ``pyopencl.array.Array`` objects from the device's memory pool (bool is
+stored as uchar). Every launch is flat, one work-item per output element, with the global size
+rounded up to the work-group size and a bounds check in the kernel. Broadcasting and strided
+views are handled by collapsing the shape to at most six dimensions and passing element
+strides, so one compiled kernel serves every shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..dtypes import CL_TYPE_NAMES, is_float
+from .runtime import CLRuntime
+
+MAX_DIMS = 6
+
+_FLOAT_UNARY = {
+    "neg": "(-(x))",
+    "exp": "exp(x)",
+    "log": "log(x)",
+    "sqrt": "sqrt(x)",
+    "abs": "fabs(x)",
+    "relu": "((isnan(x) || (x) > (TA)0) ? (x) : (TA)0)",
+    "sigmoid": "((TA)1 / ((TA)1 + exp(-(x))))",
+    "tanh": "tanh(x)",
+}
+_INT_UNARY = {"neg": "(TA)(-(x))", "abs": "(TA)abs(x)", "relu": "max((x), (TA)0)"}
+
+_COMMON_BINARY = {
+    "add": "((a) + (b))",
+    "sub": "((a) - (b))",
+    "mul": "((a) * (b))",
+    "eq": "(uchar)((a) == (b))",
+    "ne": "(uchar)((a) != (b))",
+    "lt": "(uchar)((a) < (b))",
+    "le": "(uchar)((a) <= (b))",
+    "gt": "(uchar)((a) > (b))",
+    "ge": "(uchar)((a) >= (b))",
+    "logical_and": "(uchar)((a) != 0 && (b) != 0)",
+    "logical_or": "(uchar)((a) != 0 || (b) != 0)",
+}
+_FLOAT_BINARY = {
+    "div": "((a) / (b))",
+    "pow": "pow((a), (b))",
+    "maximum": "((isnan(a) || (a) >= (b)) ? (a) : (b))",
+    "minimum": "((isnan(a) || (a) <= (b)) ? (a) : (b))",
+}
+_INT_BINARY = {"maximum": "max((a), (b))", "minimum": "min((a), (b))"}
+_BOOL_OUT = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or"}
+
+_LIMITS = {
+    "float": ("-INFINITY", "INFINITY"), "double": ("-INFINITY", "INFINITY"),
+    "int": ("INT_MIN", "INT_MAX"), "uint": ("0", "UINT_MAX"), "uchar": ("0", "UCHAR_MAX"),
+}
+
+
+def _storage(dt: np.dtype) -> np.dtype:
+    return np.dtype(np.uint8) if dt == np.bool_ else dt
+
+
+def _collapse(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[list[int], list[list[int]]]:
+    """Merge axes that are contiguous in every operand and drop size-1 axes, then left-pad to
+    MAX_DIMS; a view of any rank that collapses to six or fewer axes is supported."""
+    dims: list[int] = []
+    strs: list[list[int]] = [[] for _ in strides]
+    for axis, n in enumerate(shape):
+        if n == 1:
+            continue
+        if dims and all(s[-1] == st[axis] * n for s, st in zip(strs, strides)):
+            dims[-1] *= n
+            for s, st in zip(strs, strides):
+                s[-1] = st[axis]
+            continue
+        dims.append(n)
+        for s, st in zip(strs, strides):
+            s.append(st[axis])
+    if len(dims) > MAX_DIMS:
+        raise ValueError(f"shape {shape} needs {len(dims)} dimensions after merging; "
+                         f"the OpenCL backend supports {MAX_DIMS}")
+    pad = MAX_DIMS - len(dims)
+    return [1] * pad + dims, [[0] * pad + s for s in strs]
+
+
+def _broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[int, ...]:
+    lead = len(out_shape) - len(shape)
+    strides, acc = [0] * len(out_shape), 1
+    for axis in range(len(shape) - 1, -1, -1):
+        strides[axis + lead] = 0 if shape[axis] == 1 else acc
+        acc *= shape[axis]
+    return tuple(strides)
+
+
+class OpenCLBackend:
+    """Primitives on one OpenCL device."""
+
+    is_opencl = True
+
+    def __init__(self, runtime: CLRuntime) -> None:
+        import pyopencl as cl  # noqa: PLC0415
+        import pyopencl.array as cl_array  # noqa: PLC0415
+
+        self.cl = cl
+        self.cl_array = cl_array
+        self.runtime = runtime
+        self.queue = runtime.queue
+        self.name = f"opencl:{runtime.index}"
+        self.fp64 = runtime.fp64
+        self.int64_atomics = "cl_khr_int64_base_atomics" in runtime.device.extensions
+        self.local_size = 256 if runtime.is_gpu else min(1024, runtime.max_work_group_size)
+        self.matmul_tile = _matmul_tiles(runtime)
+
+    def __repr__(self) -> str:
+        return f"OpenCLBackend({self.runtime.info.describe()})"
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _empty(self, shape: tuple[int, ...], dtype: np.dtype):
+        return self.cl_array.empty(self.queue, shape, _storage(dtype), allocator=self.runtime.allocator)
+
+    def _launch(self, kernel, n: int, *args) -> None:
+        local = self.local_size
+        kernel(self.queue, (math.ceil(n / local) * local,), (local,), np.int32(n), *args)
+
+    def _kernel(self, filename: str, name: str, **defines):
+        return self.runtime.kernel(filename, name, defines)
+
+    # -- memory -------------------------------------------------------------------------------
+    def from_numpy(self, array: np.ndarray):
+        array = np.ascontiguousarray(array)
+        if array.dtype == np.bool_:
+            array = array.view(np.uint8)
+        if array.dtype == np.float64 and not self.fp64:
+            raise TypeError(f"{self.runtime.info.name} has no float64 support; use float32")
+        return self.cl_array.to_device(self.queue, array, allocator=self.runtime.allocator)
+
+    def to_numpy(self, buf) -> np.ndarray:
+        return buf.get()
+
+    def full(self, shape: tuple[int, ...], value: object, dtype: np.dtype):
+        out = self._empty(shape, dtype)
+        if out.size:
+            pattern = np.array([value], dtype=_storage(dtype))
+            self.cl.enqueue_fill_buffer(self.queue, out.data, pattern, 0, out.nbytes)
+        return out
+
+    def reshape(self, buf, shape: tuple[int, ...]):
+        return buf.reshape(shape) if buf.shape != tuple(shape) else buf
+
+    # -- elementwise --------------------------------------------------------------------------
+    def unary(self, op: str, x):
+        out = self._empty(x.shape, x.dtype)
+        if x.size:
+            t = CL_TYPE_NAMES[x.dtype]
+            if op == "logical_not":
+                expr = "(uchar)((x) == 0)"
+            else:
+                table = _FLOAT_UNARY if is_float(x.dtype) else _INT_UNARY
+                if op not in table:
+                    raise TypeError(f"{op} is not defined for {x.dtype} tensors")
+                expr = table[op]
+            k = self._kernel("elementwise.cl", "unary_flat", TA=t, TO=t, **{"UOP(x)": expr})
+            self._launch(k, x.size, x.data, out.data)
+        return out
+
+    def _binary_expr(self, op: str, dtype: np.dtype) -> tuple[str, str]:
+        table = {**_COMMON_BINARY, **(_FLOAT_BINARY if is_float(dtype) else _INT_BINARY)}
+        if op not in table:
+            raise TypeError(f"{op} is not defined for {dtype} tensors")
+        t = CL_TYPE_NAMES[dtype]
+        return table[op], "uchar" if op in _BOOL_OUT else t
+
+    def binary(self, op: str, a, b):
+        expr, out_t = self._binary_expr(op, a.dtype)
+        t = CL_TYPE_NAMES[a.dtype]
+        shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+        out = self._empty(shape, np.dtype(np.uint8) if out_t == "uchar" and op in _BOOL_OUT else a.dtype)
+        n = out.size
+        if n == 0:
+            return out
+        defines = {"TA": t, "TO": out_t, "BOP(a,b)": expr}
+        if a.shape == b.shape:
+            self._launch(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data, out.data)
+            return out
+        dims, (sa, sb) = _collapse(shape, _broadcast_strides(a.shape, shape),
+                                   _broadcast_strides(b.shape, shape))
+        k = self._kernel("elementwise.cl", "binary_bcast", **defines)
+        self._launch(k, n, a.data, b.data, out.data, *map(np.int32, dims + sa + sb))
+        return out
+
+    def binary_scalar(self, op: str, x, value: object, scalar_first: bool):
+        expr, out_t = self._binary_expr(op, x.dtype)
+        out = self._empty(x.shape, np.dtype(np.uint8) if op in _BOOL_OUT else x.dtype)
+        if x.size:
+            name = "binary_scalar_left" if scalar_first else "binary_scalar_right"
+            k = self._kernel("elementwise.cl", name, TA=CL_TYPE_NAMES[x.dtype], TO=out_t,
+                             **{"BOP(a,b)": expr})
+            self._launch(k, x.size, x.data, x.dtype.type(value), out.data)
+        return out
+
+    def where(self, cond, a, b):
+        shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
+        out = self._empty(shape, a.dtype)
+        if out.size:
+            dims, strides = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
+            k = self._kernel("elementwise.cl", "where_bcast", TA=CL_TYPE_NAMES[a.dtype], WHERE=1)
+            self._launch(k, out.size, cond.data, a.data, b.data, out.data,
+                         *map(np.int32, dims + strides[0] + strides[1] + strides[2]))
+        return out
+
+    def cast(self, x, dtype: np.dtype):
+        out = self._empty(x.shape, dtype)
+        if x.size:
+            to_t = CL_TYPE_NAMES[dtype]
+            expr = "(uchar)((v) != 0)" if dtype == np.bool_ else f"({to_t})(v)"
+            k = self._kernel("elementwise.cl", "cast_flat", TA=CL_TYPE_NAMES[x.dtype], TO=to_t,
+                             **{"CAST(v)": expr})
+            self._launch(k, x.size, x.data, out.data)
+        return out
+
+    # -- reductions ---------------------------------------------------------------------------
+    def reduce(self, op: str, x, axis: int | None):
+        if axis is None:
+            outer, length, inner, out_shape = 1, x.size, 1, ()
+        else:
+            outer = math.prod(x.shape[:axis])
+            length = x.shape[axis]
+            inner = math.prod(x.shape[axis + 1:])
+            out_shape = x.shape[:axis] + x.shape[axis + 1:]
+        if op == "argmax":
+            return self._argmax(x, outer, length, inner).reshape(out_shape)
+        t = CL_TYPE_NAMES[x.dtype]
+        lo, hi = _LIMITS[t]
+        if op == "sum":
+            init, combine = "0", "((acc) + (v))"
+        elif is_float(x.dtype):
+            init = lo if op == "max" else hi
+            cmp = ">=" if op == "max" else "<="
+            combine = f"((isnan(acc) || (acc) {cmp} (v)) ? (acc) : (v))"
+        else:
+            init, combine = (lo, "max((acc), (v))") if op == "max" else (hi, "min((acc), (v))")
+        k = self._kernel("reduce.cl", "reduce_axis", T=t, INIT=f"(({t}){init})",
+                         **{"COMBINE(acc,v)": combine})
+        buf = x
+        while True:
+            chunks = self._chunks(outer * inner, length)
+            chunk = math.ceil(length / chunks) if length else 0
+            out = self._empty((outer, chunks, inner), x.dtype)
+            if out.size:
+                self._reduce_launch(k, outer, length, inner, chunk, chunks, buf.data, out.data)
+            if chunks == 1:
+                return out.reshape(out_shape)
+            buf, length = out, chunks
+
+    def _chunks(self, items: int, length: int) -> int:
+        """How many pieces to split each reduced row into so the device has enough work."""
+        target = 16384 if self.runtime.is_gpu else 64
+        if items >= target or length <= 512:
+            return 1
+        return max(1, min(math.ceil(target / max(items, 1)), math.ceil(length / 256)))
+
+    def _reduce_launch(self, kernel, outer, length, inner, chunk, chunks, *bufs) -> None:
+        items = outer * inner
+        local = min(self.local_size, 64)
+        kernel(self.queue, (math.ceil(items / local) * local, chunks), (local, 1),
+               np.int32(outer), np.int32(length), np.int32(inner), np.int32(chunk), *bufs)
+
+    def _argmax(self, x, outer: int, length: int, inner: int):
+        t = CL_TYPE_NAMES[x.dtype]
+        isnan = "isnan(v)" if is_float(x.dtype) else "0"
+        k = self._kernel("reduce.cl", "argmax_axis", T=t, ARGMAX=1, **{"ISNAN(v)": isnan})
+        vals, idx, has_idx = x, None, 0
+        while True:
+            chunks = self._chunks(outer * inner, length)
+            chunk = math.ceil(length / chunks)
+            out_v = self._empty((outer, chunks, inner), x.dtype)
+            out_i = self._empty((outer, chunks, inner), np.dtype(np.int32))
+            if out_v.size:
+                idx_buf = idx.data if idx is not None else out_i.data  # unread when has_idx == 0
+                self._reduce_launch(k, outer, length, inner, chunk, chunks, vals.data, idx_buf,
+                                    np.int32(has_idx), out_v.data, out_i.data)
+            if chunks == 1:
+                return out_i
+            vals, idx, has_idx, length = out_v, out_i, 1, chunks
+
+    # -- matmul -------------------------------------------------------------------------------
+    def matmul(self, a, b):
+        *batch, m, k = a.shape
+        n = b.shape[-1]
+        batches = math.prod(batch)
+        out = self._empty(tuple(batch) + (m, n), a.dtype)
+        if out.size == 0:
+            return out
+        if k == 0:
+            return self.full(out.shape, 0, a.dtype)
+        tsm, tsn, tsk, wptm, wptn = self.matmul_tile
+        kern = self._kernel("matmul.cl", "matmul", T=CL_TYPE_NAMES[a.dtype], TSM=tsm, TSN=tsn,
+                            TSK=tsk, WPTM=wptm, WPTN=wptn)
+        local = (tsn // wptn, tsm // wptm, 1)
+        glob = (math.ceil(n / tsn) * local[0], math.ceil(m / tsm) * local[1], batches)
+        kern(self.queue, glob, local, np.int32(m), np.int32(n), np.int32(k), a.data, b.data, out.data,
+             np.int32(m * k), np.int32(k * n), np.int32(m * n))
+        return out
+
+    # -- data movement ------------------------------------------------------------------------
+    def strided_copy(self, x, shape: tuple[int, ...], strides: tuple[int, ...], offset: int):
+        out = self._empty(shape, x.dtype)
+        if out.size:
+            dims, (s,) = _collapse(shape, strides)
+            k = self._kernel("copy.cl", "strided_copy", T=CL_TYPE_NAMES[x.dtype])
+            self._launch(k, out.size, x.data, out.data, np.int32(offset), *map(np.int32, dims + s))
+        return out
+
+    def strided_assign(self, dst, shape: tuple[int, ...], strides: tuple[int, ...], offset: int,
+                       src) -> None:
+        if src.size:
+            dims, (s,) = _collapse(shape, strides)
+            k = self._kernel("copy.cl", "strided_assign", T=CL_TYPE_NAMES[dst.dtype])
+            self._launch(k, src.size, src.data, dst.data, np.int32(offset), *map(np.int32, dims + s))
+
+    def _take_geometry(self, x_shape, idx_shape, axis: int, along: bool):
+        outer = math.prod(x_shape[:axis])
+        inner = math.prod(x_shape[axis + 1:])
+        j = idx_shape[axis] if along else math.prod(idx_shape)
+        return outer, x_shape[axis], inner, j
+
+    def take(self, x, idx, axis: int, along: bool):
+        shape = idx.shape if along else x.shape[:axis] + idx.shape + x.shape[axis + 1:]
+        out = self._empty(shape, x.dtype)
+        if out.size:
+            outer, a, inner, j = self._take_geometry(x.shape, idx.shape, axis, along)
+            k = self._kernel("gather.cl", "take", T=CL_TYPE_NAMES[x.dtype], TI=CL_TYPE_NAMES[idx.dtype])
+            self._launch(k, out.size, np.int32(a), np.int32(inner), np.int32(j), np.int32(along),
+                         x.data, idx.data, out.data)
+        return out
+
+    def scatter_add(self, target, idx, src, axis: int, along: bool) -> None:
+        if not src.size:
+            return
+        t = CL_TYPE_NAMES[target.dtype]
+        if t == "float":
+            atomic = "atomic_add_float(p, v)"
+        elif t == "double":
+            if not self.int64_atomics:
+                raise TypeError(f"{self.runtime.info.name} lacks 64-bit atomics; scatter_add float32")
+            atomic = "atomic_add_double(p, v)"
+        elif t in ("int", "uint"):
+            atomic = "atomic_add(p, v)"
+        else:
+            raise TypeError(f"scatter_add is not supported for {target.dtype} on OpenCL")
+        defines = {"T": t, "TI": CL_TYPE_NAMES[idx.dtype], "ATOMIC_ADD(p,v)": atomic}
+        if t == "double":
+            defines["HAS_INT64_ATOMICS"] = 1
+        outer, a, inner, j = self._take_geometry(target.shape, idx.shape, axis, along)
+        k = self._kernel("gather.cl", "scatter_add", **defines)
+        self._launch(k, src.size, np.int32(a), np.int32(inner), np.int32(j), np.int32(along),
+                     src.data, idx.data, target.data)
+
+
+def _matmul_tiles(runtime: CLRuntime) -> tuple[int, int, int, int, int]:
+    """(TSM, TSN, TSK, WPTM, WPTN) for this device: big register blocks on GPUs; on CPUs
+    (PoCL turns a work-group into loops) a tile that fits the L1/L2 caches."""
+    if runtime.is_gpu:
+        return 64, 64, 16, 4, 4
+    return 64, 64, 32, 8, 8

@@ -1,0 +1,140 @@
+"""The numpy backend: the reference every other backend is tested against.
+
+Buffers are C-contiguous numpy arrays. Each method is the numpy expression of one primitive of
+the tensor engine; :mod:`workbench.engine.cl.backend` implements the same methods as OpenCL
+kernels, and the test suite holds the two to the same results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dtypes import is_float
+
+_UNARY = {
+    "neg": np.negative,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "relu": lambda x: np.maximum(x, x.dtype.type(0)),
+    "sigmoid": lambda x: (1 / (1 + np.exp(-x))).astype(x.dtype, copy=False),
+    "tanh": np.tanh,
+    "logical_not": np.logical_not,
+}
+
+_BINARY = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.true_divide,
+    "pow": np.power,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "eq": np.equal,
+    "ne": np.not_equal,
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+    "logical_and": np.logical_and,
+    "logical_or": np.logical_or,
+}
+
+_REDUCE = {"sum": np.sum, "max": np.max, "min": np.min, "argmax": np.argmax}
+
+
+class NumpyBackend:
+    """Primitives on host memory."""
+
+    name = "numpy"
+    is_opencl = False
+    fp64 = True
+
+    def __repr__(self) -> str:
+        return "NumpyBackend()"
+
+    # -- memory -------------------------------------------------------------------------------
+    def from_numpy(self, array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(array).copy()
+
+    def to_numpy(self, buf: np.ndarray) -> np.ndarray:
+        return buf.copy()
+
+    def full(self, shape: tuple[int, ...], value: object, dtype: np.dtype) -> np.ndarray:
+        return np.full(shape, value, dtype=dtype)
+
+    def reshape(self, buf: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return buf.reshape(shape)
+
+    # -- elementwise --------------------------------------------------------------------------
+    def unary(self, op: str, x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.ascontiguousarray(_UNARY[op](x))
+
+    def binary(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = _BINARY[op](a, b)
+        if op in ("div", "pow") and is_float(a.dtype):
+            out = out.astype(a.dtype, copy=False)
+        return np.ascontiguousarray(out)
+
+    def binary_scalar(self, op: str, x: np.ndarray, value: object, scalar_first: bool) -> np.ndarray:
+        s = x.dtype.type(value)
+        return self.binary(op, np.asarray(s), x) if scalar_first else self.binary(op, x, np.asarray(s))
+
+    def where(self, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.where(cond, a, b))
+
+    def cast(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return x.astype(dtype)
+
+    # -- reductions and products --------------------------------------------------------------
+    def reduce(self, op: str, x: np.ndarray, axis: int | None) -> np.ndarray:
+        out = _REDUCE[op](x, axis=axis)
+        if op == "argmax":
+            return np.ascontiguousarray(np.asarray(out, dtype=np.int32))
+        return np.ascontiguousarray(np.asarray(out, dtype=x.dtype))
+
+    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.matmul(a, b))
+
+    # -- data movement ------------------------------------------------------------------------
+    def strided_copy(self, x: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...],
+                     offset: int) -> np.ndarray:
+        """A contiguous copy of the view ``x.flat[offset + sum(i_d * strides_d)]`` (element units)."""
+        flat = x.reshape(-1)
+        index = np.full(shape, offset, dtype=np.int64)
+        for axis, (n, s) in enumerate(zip(shape, strides)):
+            shape_d = [1] * len(shape)
+            shape_d[axis] = n
+            index = index + (np.arange(n, dtype=np.int64) * s).reshape(shape_d)
+        return flat[index] if flat.size else np.zeros(shape, dtype=x.dtype)
+
+    def strided_assign(self, dst: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...],
+                       offset: int, src: np.ndarray) -> None:
+        """Write ``src`` (already of ``shape``) into the strided view of ``dst``, in place."""
+        if src.size == 0:
+            return
+        flat = dst.reshape(-1)
+        view = np.lib.stride_tricks.as_strided(flat[offset:], shape=shape,
+                                               strides=tuple(s * dst.itemsize for s in strides))
+        view[...] = src
+
+    def take(self, x: np.ndarray, idx: np.ndarray, axis: int, along: bool) -> np.ndarray:
+        if along:
+            return np.ascontiguousarray(np.take_along_axis(x, idx.astype(np.intp), axis=axis))
+        return np.ascontiguousarray(np.take(x, idx.astype(np.intp), axis=axis))
+
+    def scatter_add(self, target: np.ndarray, idx: np.ndarray, src: np.ndarray, axis: int,
+                    along: bool) -> None:
+        """``target[..., idx, ...] += src`` with repeated indices accumulating, in place."""
+        moved = np.moveaxis(target, axis, 0)
+        if along:
+            src_m = np.moveaxis(src, axis, 0)
+            idx_m = np.moveaxis(idx.astype(np.intp), axis, 0)
+            rest = np.indices(idx_m.shape[1:])
+            np.add.at(moved, (idx_m, *[np.broadcast_to(r, idx_m.shape) for r in rest]), src_m)
+        else:
+            src_m = np.moveaxis(src, list(range(axis, axis + idx.ndim)), list(range(idx.ndim)))
+            np.add.at(moved, idx.astype(np.intp), src_m)
