@@ -57,14 +57,20 @@ class CompatRNG:
         return np.float32(np.float32(a) + scaled)
 
     def shuffle(self, items: list | np.ndarray) -> None:
-        """Shuffle in place: for i = n-1 .. 1 swap a[i] with a[draw % (i + 1)] (n - 1 draws)."""
+        """Shuffle in place: for i = n-1 .. 1 swap a[i] with a[draw % (i + 1)] (n - 1 draws).
+
+        The draws and their moduli are computed at once with numpy; only the swap walk, which
+        depends on the previous swaps, stays a (tight) Python loop over plain Python lists.
+        """
         n = len(items)
         if n < 2:
             return
-        raw = self.draws(n - 1)
-        for step, i in enumerate(range(n - 1, 0, -1)):
-            j = int(raw[step] % np.uint64(i + 1))
-            items[i], items[j] = items[j], items[i]
+        picks = (self.draws(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).tolist()
+        values = items.tolist() if isinstance(items, np.ndarray) else items
+        for i, j in zip(range(n - 1, 0, -1), picks):
+            values[i], values[j] = values[j], values[i]
+        if values is not items:
+            items[:] = values
 
     def sample(self, population: Sequence[Any] | np.ndarray, k: int) -> np.ndarray:
         """The first ``k`` of a shuffled copy of ``population`` (always n - 1 draws, any k)."""
