@@ -1,0 +1,240 @@
+"""``workbench``: the command line. A thin shell over the objects the GUI uses.
+
+    workbench                      open the GUI on the default experiment
+    workbench gui [SESSION]        open the GUI (on a recorded session if given)
+    workbench run EXPERIMENT ...   run headless with a progress bar, print final metrics
+    workbench list                 experiments and their parameters
+    workbench devices              backends and OpenCL devices found
+
+Bad input (unknown experiment or parameter, a value out of range, a missing file) prints one
+clear line and exits with status 2; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Sequence, TextIO
+
+DEFAULT_EXPERIMENT = "sine"
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def _registry(plugin_dirs: Sequence[str]):
+    from workbench.plugins.registry import Registry  # noqa: PLC0415
+
+    return Registry.discover(plugin_dirs=plugin_dirs)
+
+
+def _report_failures(registry, out: TextIO) -> None:
+    for failure in registry.failures:
+        print(f"warning: plugin {failure}", file=out)
+
+
+# -- devices -----------------------------------------------------------------------------------
+def cmd_devices(args: argparse.Namespace) -> int:
+    from workbench.engine.backend import opencl_problem  # noqa: PLC0415
+
+    print("numpy      the reference backend (always available)")
+    problem = opencl_problem()
+    if problem is not None:
+        print(f"opencl     unavailable: {problem}")
+        return 0
+    from workbench.engine.cl.runtime import list_devices  # noqa: PLC0415
+
+    for d in list_devices():
+        print(d.describe())
+    return 0
+
+
+# -- list --------------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    reg = _registry(args.plugins)
+    _report_failures(reg, sys.stderr)
+    for name in reg.names():
+        info = reg.get(name)
+        print(f"{name}: {info.title}  [{info.source}]")
+        if info.description:
+            print(f"    {info.description}")
+        for p in info.cls.params:
+            print(f"    --set {p.describe()}")
+    return 0
+
+
+# -- run ---------------------------------------------------------------------------------------
+class Progress:
+    """A one-line progress bar with steps/s on stderr (redrawn at most 10 times a second)."""
+
+    def __init__(self, total: int, out: TextIO) -> None:
+        self.total, self.out = total, out
+        self.start = self.last = time.perf_counter()
+
+    def update(self, done: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-9)
+        width = 30
+        filled = int(width * done / self.total) if self.total else 0
+        bar = "#" * filled + "." * (width - filled)
+        self.out.write(f"\r[{bar}] {done}/{self.total} steps  {rate:,.0f} steps/s")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\n")
+        self.out.flush()
+
+
+def _csv_writer(path: Path, run) -> tuple[TextIO, "csv.writer", list[str]]:
+    from workbench.session.frames import StreamKind  # noqa: PLC0415
+
+    columns = [n for n, s in run.streams.items() if s.kind in (StreamKind.SCALAR, StreamKind.TEXT)]
+    try:
+        handle = open(path, "w", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    writer = csv.writer(handle)
+    writer.writerow(["step", *columns])
+    return handle, writer, columns
+
+
+def _format_value(value: object) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    return "" if value is None else str(value)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from workbench.plugins.params import ParamError, parse_assignments  # noqa: PLC0415
+    from workbench.plugins.runner import Run, RunError  # noqa: PLC0415
+
+    reg = _registry(args.plugins)
+    _report_failures(reg, sys.stderr)
+    try:
+        info = reg.get(args.experiment)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+    if args.steps is not None and args.steps < 0:
+        raise UsageError(f"--steps must be >= 0 (got {args.steps})")
+    try:
+        run = Run(info, parse_assignments(args.set or []), backend=args.backend, seed=args.seed)
+    except ParamError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        run.build()
+    except RunError as exc:
+        if isinstance(exc.__cause__, (ParamError, FileNotFoundError, ValueError)):
+            raise UsageError(f"{args.experiment}: {exc.__cause__}") from None
+        raise
+    for w in run.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    steps = args.steps if args.steps is not None else getattr(run.experiment, "default_steps", 1000)
+    recorder = None
+    if args.record:
+        from workbench.session.recorder import Recorder  # noqa: PLC0415
+
+        recorder = Recorder.create(args.record, run)
+    csv_handle = writer = None
+    if args.csv:
+        csv_handle, writer, columns = _csv_writer(Path(args.csv), run)
+    progress = Progress(steps, sys.stderr)
+    done, interrupted = 0, False
+    try:
+        for done in range(1, steps + 1):
+            frame = run.step()
+            if writer is not None:
+                writer.writerow([frame.step, *(_format_value(frame.get(c)) for c in columns)])
+            progress.update(done)
+            if getattr(run.experiment, "finished", False):
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        done = run.step_count
+    finally:
+        progress.update(run.step_count, force=True)
+        progress.close()
+        if csv_handle is not None:
+            csv_handle.close()
+        if recorder is not None:
+            recorder.close()
+    elapsed = time.perf_counter() - progress.start
+    print(f"{args.experiment}: {run.step_count} steps in {elapsed:.2f} s "
+          f"({run.step_count / max(elapsed, 1e-9):,.0f} steps/s) on {run.backend}, seed {run.seed}")
+    for name, value in run.metrics().items():
+        print(f"  {name} = {value:.6g}" if isinstance(value, float) else f"  {name} = {value}")
+    if args.record:
+        print(f"recorded to {args.record}")
+    if interrupted:
+        print("interrupted: stopped cleanly", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+# -- gui ---------------------------------------------------------------------------------------
+def cmd_gui(args: argparse.Namespace) -> int:
+    session = getattr(args, "session", None)
+    if session is not None and not Path(session).is_file():
+        raise UsageError(f"session file not found: {session}")
+    from workbench.ui.app import main as gui_main  # noqa: PLC0415
+
+    return gui_main(session=session, experiment=getattr(args, "experiment", None) or DEFAULT_EXPERIMENT,
+                    plugin_dirs=getattr(args, "plugins", []) or [])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="HTM Workbench")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="open the desktop workbench")
+    gui.add_argument("session", nargs="?", help="a .wbsession file to open in replay")
+    gui.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
+    gui.add_argument("--plugins", action="append", default=[], metavar="DIR")
+    gui.set_defaults(func=cmd_gui)
+
+    run = sub.add_parser("run", help="run an experiment headless")
+    run.add_argument("experiment")
+    run.add_argument("--steps", type=int, default=None, help="number of steps (default: the experiment's)")
+    run.add_argument("--backend", default="numpy", help="numpy, opencl or opencl:N")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter")
+    run.add_argument("--record", metavar="FILE.wbsession", help="record the run into a session file")
+    run.add_argument("--csv", metavar="FILE", help="write every step's scalar streams as CSV")
+    run.add_argument("--plugins", action="append", default=[], metavar="DIR")
+    run.set_defaults(func=cmd_run)
+
+    lst = sub.add_parser("list", help="list experiments and their parameters")
+    lst.add_argument("--plugins", action="append", default=[], metavar="DIR")
+    lst.set_defaults(func=cmd_list)
+
+    dev = sub.add_parser("devices", help="list backends and OpenCL devices")
+    dev.set_defaults(func=cmd_devices)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv or [])])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
