@@ -1,0 +1,405 @@
+"""The Temporal Memory of HTM_SPEC.md "Temporal Memory": cells in columns learn sequences through
+distal segments whose synapses reach the cells that were active one step earlier.
+
+What runs where:
+
+- Segments live in a :class:`~.tm_segments.SegmentPool` (fixed-capacity rows: presynaptic cell,
+  permanence, synapse count; owner cell per segment; per-cell segment lists; LIFO free list).
+- Dendrite activity (spec step 1) comes from a dendrite engine: on numpy a presynaptic index
+  (:mod:`.tm_dendrites`: from the few active cells to the segments they reach), on OpenCL a
+  device copy of the pool scanned one work item per segment (:mod:`.tm_dendrites_cl`).
+- The column walk (steps 2-4) is vectorised where the spec's order does not matter and a lean
+  Python loop where it does: growth shuffles, least-used-cell draws, segment creation and
+  destruction all happen in ascending column order, because they share the RNG stream and the
+  LIFO free list.
+
+The dendrites of step t are computed at the end of step t-1 (after its learning, from its
+active cells), which is the same thing the spec computes at the start of step t; it lets
+``predictive_cells`` show, after a step, the cells predicted for the next input.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .rng import CompatRNG
+from .tm_dendrites import PresynapticIndex
+from .tm_segments import SegmentPool
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer (got {value!r})")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low} (got {value})")
+    return int(value)
+
+
+def _check_fraction(name: str, value: Any) -> np.float32:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number (got {value!r})")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1] (got {value})")
+    return np.float32(value)
+
+
+def _in_sorted(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """values[i] in reference, for a sorted ``reference``."""
+    if not len(reference):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(reference, values), len(reference) - 1)
+    return reference[pos] == values
+
+
+def _dedupe_sorted(values: np.ndarray) -> np.ndarray:
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def _view(values: np.ndarray) -> np.ndarray:
+    out = values.astype(np.uint32)
+    out.flags.writeable = False
+    return out
+
+
+_GROW, _DESTROY, _BURST = 0, 1, 2
+
+
+class TemporalMemory:
+    """HTM_SPEC.md's Temporal Memory (htm.core 2.2 semantics), on numpy or OpenCL."""
+
+    def __init__(self, column_shape: int | tuple[int, ...], cells_per_column: int = 32,
+                 activation_threshold: int = 13, initial_permanence: float = 0.21,
+                 connected_permanence: float = 0.5, min_threshold: int = 10,
+                 max_new_synapse_count: int = 20, permanence_increment: float = 0.1,
+                 permanence_decrement: float = 0.1, predicted_segment_decrement: float = 0.0,
+                 max_segments_per_cell: int = 255, max_synapses_per_segment: int = 255,
+                 seed: int = 42, backend: Any = "numpy") -> None:
+        shape = (column_shape,) if isinstance(column_shape, (int, np.integer)) else tuple(column_shape)
+        if not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
+                            for d in shape):
+            raise ValueError(f"column_shape must be one or more integers >= 1 (got {column_shape!r})")
+        self.column_shape = tuple(int(d) for d in shape)
+        self.num_columns = math.prod(self.column_shape)
+        self.cells_per_column = _check_int("cells_per_column", cells_per_column, 1)
+        self.num_cells = self.num_columns * self.cells_per_column
+        self.activation_threshold = _check_int("activation_threshold", activation_threshold, 1)
+        self.min_threshold = _check_int("min_threshold", min_threshold, 1)
+        self.max_new_synapse_count = _check_int("max_new_synapse_count", max_new_synapse_count, 1)
+        self.max_segments_per_cell = _check_int("max_segments_per_cell", max_segments_per_cell, 1)
+        self.max_synapses_per_segment = _check_int("max_synapses_per_segment",
+                                                   max_synapses_per_segment, 1)
+        self.initial_permanence = _check_fraction("initial_permanence", initial_permanence)
+        self.connected_permanence = _check_fraction("connected_permanence", connected_permanence)
+        self.permanence_increment = _check_fraction("permanence_increment", permanence_increment)
+        self.permanence_decrement = _check_fraction("permanence_decrement", permanence_decrement)
+        self.predicted_segment_decrement = _check_fraction("predicted_segment_decrement",
+                                                           predicted_segment_decrement)
+        self.seed = seed
+        self._rng = CompatRNG(seed)
+        self._connected_at = np.float32(self.connected_permanence - np.float32(1e-6))
+        self._lowest_activity = min(self.activation_threshold, self.min_threshold)
+        self._pool = SegmentPool(self.num_cells, self.max_synapses_per_segment,
+                                 self.max_segments_per_cell)
+        self._engine, self.backend_name = _dendrite_engine(backend, self.num_cells,
+                                                           self.max_synapses_per_segment)
+        self._prev_active_mask = np.zeros(self.num_cells + 1, dtype=bool)
+        self._clear_cells()
+
+    # -- parameters ----------------------------------------------------------------------------
+    def params(self) -> dict:
+        """The constructor arguments (backend aside) that define this TM."""
+        return {
+            "column_shape": self.column_shape,
+            "cells_per_column": self.cells_per_column,
+            "activation_threshold": self.activation_threshold,
+            "initial_permanence": float(self.initial_permanence),
+            "connected_permanence": float(self.connected_permanence),
+            "min_threshold": self.min_threshold,
+            "max_new_synapse_count": self.max_new_synapse_count,
+            "permanence_increment": float(self.permanence_increment),
+            "permanence_decrement": float(self.permanence_decrement),
+            "predicted_segment_decrement": float(self.predicted_segment_decrement),
+            "max_segments_per_cell": self.max_segments_per_cell,
+            "max_synapses_per_segment": self.max_synapses_per_segment,
+            "seed": self.seed,
+        }
+
+    # -- the step ------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Spec rule 5: a sequence boundary. Cell and segment activity is cleared (synapses stay)
+        and the anomaly reads NaN until the next step."""
+        self._clear_cells()
+
+    def _clear_cells(self) -> None:
+        self._prev_active_mask[:] = False
+        self._active_cells = _EMPTY
+        self._winner_cells = _EMPTY
+        self._bursting_columns = _EMPTY
+        self._anomaly = math.nan
+        self._set_dendrites(_EMPTY, _EMPTY, _EMPTY)
+
+    def compute(self, active_columns: Any, learn: bool = True) -> None:
+        """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
+        cols = self._column_indices(active_columns)
+        cpc = self.cells_per_column
+        seg, seg_col, seg_pot = self._seg, self._seg_col, self._seg_pot
+        n_active = len(cols)
+
+        # Step 2: raw anomaly, against the cells predicted before this input arrived.
+        col_predicted = _in_sorted(self._predictive_columns, cols)
+        n_predicted = int(np.count_nonzero(col_predicted))
+        self._anomaly = (float(np.float32(n_active - n_predicted) / np.float32(n_active))
+                         if n_active else 0.0)
+
+        # Step 3: predicted columns activate their predicted cells; the others burst.
+        bursting = cols[~col_predicted]
+        pred = self._predictive_cells
+        correct = pred[_in_sorted(cols, pred // cpc)]
+        column_cells = np.arange(cpc)
+        active_cells = np.concatenate([correct, (bursting[:, None] * cpc + column_cells).ravel()])
+        active_cells.sort()
+
+        # Bursting winners: best matching segment, else the previous winner, else least used.
+        in_active_col = _in_sorted(cols, seg_col)
+        burst_matching = np.flatnonzero(self._seg_matching & _in_sorted(bursting, seg_col))
+        if len(burst_matching):
+            order = np.lexsort((-seg_pot[burst_matching], seg_col[burst_matching]))
+            ranked = burst_matching[order]
+            best = ranked[np.concatenate(([True], seg_col[ranked][1:] != seg_col[ranked][:-1]))]
+        else:
+            best = _EMPTY
+        rest = bursting[~_in_sorted(seg_col[best], bursting)]
+        prev_winners = self._winner_cells
+        if len(prev_winners) and len(rest):
+            winner_cols = prev_winners // cpc
+            pos = np.minimum(np.searchsorted(winner_cols, rest), len(prev_winners) - 1)
+            has_prev = winner_cols[pos] == rest
+            rest_winner = np.where(has_prev, prev_winners[pos], 0)
+        else:
+            has_prev = np.zeros(len(rest), dtype=bool)
+            rest_winner = np.zeros(len(rest), dtype=np.int64)
+        least_used = ~has_prev
+        if least_used.any():
+            lu_cols = rest[least_used]
+            counts = self._pool.segments_per_cell[lu_cols[:, None] * cpc + column_cells]
+            rest_winner[least_used] = lu_cols * cpc + np.argmin(counts, axis=1)
+        winners = np.concatenate([correct, self._seg_cell[best], rest_winner])
+        winners.sort()
+
+        if learn:
+            self._learn(cols, in_active_col, best, rest, rest_winner, least_used, prev_winners)
+        elif least_used.any() and cpc > 1:
+            # The least-used choice shuffles the column first: its draws are spent either way.
+            self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
+
+        prev = self._active_cells
+        self._prev_active_mask[prev] = False
+        self._prev_active_mask[active_cells] = True
+        self._active_cells = active_cells
+        self._winner_cells = winners
+        self._bursting_columns = bursting
+        self._compute_dendrites()
+
+    def _learn(self, cols: np.ndarray, in_active_col: np.ndarray, best: np.ndarray,
+               rest: np.ndarray, rest_winner: np.ndarray, least_used: np.ndarray,
+               prev_winners: np.ndarray) -> None:
+        """Steps 3-4 with learning: adapt (vectorised), then grow / create / destroy in column order."""
+        seg, seg_col, seg_pot = self._seg, self._seg_col, self._seg_pot
+        pool = self._pool
+        reinforce = np.concatenate([np.flatnonzero(self._seg_active & in_active_col), best])
+        if self.predicted_segment_decrement > 0:
+            punish = np.flatnonzero(self._seg_matching & ~in_active_col)
+        else:
+            punish = _EMPTY
+        adapted = np.concatenate([reinforce, punish])
+        doomed = np.zeros(len(adapted), dtype=bool)
+        if len(adapted):
+            n_r = len(reinforce)
+            delta_active = np.empty(len(adapted), dtype=np.float32)
+            delta_inactive = np.empty(len(adapted), dtype=np.float32)
+            delta_active[:n_r] = self.permanence_increment
+            delta_inactive[:n_r] = -self.permanence_decrement
+            delta_active[n_r:] = -self.predicted_segment_decrement
+            delta_inactive[n_r:] = 0
+            doomed = pool.adapt(seg[adapted], delta_active, delta_inactive,
+                                self._prev_active_mask, self.min_threshold)
+
+        # Events that share the RNG stream or the free list, keyed by (column, segment order).
+        stride = len(seg) + 1
+        requested = self.max_new_synapse_count - seg_pot[reinforce]
+        grow = reinforce[(requested > 0) & ~doomed[: len(reinforce)]]
+        destroy = adapted[doomed]
+        burst_key = rest * stride
+        keys = np.concatenate([seg_col[grow] * stride + grow + 1,
+                               seg_col[destroy] * stride + destroy + 1, burst_key])
+        if not len(keys):
+            return
+        kinds = np.concatenate([np.full(len(grow), _GROW), np.full(len(destroy), _DESTROY),
+                                np.full(len(rest), _BURST)])
+        first = np.concatenate([seg[grow], seg[destroy], rest_winner])
+        second = np.concatenate([self.max_new_synapse_count - seg_pot[grow],
+                                 np.zeros(len(destroy), dtype=np.int64),
+                                 least_used.astype(np.int64)])
+        order = np.argsort(keys, kind="stable")
+        candidates = prev_winners.tolist()
+        candidate_set = set(candidates)
+        rng = self._rng
+        spare_draws = self.cells_per_column - 1
+        initial = self.initial_permanence
+        new_count = min(self.max_new_synapse_count, len(candidates))
+        for kind, a, b in zip(kinds[order].tolist(), first[order].tolist(), second[order].tolist()):
+            if kind == _GROW:
+                pool.grow(a, b, candidates, candidate_set, rng, initial)
+            elif kind == _DESTROY:
+                pool.destroy_segment(a)
+            else:
+                if b and spare_draws:
+                    rng.draws(spare_draws)
+                if candidates:
+                    pool.grow(pool.create_segment(a), new_count, candidates, candidate_set, rng,
+                              initial)
+
+    def _compute_dendrites(self) -> None:
+        """Step 1 for the next input, from this step's active cells and synapses."""
+        self._engine.sync(self._pool)
+        found, connected, potential = self._engine.activity(
+            self._pool, self._active_cells, self._connected_at, self._lowest_activity)
+        self._set_dendrites(found, connected, potential)
+
+    def _set_dendrites(self, found: np.ndarray, connected: np.ndarray,
+                       potential: np.ndarray) -> None:
+        cells = self._pool.owner[found]
+        order = np.argsort(cells, kind="stable")  # found is ascending: (cell, segment) order
+        self._seg = found[order]
+        self._seg_cell = cells[order]
+        self._seg_col = self._seg_cell // self.cells_per_column
+        self._seg_pot = potential[order].astype(np.int64, copy=False)
+        self._seg_active = connected[order] >= self.activation_threshold
+        self._seg_matching = self._seg_pot >= self.min_threshold
+        self._predictive_cells = _dedupe_sorted(self._seg_cell[self._seg_active])
+        self._predictive_columns = _dedupe_sorted(self._predictive_cells // self.cells_per_column)
+
+    def _column_indices(self, active_columns: Any) -> np.ndarray:
+        cols = np.asarray(getattr(active_columns, "sparse", active_columns))
+        if cols.ndim != 1:
+            raise ValueError(f"active_columns must be a 1-D array of column indices "
+                             f"(got shape {cols.shape})")
+        if not len(cols):
+            return _EMPTY
+        if cols.dtype.kind not in "iu":
+            raise TypeError(f"active_columns must hold integer column indices (got {cols.dtype})")
+        cols = cols.astype(np.int64, copy=False)
+        if len(cols) > 1 and np.any(cols[1:] <= cols[:-1]):
+            raise ValueError("active_columns must be sorted ascending without repeats; "
+                             "pass np.unique(columns)")
+        if cols[0] < 0 or cols[-1] >= self.num_columns:
+            bad = cols[0] if cols[0] < 0 else cols[-1]
+            raise ValueError(f"active column {bad} is out of range for {self.num_columns} columns")
+        return cols
+
+    # -- read-only views -----------------------------------------------------------------------
+    @property
+    def anomaly(self) -> float:
+        """Raw anomaly of the last step (spec step 2); NaN before the first step and after reset."""
+        return self._anomaly
+
+    @property
+    def active_cells(self) -> np.ndarray:
+        return _view(self._active_cells)
+
+    @property
+    def winner_cells(self) -> np.ndarray:
+        return _view(self._winner_cells)
+
+    @property
+    def predictive_cells(self) -> np.ndarray:
+        """Cells with an active segment now, i.e. predicted for the next input."""
+        return _view(self._predictive_cells)
+
+    @property
+    def bursting_columns(self) -> np.ndarray:
+        """Active columns of the last step that no cell had predicted."""
+        return _view(self._bursting_columns)
+
+    @property
+    def active_segments(self) -> np.ndarray:
+        """Flat indices of the segments active now (for the next input), in (cell, segment) order."""
+        return _view(self._seg[self._seg_active])
+
+    @property
+    def matching_segments(self) -> np.ndarray:
+        """Flat indices of the segments matching now (for the next input), in (cell, segment) order."""
+        return _view(self._seg[self._seg_matching])
+
+    def segments_of(self, cell: int) -> list[tuple[int, list[tuple[int, float]]]]:
+        """The segments of ``cell`` (ascending flat index), each with its (presynaptic cell,
+        permanence) synapses in slot order."""
+        if not 0 <= cell < self.num_cells:
+            raise ValueError(f"cell {cell} is out of range for {self.num_cells} cells")
+        return [(s, self._pool.synapses(s)) for s in self._pool.segments_of(cell)]
+
+    def num_segments(self, cell: int | None = None) -> int:
+        """Segments of the whole TM, or of one cell."""
+        if cell is None:
+            return self._pool.num_segments()
+        return int(self._pool.segments_per_cell[cell])
+
+    def num_synapses(self) -> int:
+        return self._pool.num_synapses()
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything the next steps depend on: parameters, synapses, cells, the RNG."""
+        return {
+            "params": self.params(),
+            "pool": self._pool.state_dict(),
+            "rng": self._rng.state_dict(),
+            "active_cells": self._active_cells.copy(),
+            "winner_cells": self._winner_cells.copy(),
+            "bursting_columns": self._bursting_columns.copy(),
+            "anomaly": self._anomaly,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a :meth:`state_dict`; the following steps are those the saved TM would take."""
+        saved = dict(state["params"])
+        saved["column_shape"] = tuple(saved["column_shape"])
+        mine = self.params()
+        different = {k: (saved.get(k), v) for k, v in mine.items() if saved.get(k) != v}
+        if different:
+            listed = ", ".join(f"{k}: saved {s!r}, this TM {m!r}" for k, (s, m) in different.items())
+            raise ValueError(f"state_dict is from a TemporalMemory with other parameters ({listed}); "
+                             "build one with the saved parameters first")
+        self._pool.load_state_dict(state["pool"])
+        self._rng.load_state_dict(state["rng"])
+        self._prev_active_mask[:] = False
+        self._active_cells = np.asarray(state["active_cells"], dtype=np.int64)
+        self._prev_active_mask[self._active_cells] = True
+        self._winner_cells = np.asarray(state["winner_cells"], dtype=np.int64)
+        self._bursting_columns = np.asarray(state["bursting_columns"], dtype=np.int64)
+        self._anomaly = float(state["anomaly"])
+        self._engine.rebuild(self._pool)
+        self._compute_dendrites()
+
+
+def _dendrite_engine(backend: Any, num_cells: int, max_synapses: int) -> tuple[Any, str]:
+    """The dendrite engine for ``backend`` (a name or a backend object) and the backend's name."""
+    from ..backend import get_backend  # noqa: PLC0415 - keeps the engine import light
+
+    resolved = get_backend(backend)
+    runtime = getattr(resolved, "runtime", None)
+    if runtime is None:
+        return PresynapticIndex(num_cells, max_synapses), "numpy"
+    from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
+
+    return DeviceDendrites(runtime, num_cells), f"opencl:{runtime.index}"

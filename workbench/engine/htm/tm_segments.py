@@ -1,0 +1,284 @@
+"""Distal segment storage of the Temporal Memory, shaped so that a GPU can use it as it is.
+
+Every segment is one row of a pool: ``pre[segment, slot]`` (presynaptic cell, int32, -1 when
+empty) and ``perm[segment, slot]`` (permanence, float32, 0 when empty), ``count[segment]``
+live synapses packed at the front of the row in creation order, ``owner[segment]`` (the cell,
+-1 for a free row). A synapse's index is its slot: removing one shifts the later ones down,
+so the order stays the creation order, which is what HTM_SPEC.md's tie rule "lower synapse
+index first" reads here.
+
+Rows are fixed-capacity so a device kernel can walk them with a stride. The capacity starts
+small and doubles, up to ``max_synapses_per_segment``, the first time a segment needs more:
+segments rarely hold more than a few dozen synapses, and a 255-wide row for each of the
+hundreds of thousands of segments a large TM grows would waste gigabytes.
+
+Flat segment indices are handed out in order and freed ones are reused last in, first out
+(HTM_SPEC.md "Temporal Memory" rule 4: the segment order "(cell, segment)" uses flat indices).
+Each cell keeps the list of its segments; a cell at ``max_segments_per_cell`` loses the segment
+with the smallest sum of squared permanences (ties: lower segment index) before it gets a new
+one, and the new one takes the freed index.
+
+The pool records what changed since a dendrite engine last looked (``layout_changed``: the
+presynaptic cells a segment had before its synapse set changed; ``values_changed``: segments
+whose permanences moved), so the engines update their own indexes or device copies
+incrementally.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .rng import CompatRNG
+
+_INITIAL_ROWS = 1024
+_INITIAL_WIDTH = 32
+_DESTROY_BELOW = np.float32(1e-6)
+_ONE = np.float32(1.0)
+
+
+class SegmentPool:
+    """Segments and synapses of one Temporal Memory (see the module docstring)."""
+
+    def __init__(self, num_cells: int, max_synapses_per_segment: int,
+                 max_segments_per_cell: int) -> None:
+        self.num_cells = num_cells
+        self.max_synapses = max_synapses_per_segment
+        self.max_segments = max_segments_per_cell
+        self.width = min(_INITIAL_WIDTH, max_synapses_per_segment)
+        self.pre = np.full((_INITIAL_ROWS, self.width), -1, dtype=np.int32)
+        self.perm = np.zeros((_INITIAL_ROWS, self.width), dtype=np.float32)
+        self.count = np.zeros(_INITIAL_ROWS, dtype=np.int32)
+        self.owner = np.full(_INITIAL_ROWS, -1, dtype=np.int64)
+        self.n_rows = 0
+        self.free: list[int] = []
+        self.cell_segments: dict[int, list[int]] = {}
+        self.segments_per_cell = np.zeros(num_cells, dtype=np.int32)
+        self.layout_changed: dict[int, np.ndarray] = {}
+        self.values_changed: set[int] = set()
+        self.reshaped = True  # arrays reallocated: device copies must be rebuilt
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def num_segments(self) -> int:
+        return self.n_rows - len(self.free)
+
+    def num_synapses(self) -> int:
+        return int(self.count[: self.n_rows].sum())
+
+    def clear_changes(self) -> None:
+        self.layout_changed.clear()
+        self.values_changed.clear()
+        self.reshaped = False
+
+    def _note_layout(self, segment: int) -> None:
+        if segment not in self.layout_changed:
+            self.layout_changed[segment] = self.pre[segment, : self.count[segment]].copy()
+        self.values_changed.add(segment)
+
+    def _grow_rows(self) -> None:
+        rows = 2 * len(self.count)
+        self.pre = _resized(self.pre, (rows, self.width), -1)
+        self.perm = _resized(self.perm, (rows, self.width), 0)
+        self.count = _resized(self.count, (rows,), 0)
+        self.owner = _resized(self.owner, (rows,), -1)
+        self.reshaped = True
+
+    def _widen(self, needed: int) -> None:
+        width = self.width
+        while width < needed:
+            width = min(2 * width, self.max_synapses)
+        rows = len(self.count)
+        self.pre = _resized(self.pre, (rows, width), -1)
+        self.perm = _resized(self.perm, (rows, width), 0)
+        self.width = width
+        self.reshaped = True
+
+    # -- segments ------------------------------------------------------------------------------
+    def create_segment(self, cell: int) -> int:
+        """A new empty segment on ``cell``; a full cell first loses its weakest segment."""
+        if self.segments_per_cell[cell] >= self.max_segments:
+            segs = sorted(self.cell_segments[cell])
+            # float64 holds each float32 square exactly, so near-ties are not decided by rounding
+            strength = np.square(self.perm[segs].astype(np.float64)).sum(axis=1)
+            self.destroy_segment(segs[int(np.argmin(strength))])
+        if self.free:
+            segment = self.free.pop()
+        else:
+            if self.n_rows == len(self.count):
+                self._grow_rows()
+            segment = self.n_rows
+            self.n_rows += 1
+        self._note_layout(segment)
+        self.owner[segment] = cell
+        self.cell_segments.setdefault(cell, []).append(segment)
+        self.segments_per_cell[cell] += 1
+        return segment
+
+    def destroy_segment(self, segment: int) -> None:
+        """Remove a segment and its synapses; its index goes on top of the free list."""
+        self._note_layout(segment)
+        cell = int(self.owner[segment])
+        self.cell_segments[cell].remove(segment)
+        if not self.cell_segments[cell]:
+            del self.cell_segments[cell]
+        self.segments_per_cell[cell] -= 1
+        n = self.count[segment]
+        self.pre[segment, :n] = -1
+        self.perm[segment, :n] = 0
+        self.count[segment] = 0
+        self.owner[segment] = -1
+        self.free.append(segment)
+
+    def _keep_slots(self, segment: int, keep: np.ndarray) -> None:
+        """Drop the synapses of ``segment`` whose ``keep`` is False, preserving slot order."""
+        self._note_layout(segment)
+        n = int(self.count[segment])
+        pre = self.pre[segment, :n][keep]
+        perm = self.perm[segment, :n][keep]
+        k = len(pre)
+        self.pre[segment, :k] = pre
+        self.perm[segment, :k] = perm
+        self.pre[segment, k:n] = -1
+        self.perm[segment, k:n] = 0
+        self.count[segment] = k
+
+    # -- learning ------------------------------------------------------------------------------
+    def adapt(self, segments: np.ndarray, delta_active: np.ndarray, delta_inactive: np.ndarray,
+              prev_active: np.ndarray, min_threshold: int) -> np.ndarray:
+        """Add ``delta_active`` / ``delta_inactive`` (float32, per segment) to every synapse.
+
+        ``prev_active`` is a bool array of ``num_cells + 1`` entries (the last one False, so the
+        -1 of an empty slot reads inactive). Permanences are clipped at 1; a synapse that would
+        fall below 1e-6 is destroyed (spec rule 4). Returns a mask of the segments left with
+        fewer than ``min_threshold`` synapses: the caller destroys them in column-walk order so
+        that the free list sees the same order as a one-segment-at-a-time walk.
+        """
+        counts = self.count[segments]
+        w = int(counts.max())
+        rows_pre = self.pre[segments, :w]
+        rows_perm = self.perm[segments, :w]
+        valid = rows_pre >= 0
+        delta = np.where(prev_active[rows_pre], delta_active[:, None], delta_inactive[:, None])
+        new = np.minimum(rows_perm + delta, _ONE)
+        dead = (new < _DESTROY_BELOW) & valid
+        new[~valid] = 0
+        self.perm[segments, :w] = new
+        self.values_changed.update(segments.tolist())
+        if dead.any():
+            for r in np.flatnonzero(dead.any(axis=1)).tolist():
+                seg = int(segments[r])
+                self._keep_slots(seg, ~dead[r, : counts[r]])
+        return self.count[segments] < min_threshold
+
+    def grow(self, segment: int, requested: int, candidates: list[int], candidate_set: set[int],
+             rng: CompatRNG, initial_permanence: np.float32) -> None:
+        """Grow up to ``requested`` synapses to ``candidates`` (the previous winners, sorted).
+
+        Spec rule 4: n = min(requested, |candidates|); a segment that would pass
+        max_synapses_per_segment first loses its weakest synapses to non-candidates (ties:
+        lower slot) and n is capped by the room left; the candidates are shuffled only when
+        requested < |candidates|; the walk creates synapses to candidates not yet on the
+        segment until n exist, raising an existing one to initial_permanence if lower.
+        """
+        n = min(requested, len(candidates))
+        count = int(self.count[segment])
+        if count + n > self.max_synapses:
+            self._destroy_weakest(segment, count + n - self.max_synapses, candidate_set)
+            count = int(self.count[segment])
+            n = min(n, self.max_synapses - count)
+        if requested < len(candidates):
+            order = list(candidates)
+            rng.shuffle(order)
+        else:
+            order = candidates
+        if n <= 0:
+            return
+        if count == 0:
+            new = order[:n]
+        else:
+            existing = self.pre[segment, :count].tolist()
+            present = set(existing)
+            new = []
+            raised = []
+            for cell in order:
+                if cell in present:
+                    raised.append(cell)
+                else:
+                    new.append(cell)
+                    if len(new) == n:
+                        break
+            if raised:
+                slot_of = {c: i for i, c in enumerate(existing)}
+                slots = [slot_of[c] for c in raised]
+                row = self.perm[segment]
+                row[slots] = np.maximum(row[slots], initial_permanence)
+                self.values_changed.add(segment)
+        if not new:
+            return
+        self._note_layout(segment)
+        end = count + len(new)
+        if end > self.width:
+            self._widen(end)
+        self.pre[segment, count:end] = new
+        self.perm[segment, count:end] = initial_permanence
+        self.count[segment] = end
+
+    def _destroy_weakest(self, segment: int, how_many: int, candidate_set: set[int]) -> None:
+        n = int(self.count[segment])
+        pre = self.pre[segment, :n].tolist()
+        perm = self.perm[segment, :n].tolist()
+        others = [i for i in range(n) if pre[i] not in candidate_set]
+        others.sort(key=lambda i: (perm[i], i))
+        if not others:
+            return
+        keep = np.ones(n, dtype=bool)
+        keep[others[:how_many]] = False
+        self._keep_slots(segment, keep)
+
+    # -- views ---------------------------------------------------------------------------------
+    def synapses(self, segment: int) -> list[tuple[int, float]]:
+        n = self.count[segment]
+        return list(zip(self.pre[segment, :n].tolist(), self.perm[segment, :n].tolist()))
+
+    def segments_of(self, cell: int) -> list[int]:
+        return sorted(self.cell_segments.get(cell, ()))
+
+    # -- state ---------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        n = self.n_rows
+        return {
+            "width": self.width,
+            "pre": self.pre[:n].copy(),
+            "perm": self.perm[:n].copy(),
+            "count": self.count[:n].copy(),
+            "owner": self.owner[:n].copy(),
+            "free": list(self.free),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        n = len(state["count"])
+        rows = max(_INITIAL_ROWS, 1 << max(n - 1, 0).bit_length())
+        self.width = int(state["width"])
+        self.pre = np.full((rows, self.width), -1, dtype=np.int32)
+        self.perm = np.zeros((rows, self.width), dtype=np.float32)
+        self.count = np.zeros(rows, dtype=np.int32)
+        self.owner = np.full(rows, -1, dtype=np.int64)
+        self.pre[:n] = state["pre"]
+        self.perm[:n] = state["perm"]
+        self.count[:n] = state["count"]
+        self.owner[:n] = state["owner"]
+        self.n_rows = n
+        self.free = [int(s) for s in state["free"]]
+        self.cell_segments = {}
+        for seg in np.flatnonzero(self.owner[:n] >= 0).tolist():
+            self.cell_segments.setdefault(int(self.owner[seg]), []).append(seg)
+        self.segments_per_cell = np.bincount(self.owner[:n][self.owner[:n] >= 0],
+                                             minlength=self.num_cells).astype(np.int32)
+        self.layout_changed = {}
+        self.values_changed = set()
+        self.reshaped = True
+
+
+def _resized(array: np.ndarray, shape: tuple[int, ...], fill: float) -> np.ndarray:
+    out = np.full(shape, fill, dtype=array.dtype)
+    out[tuple(slice(0, s) for s in array.shape)] = array
+    return out
