@@ -59,8 +59,12 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 # -- list --------------------------------------------------------------------------------------
 def cmd_list(args: argparse.Namespace) -> int:
+    from workbench.plugins.registry import user_plugin_dir  # noqa: PLC0415
+
     reg = _registry(args.plugins)
     _report_failures(reg, sys.stderr)
+    folders = [*args.plugins, str(user_plugin_dir())]
+    print(f"plugin folders: {', '.join(folders)}; entry point group: workbench.plugins")
     for name in reg.names():
         info = reg.get(name)
         print(f"{name}: {info.title}  [{info.source}]")
