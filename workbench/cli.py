@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 DEFAULT_EXPERIMENT = "sine"
+EXIT_PLUGIN_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -120,6 +121,7 @@ def _format_value(value: object) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from workbench.engine.backend import get_backend  # noqa: PLC0415
     from workbench.plugins.params import ParamError, parse_assignments  # noqa: PLC0415
     from workbench.plugins.runner import Run, RunError  # noqa: PLC0415
 
@@ -132,15 +134,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.steps is not None and args.steps < 0:
         raise UsageError(f"--steps must be >= 0 (got {args.steps})")
     try:
+        get_backend(args.backend)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
         run = Run(info, parse_assignments(args.set or []), backend=args.backend, seed=args.seed)
     except ParamError as exc:
         raise UsageError(str(exc)) from None
     try:
         run.build()
     except RunError as exc:
-        if isinstance(exc.__cause__, (ParamError, FileNotFoundError, ValueError)):
+        if isinstance(exc.__cause__, (ParamError, OSError)):
             raise UsageError(f"{args.experiment}: {exc.__cause__}") from None
-        raise
+        return _plugin_failed(exc)
     for w in run.warnings:
         print(f"warning: {w}", file=sys.stderr)
     steps = args.steps if args.steps is not None else getattr(run.experiment, "default_steps", 1000)
@@ -153,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.csv:
         csv_handle, writer, columns = _csv_writer(Path(args.csv), run)
     progress = Progress(steps, sys.stderr)
-    done, interrupted = 0, False
+    interrupted, failure = False, None
     try:
         for done in range(1, steps + 1):
             frame = run.step()
@@ -164,7 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 break
     except KeyboardInterrupt:
         interrupted = True
-        done = run.step_count
+    except RunError as exc:
+        failure = exc
     finally:
         progress.update(run.step_count, force=True)
         progress.close()
@@ -182,7 +189,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if interrupted:
         print("interrupted: stopped cleanly", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if failure is not None:
+        return _plugin_failed(failure)
     return 0
+
+
+def _plugin_failed(error) -> int:
+    """Report a plugin's own failure with its traceback (for its author) and exit 1."""
+    print(error.failure.details, file=sys.stderr)
+    print(f"workbench: error: plugin {error.failure}", file=sys.stderr)
+    return EXIT_PLUGIN_FAILED
 
 
 # -- gui ---------------------------------------------------------------------------------------
