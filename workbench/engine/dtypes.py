@@ -60,6 +60,20 @@ def promote(a: np.dtype, b: np.dtype) -> np.dtype:
     return np.dtype(np.uint32)  # uint8 with uint32
 
 
+def compute_dtype(op: str, dt: np.dtype) -> np.dtype:
+    """The dtype a binary op computes in, given the promoted dtype of its operands.
+
+    Dividing or raising integers to a power gives float32 (no kernel does integer division);
+    adding, subtracting or multiplying bools counts, in int32 (numpy would give a logical or
+    for ``+`` and refuse ``-``).
+    """
+    if op in ("div", "pow") and not is_float(dt):
+        return DEFAULT_FLOAT
+    if op in ("add", "sub", "mul") and dt == np.bool_:
+        return DEFAULT_INT
+    return dt
+
+
 def scalar_dtype(value: object, other: np.dtype) -> np.dtype:
     """The dtype a Python scalar takes when combined with a tensor of dtype ``other``.
 

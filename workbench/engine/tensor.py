@@ -20,12 +20,14 @@ import numpy as np
 from . import autograd
 from .autograd import Node, is_grad_enabled
 from .backend import get_backend
-from .dtypes import DEFAULT_FLOAT, SUPPORTED, as_dtype, is_float, promote, scalar_dtype, supported_names
+from .dtypes import (DEFAULT_FLOAT, SUPPORTED, as_dtype, compute_dtype, is_float, promote, scalar_dtype,
+                     supported_names)
 
 Shape = tuple[int, ...]
 
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 _LOGICAL = ("logical_and", "logical_or")
+_FLOAT_UNARY = ("exp", "log", "sqrt", "sigmoid", "tanh")
 
 
 def broadcast_shapes(a: Shape, b: Shape) -> Shape:
@@ -200,10 +202,13 @@ class Tensor:
 
     # -- elementwise --------------------------------------------------------------------------
     def _unary(self, op: str, backward_fn=None) -> "Tensor":
-        return self._result(self.backend.unary(op, self._buf), self.shape, self.dtype, (self,),
-                            backward_fn)
+        """``op`` elementwise; transcendental functions of integers and bools compute in float32."""
+        x = self.cast(DEFAULT_FLOAT) if op in _FLOAT_UNARY and not is_float(self.dtype) else self
+        return x._result(x.backend.unary(op, x._buf), x.shape, x.dtype, (x,), backward_fn)
 
     def __neg__(self) -> "Tensor":
+        if self.dtype == np.bool_:
+            raise TypeError("cannot negate a bool tensor; use ~x (logical_not) instead")
         return self._unary("neg", lambda g: (-g,))
 
     def exp(self) -> "Tensor":
@@ -245,11 +250,7 @@ class Tensor:
         a = self
         if reverse:
             a, b = b, a
-        dt = promote(a.dtype, b.dtype)
-        if op in _LOGICAL:
-            dt = np.dtype(np.bool_)
-        elif op in ("div", "pow") and not is_float(dt):
-            dt = DEFAULT_FLOAT
+        dt = np.dtype(np.bool_) if op in _LOGICAL else compute_dtype(op, promote(a.dtype, b.dtype))
         a_c, b_c = a.cast(dt), b.cast(dt)
         shape = broadcast_shapes(a.shape, b.shape)
         out_dt = np.dtype(np.bool_) if op in _COMPARISONS or op in _LOGICAL else dt
@@ -257,9 +258,7 @@ class Tensor:
         return a._result(buf, shape, out_dt, (a_c, b_c), _binary_backward(op, a_c, b_c, shape))
 
     def _binary_scalar(self, op: str, value: object, reverse: bool) -> "Tensor":
-        dt = scalar_dtype(value, self.dtype)
-        if op in ("div", "pow") and not is_float(dt):
-            dt = DEFAULT_FLOAT
+        dt = compute_dtype(op, scalar_dtype(value, self.dtype))
         x = self.cast(dt)
         out_dt = np.dtype(np.bool_) if op in _COMPARISONS else dt
         buf = self.backend.binary_scalar(op, x._buf, value, reverse)
