@@ -1,0 +1,320 @@
+"""Temporal Memory behaviour (HTM_SPEC.md "Temporal Memory"), on every available backend.
+
+Hand-wired segments (``wire``) set up the exact situations the winner rules talk about; the
+learning tests use small disjoint column patterns whose outcome follows from the thresholds.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from workbench.engine.backend import opencl_problem
+from workbench.engine.htm.rng import CompatRNG
+from workbench.engine.htm.temporal_memory import TemporalMemory
+
+BACKENDS = ["numpy"] + (["opencl"] if opencl_problem() is None else [])
+F32 = np.float32
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+def wire(tm: TemporalMemory, cell: int, presynaptic: list[int], permanence: float) -> int:
+    """Give ``cell`` a segment with these synapses (no RNG draw) and refresh the dendrites."""
+    pool = tm._pool
+    seg = pool.create_segment(cell)
+    pool.grow(seg, len(presynaptic), sorted(presynaptic), set(presynaptic), tm._rng, F32(permanence))
+    tm._compute_dendrites()
+    return seg
+
+
+def block(i: int, width: int) -> np.ndarray:
+    return np.arange(i * width, (i + 1) * width)
+
+
+# -- parameters and inputs ----------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(column_shape=0), ValueError, "column_shape must be one or more integers >= 1 (got 0)"),
+    (dict(column_shape=(4, 0)), ValueError, "column_shape must be one or more integers >= 1 (got (4, 0))"),
+    (dict(cells_per_column=0), ValueError, "cells_per_column must be >= 1 (got 0)"),
+    (dict(cells_per_column=2.5), TypeError, "cells_per_column must be an integer (got 2.5)"),
+    (dict(activation_threshold=0), ValueError, "activation_threshold must be >= 1 (got 0)"),
+    (dict(min_threshold=0), ValueError, "min_threshold must be >= 1 (got 0)"),
+    (dict(max_new_synapse_count=0), ValueError, "max_new_synapse_count must be >= 1 (got 0)"),
+    (dict(max_segments_per_cell=0), ValueError, "max_segments_per_cell must be >= 1 (got 0)"),
+    (dict(max_synapses_per_segment=0), ValueError, "max_synapses_per_segment must be >= 1 (got 0)"),
+    (dict(initial_permanence=1.5), ValueError, "initial_permanence must be in [0, 1] (got 1.5)"),
+    (dict(connected_permanence=-0.1), ValueError, "connected_permanence must be in [0, 1] (got -0.1)"),
+    (dict(permanence_increment="0.1"), TypeError, "permanence_increment must be a number (got '0.1')"),
+    (dict(permanence_decrement=2), ValueError, "permanence_decrement must be in [0, 1] (got 2)"),
+    (dict(predicted_segment_decrement=-1.0), ValueError,
+     "predicted_segment_decrement must be in [0, 1] (got -1.0)"),
+    (dict(seed=-1), ValueError, "seed must be in [0, 2**32) (got -1)"),
+    (dict(backend="cuda"), ValueError, "unknown backend 'cuda'"),
+])
+def test_parameters_are_validated(kwargs, error, message):
+    kwargs = {"column_shape": 16, **kwargs}
+    with pytest.raises(error) as info:
+        TemporalMemory(**kwargs)
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize("columns, error, message", [
+    (np.array([3, 1]), ValueError, "active_columns must be sorted ascending without repeats; pass np.unique(columns)"),
+    (np.array([1, 1]), ValueError, "active_columns must be sorted ascending without repeats; pass np.unique(columns)"),
+    (np.array([1, 16]), ValueError, "active column 16 is out of range for 16 columns"),
+    (np.array([-1, 2]), ValueError, "active column -1 is out of range for 16 columns"),
+    (np.array([0.5]), TypeError, "active_columns must hold integer column indices (got float64)"),
+    (np.zeros((2, 2), dtype=int), ValueError, "active_columns must be a 1-D array of column indices (got shape (2, 2))"),
+])
+def test_active_columns_are_validated(columns, error, message):
+    tm = TemporalMemory((4, 4))
+    with pytest.raises(error) as info:
+        tm.compute(columns)
+    assert str(info.value) == message
+
+
+def test_accepts_an_sdr_like_object(backend):
+    class Columns:
+        sparse = np.array([2, 5], dtype=np.uint32)
+
+    tm = TemporalMemory(8, cells_per_column=2, backend=backend)
+    tm.compute(Columns())
+    assert tm.active_cells.tolist() == [4, 5, 10, 11]
+
+
+# -- the step -----------------------------------------------------------------------------------
+def test_first_step_bursts_and_anomaly_is_nan_outside_steps(backend):
+    tm = TemporalMemory(32, cells_per_column=4, backend=backend)
+    assert math.isnan(tm.anomaly)
+    tm.compute(np.array([1, 7]))
+    assert tm.anomaly == 1.0
+    assert tm.active_cells.tolist() == [4, 5, 6, 7, 28, 29, 30, 31]
+    assert tm.bursting_columns.tolist() == [1, 7]
+    assert tm.winner_cells.tolist() == [4, 28]  # no segments anywhere: the lowest cell
+    assert tm.num_segments() == 0  # no previous winners: nothing to grow from
+    tm.compute(np.array([], dtype=int))
+    assert tm.anomaly == 0.0 and tm.active_cells.size == 0
+    tm.reset()
+    assert math.isnan(tm.anomaly) and tm.active_cells.size == 0 and tm.predictive_cells.size == 0
+
+
+def test_bursting_column_grows_a_segment_to_the_previous_winners(backend):
+    tm = TemporalMemory(32, cells_per_column=4, max_new_synapse_count=20, backend=backend)
+    tm.compute(block(0, 3))
+    tm.compute(block(1, 3))
+    # winners of the first step: cells 0, 4, 8; min(20, 3) synapses at initial permanence
+    for column in (3, 4, 5):
+        assert tm.segments_of(4 * column) == [(column - 3, [(0, F32(0.21)), (4, F32(0.21)), (8, F32(0.21))])]
+    assert tm.num_synapses() == 9
+
+
+def test_learned_sequence_is_predicted(backend):
+    kw = dict(cells_per_column=4, activation_threshold=8, min_threshold=5, max_new_synapse_count=10)
+    tm = TemporalMemory(100, backend=backend, **kw)
+    seq = [block(i, 10) for i in range(4)]
+    for _ in range(4):  # 0.21 + 3 * 0.1 >= 0.5: connected after the fourth pass
+        for cols in seq:
+            tm.compute(cols)
+        tm.reset()
+    anomalies, bursting = [], []
+    for i, cols in enumerate(seq):
+        tm.compute(cols)
+        anomalies.append(tm.anomaly)
+        bursting.append(tm.bursting_columns.tolist())
+        if i < 3:
+            assert np.unique(tm.predictive_cells // 4).tolist() == seq[i + 1].tolist()
+        if i > 0:
+            assert tm.active_cells.tolist() == tm.winner_cells.tolist()
+            assert len(tm.active_cells) == 10
+    assert anomalies == [1.0, 0.0, 0.0, 0.0]
+    assert bursting[1:] == [[], [], []]
+
+
+def test_a_surprise_bursts_exactly_the_unpredicted_columns(backend):
+    kw = dict(cells_per_column=4, activation_threshold=8, min_threshold=5, max_new_synapse_count=10)
+    tm = TemporalMemory(100, backend=backend, **kw)
+    a, b = block(0, 10), block(1, 10)
+    for _ in range(4):
+        tm.compute(a)
+        tm.compute(b)
+        tm.reset()
+    tm.compute(a)
+    predicted = tm.predictive_cells.copy()
+    surprise = np.concatenate([b[:6], block(5, 10)[:4]])
+    tm.compute(surprise)
+    assert tm.bursting_columns.tolist() == block(5, 10)[:4].tolist()
+    assert tm.anomaly == float(F32(4) / F32(10))
+    expected = sorted(predicted[predicted // 4 < 16].tolist() + list(range(200, 216)))
+    assert tm.active_cells.tolist() == expected
+
+
+def test_bursting_winner_is_the_cell_of_the_best_matching_segment(backend):
+    tm = TemporalMemory(8, cells_per_column=4, activation_threshold=3, min_threshold=2,
+                        max_new_synapse_count=3, backend=backend)
+    tm.compute(np.array([0, 1, 2]), learn=False)  # cells 0-11 active, winners 0, 4, 8
+    weak = wire(tm, 21, [0, 1], 0.21)       # 2 active potential synapses
+    first = wire(tm, 22, [0, 1, 5], 0.21)   # 3: the most
+    wire(tm, 23, [2, 3, 6], 0.21)           # 3 as well, but later in (cell, segment) order
+    assert tm.matching_segments.tolist() == [weak, first, first + 1]
+    rng_before = tm.state_dict()["rng"]
+    tm.compute(np.array([5]))
+    assert tm.bursting_columns.tolist() == [5]
+    assert tm.winner_cells.tolist() == [22]
+    assert tm.state_dict()["rng"] == rng_before  # max_new - 3 = 0: nothing to grow
+    assert tm.segments_of(22)[0][1] == [(0, F32(0.31)), (1, F32(0.31)), (5, F32(0.31))]
+    assert tm.segments_of(21)[0][1] == [(0, F32(0.21)), (1, F32(0.21))]
+
+
+def test_bursting_winner_falls_back_to_the_lowest_previous_winner_without_a_draw(backend):
+    tm = TemporalMemory(8, cells_per_column=4, activation_threshold=3, min_threshold=2,
+                        connected_permanence=0.5, backend=backend)
+    tm.compute(np.array([3]))                 # cells 12-15
+    wire(tm, 2, [12, 13, 14], 0.6)            # cells 1 and 2 of column 0 are predicted
+    wire(tm, 1, [13, 14, 15], 0.6)
+    tm.compute(np.array([0]))
+    assert tm.winner_cells.tolist() == [1, 2] and tm.anomaly == 0.0
+    rng_before = tm.state_dict()["rng"]
+    tm.compute(np.array([0]))                 # nothing predicts column 0 now: it bursts
+    assert tm.bursting_columns.tolist() == [0]
+    assert tm.winner_cells.tolist() == [1]    # not cell 0, which has the fewest segments
+    assert tm.state_dict()["rng"] == rng_before  # min(20, 2 winners): no shuffle either
+    assert [syns for _, syns in tm.segments_of(1)][-1] == [(1, F32(0.21)), (2, F32(0.21))]
+
+
+def test_bursting_winner_is_the_least_used_cell_after_a_shuffle(backend):
+    tm = TemporalMemory(8, cells_per_column=4, seed=9, backend=backend)
+    wire(tm, 8, [30], 0.3)
+    wire(tm, 9, [30], 0.3)
+    wire(tm, 9, [31], 0.3)
+    tm.compute(np.array([2]), learn=False)   # cells 10 and 11 have none: the lower wins
+    assert tm.winner_cells.tolist() == [10]
+    tm.reset()
+    tm.compute(np.array([2, 5]))             # no previous winners: two shuffles, no growth
+    assert tm.winner_cells.tolist() == [10, 20]
+    reference = CompatRNG(9)
+    reference.draws(3 * 3)
+    assert tm.state_dict()["rng"] == reference.state_dict()
+
+
+def test_growth_never_exceeds_max_new_or_max_synapses(backend):
+    tm = TemporalMemory(64, cells_per_column=4, activation_threshold=4, min_threshold=3,
+                        max_new_synapse_count=5, max_synapses_per_segment=7,
+                        permanence_decrement=0.02, backend=backend)
+    gen = np.random.default_rng(3)
+    patterns = [np.sort(gen.choice(64, 12, replace=False)) for _ in range(6)]
+    before: dict[int, tuple[int, int]] = {}
+    grew_to_max = False
+    for step in range(150):
+        tm.compute(patterns[gen.integers(6)])
+        after = {s: (cell, len(syns)) for cell in range(tm.num_cells) for s, syns in tm.segments_of(cell)}
+        for s, (cell, n) in after.items():
+            assert n <= 7
+            old = before.get(s, (cell, 0))[1] if before.get(s, (cell, 0))[0] == cell else 0
+            assert n - old <= 5
+            grew_to_max |= n == 7
+        before = after
+    assert grew_to_max
+
+
+def test_punishment_only_with_a_predicted_segment_decrement(backend):
+    kw = dict(cells_per_column=4, activation_threshold=8, min_threshold=5, max_new_synapse_count=10)
+    results = {}
+    for psd in (0.0, 0.05):
+        tm = TemporalMemory(100, predicted_segment_decrement=psd, backend=backend, **kw)
+        a, b, c = block(0, 10), block(1, 10), block(2, 10)
+        for _ in range(2):
+            tm.compute(a)
+            tm.compute(b)
+            tm.reset()
+        tm.compute(a)   # B's segments match (A's winners active) but B does not come
+        tm.compute(c)
+        results[psd] = [w for cell in range(40, 80) for _, syns in tm.segments_of(cell) for _, w in syns]
+    assert len(results[0.0]) == 100 and set(results[0.0]) == {F32(0.31)}
+    assert len(results[0.05]) == 100 and set(results[0.05]) == {F32(0.31) - F32(0.05)}
+
+
+def test_learn_off_changes_no_synapse(backend):
+    tm = TemporalMemory(64, cells_per_column=4, backend=backend)
+    gen = np.random.default_rng(0)
+    for _ in range(20):
+        tm.compute(np.sort(gen.choice(64, 8, replace=False)))
+    before = [tm.segments_of(c) for c in range(tm.num_cells)]
+    for _ in range(20):
+        tm.compute(np.sort(gen.choice(64, 8, replace=False)), learn=False)
+    assert [tm.segments_of(c) for c in range(tm.num_cells)] == before
+
+
+def test_high_order_sequences_are_told_apart(backend):
+    tm = TemporalMemory(256, cells_per_column=8, activation_threshold=12, min_threshold=8,
+                        max_new_synapse_count=16, predicted_segment_decrement=0.05, backend=backend)
+    pattern = {k: block(i, 16) for i, k in enumerate("ABCDXY")}
+    for _ in range(15):
+        for seq in ("ABCD", "XBCY"):
+            for k in seq:
+                tm.compute(pattern[k])
+            tm.reset()
+    c_cells, predicted = {}, {}
+    for seq in ("ABCD", "XBCY"):
+        for k in seq[:3]:
+            tm.compute(pattern[k], learn=False)
+            assert tm.bursting_columns.size == 0 or k == seq[0]
+        c_cells[seq] = set(tm.active_cells.tolist())
+        predicted[seq] = np.unique(tm.predictive_cells // 8).tolist()
+        tm.reset()
+    assert len(c_cells["ABCD"]) == len(c_cells["XBCY"]) == 16
+    assert not c_cells["ABCD"] & c_cells["XBCY"]
+    assert predicted["ABCD"] == pattern["D"].tolist()
+    assert predicted["XBCY"] == pattern["Y"].tolist()
+
+
+def test_views_are_read_only(backend):
+    tm = TemporalMemory(16, cells_per_column=2, backend=backend)
+    tm.compute(np.array([1, 2]))
+    for view in (tm.active_cells, tm.winner_cells, tm.predictive_cells, tm.bursting_columns,
+                 tm.active_segments, tm.matching_segments):
+        assert view.dtype == np.uint32
+        with pytest.raises(ValueError):
+            view[:1] = 0
+    with pytest.raises(ValueError, match="cell 32 is out of range for 32 cells"):
+        tm.segments_of(32)
+
+
+# -- state --------------------------------------------------------------------------------------
+def _run(tm, steps, gen, patterns):
+    out = []
+    for i in range(steps):
+        if i % 37 == 36:
+            tm.reset()
+        cols = patterns[gen.integers(len(patterns))]
+        tm.compute(cols, learn=i % 11 != 5)
+        out.append((tm.active_cells.tolist(), tm.winner_cells.tolist(), tm.predictive_cells.tolist(),
+                    tm.anomaly, tm.active_segments.tolist()))
+    return out
+
+
+def test_state_dict_round_trip(backend):
+    kw = dict(cells_per_column=4, activation_threshold=5, min_threshold=3, max_new_synapse_count=8,
+              predicted_segment_decrement=0.01, max_segments_per_cell=4, max_synapses_per_segment=12)
+    gen = np.random.default_rng(1)
+    patterns = [np.sort(gen.choice(128, 10, replace=False)) for _ in range(30)]
+    tm = TemporalMemory(128, backend=backend, **kw)
+    _run(tm, 300, gen, patterns)
+    saved = pickle.loads(pickle.dumps(tm.state_dict()))
+    gen_state = copy.deepcopy(gen.bit_generator.state)
+    expected = _run(tm, 100, gen, patterns)
+    restored = TemporalMemory(128, seed=5, backend=backend, **{**kw})
+    with pytest.raises(ValueError, match="seed: saved 42, this TM 5"):
+        restored.load_state_dict(saved)
+    restored = TemporalMemory(128, backend=backend, **kw)
+    restored.load_state_dict(saved)
+    gen.bit_generator.state = gen_state
+    assert _run(restored, 100, gen, patterns) == expected
+    assert restored.num_synapses() == tm.num_synapses()

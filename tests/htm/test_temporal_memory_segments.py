@@ -1,0 +1,160 @@
+"""The Temporal Memory's segment pool: growth, adaptation and segment limits, computed by hand
+from HTM_SPEC.md "Temporal Memory" rule 4."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.engine.htm.rng import CompatRNG
+from workbench.engine.htm.tm_segments import SegmentPool
+
+F32 = np.float32
+INIT = F32(0.21)
+
+
+def make_segment(pool: SegmentPool, cell: int, synapses: list[tuple[int, float]]) -> int:
+    """A segment with exactly these synapses, in this slot order (no RNG draw)."""
+    seg = pool.create_segment(cell)
+    pool.pre[seg, : len(synapses)] = [p for p, _ in synapses]
+    pool.perm[seg, : len(synapses)] = [w for _, w in synapses]
+    pool.count[seg] = len(synapses)
+    return seg
+
+
+def synapses(pool: SegmentPool, seg: int) -> list[tuple[int, float]]:
+    return [(p, round(w, 6)) for p, w in pool.synapses(seg)]
+
+
+def grow(pool, seg, requested, candidates, rng=None):
+    rng = rng or CompatRNG(1)
+    pool.grow(seg, requested, candidates, set(candidates), rng, INIT)
+    return rng
+
+
+def test_new_segment_grows_a_shuffled_choice_when_fewer_are_requested_than_candidates():
+    pool = SegmentPool(100, 255, 255)
+    seg = pool.create_segment(3)
+    candidates = [10, 20, 30, 40, 50]
+    rng = grow(pool, seg, 3, candidates, CompatRNG(5))
+    expected = list(candidates)
+    CompatRNG(5).shuffle(expected)
+    assert synapses(pool, seg) == [(c, 0.21) for c in expected[:3]]
+    reference = CompatRNG(5)
+    reference.draws(4)
+    assert rng.state_dict() == reference.state_dict()
+
+
+def test_no_shuffle_when_the_request_covers_every_candidate():
+    pool = SegmentPool(100, 255, 255)
+    seg = pool.create_segment(3)
+    rng = grow(pool, seg, 5, [10, 20, 30])
+    assert synapses(pool, seg) == [(10, 0.21), (20, 0.21), (30, 0.21)]
+    assert rng.state_dict() == CompatRNG(1).state_dict()
+
+
+def test_an_existing_candidate_is_raised_to_initial_permanence_and_gets_no_new_synapse():
+    pool = SegmentPool(100, 255, 255)
+    seg = make_segment(pool, 3, [(20, 0.1), (99, 0.5), (30, 0.4)])
+    grow(pool, seg, 5, [10, 20, 30])
+    assert synapses(pool, seg) == [(20, 0.21), (99, 0.5), (30, 0.4), (10, 0.21)]
+
+
+def test_max_synapses_destroys_the_weakest_non_candidates_first():
+    pool = SegmentPool(100, 5, 255)
+    seg = make_segment(pool, 3, [(1, 0.3), (2, 0.2), (3, 0.25), (4, 0.2), (5, 0.6)])
+    grow(pool, seg, 2, [4, 7])
+    # overrun 2: non-candidates 2 (0.2) and 3 (0.25) go; 4 is a candidate, raised to 0.21
+    assert synapses(pool, seg) == [(1, 0.3), (4, 0.21), (5, 0.6), (7, 0.21)]
+
+
+def test_max_synapses_ties_go_to_the_lower_slot():
+    pool = SegmentPool(100, 3, 255)
+    seg = make_segment(pool, 3, [(1, 0.2), (2, 0.2), (3, 0.2)])
+    grow(pool, seg, 1, [9])
+    assert synapses(pool, seg) == [(2, 0.2), (3, 0.2), (9, 0.21)]
+
+
+def test_full_segment_of_candidates_grows_nothing_but_still_shuffles():
+    pool = SegmentPool(100, 2, 255)
+    seg = make_segment(pool, 3, [(4, 0.3), (7, 0.3)])
+    rng = grow(pool, seg, 1, [4, 7, 9])
+    assert synapses(pool, seg) == [(4, 0.3), (7, 0.3)]
+    reference = CompatRNG(1)
+    reference.draws(2)
+    assert rng.state_dict() == reference.state_dict()
+
+
+def test_a_full_cell_loses_the_segment_with_the_smallest_sum_of_squared_permanences():
+    pool = SegmentPool(100, 255, 3)
+    a = make_segment(pool, 5, [(1, 0.3), (2, 0.3)])                      # 0.18
+    b = make_segment(pool, 5, [(1, 0.2), (2, 0.2), (3, 0.2), (4, 0.2)])  # 0.16
+    c = make_segment(pool, 5, [(1, 0.5)])                                # 0.25
+    other = pool.create_segment(6)
+    new = pool.create_segment(5)
+    assert new == b  # the freed index is reused at once
+    assert pool.segments_of(5) == sorted([a, b, c]) and pool.count[new] == 0
+    assert pool.segments_of(6) == [other]
+
+
+def test_eviction_ties_go_to_the_lower_segment_index():
+    pool = SegmentPool(100, 255, 2)
+    first = make_segment(pool, 5, [(1, 0.3)])
+    make_segment(pool, 5, [(2, 0.3)])
+    assert pool.create_segment(5) == first
+
+
+def test_freed_segment_indices_are_reused_last_in_first_out():
+    pool = SegmentPool(100, 255, 255)
+    segs = [pool.create_segment(c) for c in range(5)]
+    pool.destroy_segment(segs[1])
+    pool.destroy_segment(segs[3])
+    assert [pool.create_segment(9), pool.create_segment(9), pool.create_segment(9)] == [3, 1, 5]
+    assert pool.num_segments() == 6
+
+
+def test_adapt_adds_in_float32_clips_at_one_and_destroys_below_one_millionth():
+    pool = SegmentPool(10, 255, 255)
+    seg = make_segment(pool, 0, [(1, 0.21), (2, 0.05), (3, 0.95), (4, 0.1), (5, 0.3)])
+    prev_active = np.zeros(11, dtype=bool)
+    prev_active[[1, 3]] = True
+    doomed = pool.adapt(np.array([seg]), np.array([0.1], F32), np.array([-0.1], F32), prev_active, 3)
+    # 0.05 - 0.1 < 0 and 0.1 - 0.1 = 0 fall below 1e-6: destroyed, later slots move down
+    assert pool.pre[seg, :4].tolist() == [1, 3, 5, -1] and pool.count[seg] == 3
+    assert pool.perm[seg, :3].tolist() == [F32(0.21) + F32(0.1), 1.0, F32(0.3) - F32(0.1)]
+    assert doomed.tolist() == [False]
+
+
+def test_adapt_marks_segments_left_below_min_threshold():
+    pool = SegmentPool(10, 255, 255)
+    seg = make_segment(pool, 0, [(1, 0.05), (2, 0.05), (3, 0.5)])
+    prev_active = np.zeros(11, dtype=bool)
+    doomed = pool.adapt(np.array([seg]), np.array([0.1], F32), np.array([-0.1], F32), prev_active, 2)
+    assert pool.count[seg] == 1 and doomed.tolist() == [True]
+
+
+def test_rows_widen_past_the_initial_capacity_up_to_the_maximum():
+    pool = SegmentPool(1000, 100, 255)
+    seg = pool.create_segment(0)
+    grow(pool, seg, 70, list(range(100, 170)))
+    assert pool.width >= 70 and pool.width <= 100
+    assert [p for p, _ in pool.synapses(seg)] == list(range(100, 170))
+
+
+@pytest.mark.parametrize("n", [0, 1, 1500])
+def test_state_dict_round_trip(n):
+    pool = SegmentPool(5000, 40, 255)
+    gen = np.random.default_rng(n)
+    for i in range(n):
+        seg = pool.create_segment(int(gen.integers(5000)))
+        grow(pool, seg, 6, sorted(gen.choice(5000, 10, replace=False).tolist()))
+        if i % 7 == 3:
+            pool.destroy_segment(seg)
+    other = SegmentPool(5000, 40, 255)
+    other.load_state_dict(pool.state_dict())
+    assert other.num_segments() == pool.num_segments() and other.free == pool.free
+    for cell in range(5000):
+        assert other.segments_of(cell) == pool.segments_of(cell)
+        for s in pool.segments_of(cell):
+            assert other.synapses(s) == pool.synapses(s)
+    assert (other.segments_per_cell == pool.segments_per_cell).all()
