@@ -121,10 +121,6 @@ class GridCellEncoder(Encoder):
         if np.isnan(location).any():
             return SDR(self.shape)
         require(bool(np.all(np.isfinite(location))), f"GridCellEncoder: cannot encode location {value!r}")
-        distances = self._distances(location)
-        require(
-            bool(np.all(np.isfinite(distances))), f"GridCellEncoder: location {value!r} is too large to place"
-        )
-        nearest = np.argsort(distances, axis=1, kind="stable")[:, : self.active_per_module]
+        nearest = np.argsort(self._distances(location), axis=1, kind="stable")[:, : self.active_per_module]
         bits = np.sort((nearest + self._offsets).reshape(-1)).astype(np.uint32)
         return SDR.from_sparse(self.shape, bits, validate=False)
