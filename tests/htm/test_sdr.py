@@ -292,3 +292,12 @@ def test_entropy_is_one_for_even_use_and_zero_for_a_stuck_bit():
 def test_metrics_reject_another_shape():
     with pytest.raises(ValueError, match="metrics were made for shape \\(4,\\), got an SDR of shape \\(5,\\)"):
         SDRMetrics(4, period=2).add(SDR(5))
+
+
+def test_unvalidated_construction_leaves_the_callers_array_writable():
+    owned = np.array([1, 4], dtype=np.uint32)
+    sdr = SDR.from_sparse(10, owned, validate=False)
+    assert owned.flags.writeable
+    assert not sdr.sparse.flags.writeable
+    assert sdr.shape == (10,) and sdr.sparse.tolist() == [1, 4]
+    assert SDR.from_sparse((2, 5), np.array([3], dtype=np.int64), validate=False).sparse.dtype == np.uint32

@@ -9,6 +9,7 @@ and code that already holds sorted unique uint32 indices can skip validation.
 
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -35,7 +36,7 @@ def as_shape(shape: int | Sequence[int]) -> Shape:
     if not dims or any(not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
         raise ValueError(f"an SDR shape needs one or more whole dimensions, each >= 1 (got {shape!r})")
     dims = tuple(int(d) for d in dims)
-    if int(np.prod(dims, dtype=object)) > _MAX_SIZE:
+    if math.prod(dims) > _MAX_SIZE:
         raise ValueError(f"an SDR holds at most 2**32 bits, indices being uint32 (got shape {dims})")
     return dims
 
@@ -63,7 +64,7 @@ class SDR:
 
     def __init__(self, shape: int | Sequence[int]) -> None:
         self._shape = as_shape(shape)
-        self._size = int(np.prod(self._shape))
+        self._size = math.prod(self._shape)
         self._sparse = _EMPTY
         self._dense: np.ndarray | None = None
 
@@ -74,16 +75,20 @@ class SDR:
     ) -> SDR:
         """An SDR from strictly increasing flat indices.
 
-        ``validate=False`` skips every check and keeps ``indices`` as given: only for callers
-        that hold a uint32 array they built sorted, unique and in range (encoders, layers).
+        ``validate=False`` skips the checks, for callers whose indices are sorted, unique and in
+        range by construction (encoders, layers): the SDR then keeps a read-only view of their
+        array (cast to uint32 if needed), so they must not modify that array afterwards.
         """
         sdr = cls.__new__(cls)
-        sdr._shape = as_shape(shape) if validate else tuple(shape)
-        sdr._size = int(np.prod(sdr._shape))
         sdr._dense = None
         if not validate:
-            sdr._sparse = _read_only(indices)
+            sdr._shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            sdr._size = math.prod(sdr._shape)
+            array = np.asarray(indices)
+            sdr._sparse = _read_only(array.view() if array.dtype == np.uint32 else array.astype(np.uint32))
             return sdr
+        sdr._shape = as_shape(shape)
+        sdr._size = math.prod(sdr._shape)
         array = _integer_indices(indices, "SDR indices")
         if array.size:
             _check_range(array, sdr._size, sdr._shape)
@@ -105,7 +110,7 @@ class SDR:
         dims = as_shape(shape)
         array = _integer_indices(indices, "SDR indices")
         if array.size:
-            _check_range(array, int(np.prod(dims)), dims)
+            _check_range(array, math.prod(dims), dims)
             array = np.unique(array).astype(np.uint32)
         return cls.from_sparse(dims, array, validate=False)
 
@@ -208,7 +213,7 @@ class SDR:
     def reshape(self, shape: int | Sequence[int]) -> SDR:
         """The same bits under another shape of the same size (flat indices are unchanged)."""
         dims = as_shape(shape)
-        size = int(np.prod(dims))
+        size = math.prod(dims)
         if size != self._size:
             raise ValueError(f"cannot reshape an SDR of size {self._size} to {dims} (size {size})")
         return SDR.from_sparse(dims, self._sparse, validate=False)
@@ -256,7 +261,7 @@ class SDR:
         length = sum(s._shape[axis] for s in sdrs)
         shape = first[:axis] + (length,) + first[axis + 1 :]
         if axis == 0:  # flat offsets keep every part sorted and in order
-            step = int(np.prod(first[1:], dtype=np.int64))
+            step = math.prod(first[1:])
             offsets = np.cumsum([0] + [s._shape[0] * step for s in sdrs[:-1]])
             joined = np.concatenate([s._sparse + np.uint32(o) for s, o in zip(sdrs, offsets)])
             return SDR.from_sparse(as_shape(shape), joined.astype(np.uint32), validate=False)
