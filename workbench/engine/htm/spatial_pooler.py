@@ -235,6 +235,11 @@ class SpatialPooler:
         out = np.maximum(row, np.float32(0)) if dense else row[row >= 0]
         return _read_only(out)
 
+    def permanence_matrix(self) -> np.ndarray:
+        """All permanences, columns x flat inputs, float32, -1 outside each potential pool
+        (a host copy: for views such as the permanence histogram, not for every step)."""
+        return _read_only(self._engine.permanence_matrix())
+
     def connected_synapses(self, column: int) -> np.ndarray:
         """Inputs column ``column`` is connected to (perm >= connected - 1e-6), sorted uint32."""
         row = self._engine.permanence_row(self._column(column))

@@ -1,0 +1,86 @@
+"""The built-in experiments: what each must show, and exact continuation from a saved state."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.plugins.registry import Registry
+from workbench.plugins.runner import Run
+
+GOLDEN_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "htmcore_hello_golden.json"
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry.discover(entry_points=False, user_dir=False)
+
+
+def frames_equal(a, b):
+    assert a.step == b.step
+    assert a.values.keys() == b.values.keys()
+    for key, va in a.values.items():
+        vb = b.values[key]
+        if isinstance(va, float) and math.isnan(va):
+            assert math.isnan(vb), key
+        elif isinstance(va, np.ndarray):
+            np.testing.assert_array_equal(va, vb, err_msg=key)
+        else:
+            assert va == vb, key
+
+
+QUICK = {"sine": {"columns": 256, "encoder_size": 300}, "sequences": {}}
+
+
+@pytest.mark.parametrize("name", sorted(QUICK))
+def test_state_dict_round_trip_continues_identically(registry, name, backend_name):
+    run = Run(registry.get(name), QUICK[name], backend=backend_name, seed=3)
+    for _ in range(25):
+        run.step()
+    state = run.experiment.state_dict()
+    expected = [run.step() for _ in range(15)]
+    other = Run(registry.get(name), QUICK[name], backend=backend_name, seed=3)
+    other.build()
+    other.experiment.load_state_dict(state)
+    for want in expected:
+        frames_equal(want, other.step())
+
+
+def test_sequences_learns_high_order_context(registry):
+    run = Run(registry.get("sequences"), {"order": "cycle"}, seed=0)
+    frames = [run.step() for _ in range(600)]
+    last_pass = frames[-8:]
+    symbols = [f["symbol"] for f in last_pass]
+    assert symbols == ["A", "B", "C", "D", "X", "B", "C", "Y"]
+    predictions = [f["prediction"] for f in last_pass]
+    assert predictions[2] == "D" and predictions[6] == "Y"  # after C, by context
+    anomalies = [f["anomaly"] for f in last_pass]
+    assert anomalies == [1.0, 0, 0, 0, 1.0, 0, 0, 0]  # only sequence starts (after reset) surprise
+    c_after_a = set(last_pass[2]["tm.active_cells"].sparse.tolist())
+    c_after_x = set(last_pass[6]["tm.active_cells"].sparse.tolist())
+    assert c_after_a and c_after_x and not c_after_a & c_after_x  # same columns, other cells
+    assert last_pass[2]["columns"] == last_pass[6]["columns"]
+
+
+def test_sequences_bursting_turns_into_prediction(registry):
+    run = Run(registry.get("sequences"), {"preset": "simple", "reset": False, "order": "cycle"}, seed=0)
+    frames = [run.step() for _ in range(60)]
+    assert [f["bursting"] for f in frames[:6]] == [21.0] * 6  # first pass: every column bursts
+    assert all(f["anomaly"] == 0 for f in frames[-12:])       # learned: all predicted
+
+
+def test_sine_reproduces_htmcore_hellosptp(registry):
+    """The default sine experiment is HelloSPTP: golden encoder and SP output at step 5000, and
+    the spec's raw anomaly and moving average."""
+    golden = json.loads(GOLDEN_FILE.read_text())
+    run = Run(registry.get("sine"), {}, seed=0)
+    for _ in range(4999):
+        run.step()
+    frame = run.step()
+    assert frame.step == 5000
+    assert frame["encoding"].sparse.tolist() == golden["encoder_after_noise"]
+    assert frame["sp.active"].sparse.tolist() == golden["sp_global_active_columns"]
+    assert frame["anomaly"] == pytest.approx(59 / 102, abs=1e-6)
+    assert frame["anomaly_average"] == pytest.approx(0.373364, abs=5e-7)
