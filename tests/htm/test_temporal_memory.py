@@ -318,3 +318,30 @@ def test_state_dict_round_trip(backend):
     gen.bit_generator.state = gen_state
     assert _run(restored, 100, gen, patterns) == expected
     assert restored.num_synapses() == tm.num_synapses()
+
+
+def test_backends_agree_over_a_long_random_sequence_workload(backend):
+    """Identical active and predictive cells, step by step, numpy vs this backend (numpy vs
+    numpy checks that two runs are identical)."""
+    gen = np.random.default_rng(11)
+    sequences = [[np.sort(gen.choice(512, 20, replace=False)) for _ in range(25)] for _ in range(8)]
+    kw = dict(cells_per_column=8, activation_threshold=10, min_threshold=7, max_new_synapse_count=15,
+              predicted_segment_decrement=0.004, max_segments_per_cell=16, max_synapses_per_segment=24)
+    reference = TemporalMemory(512, **kw)
+    tm = TemporalMemory(512, backend=backend, **kw)
+    order = gen.integers(len(sequences), size=80)
+    steps = predicted = 0
+    for s in order:
+        for cols in sequences[s]:
+            noisy = np.unique(np.concatenate([cols[2:], gen.choice(512, 2)])) if gen.random() < 0.2 else cols
+            reference.compute(noisy)
+            tm.compute(noisy)
+            assert np.array_equal(tm.active_cells, reference.active_cells), steps
+            assert np.array_equal(tm.predictive_cells, reference.predictive_cells), steps
+            steps += 1
+            predicted += reference.anomaly < 0.5
+        reference.reset()
+        tm.reset()
+    assert steps == 2000
+    assert tm.num_synapses() == reference.num_synapses() > 0
+    assert predicted > 1000  # the workload is learned: the comparison covers predictions
