@@ -22,7 +22,7 @@ def test_empty_sdr_from_shape():
     assert SDR((2, 3)).size == 6
 
 
-@pytest.mark.parametrize("shape", [0, (), (3, 0), -1, (2.5,), "ab"])
+@pytest.mark.parametrize("shape", [0, (), (3, 0), -1, (2.5,), "ab", (True,)])
 def test_bad_shape_is_an_error(shape):
     with pytest.raises(ValueError, match="shape"):
         SDR(shape)

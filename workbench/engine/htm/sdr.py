@@ -33,7 +33,7 @@ _EMPTY = _read_only(np.empty(0, dtype=np.uint32))
 def as_shape(shape: int | Sequence[int]) -> Shape:
     """Normalise ``shape`` (an int or a sequence of ints) to a tuple, or say what is wrong."""
     dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if not dims or any(not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
+    if not dims or any(not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1 for d in dims):
         raise ValueError(f"an SDR shape needs one or more whole dimensions, each >= 1 (got {shape!r})")
     dims = tuple(int(d) for d in dims)
     if math.prod(dims) > _MAX_SIZE:
