@@ -36,14 +36,12 @@ def test_2d_matches_a_brute_force_search_over_lattice_images():
         expected = []
         for m, (period, angle, phases) in enumerate(modules):
             rotation = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+            shifts = np.stack(np.meshgrid(np.arange(-12, 13), np.arange(-12, 13)), axis=-1).reshape(-1, 2)
             distances = []
-            for cell in phases:
-                nearest = math.inf
-                for n1 in range(-12, 13):
-                    for n2 in range(-12, 13):
-                        point = period * rotation @ ((cell[0] + n1) * a1 + (cell[1] + n2) * a2)
-                        nearest = min(nearest, float(np.hypot(*(point - np.array(location)))))
-                distances.append(nearest)
+            for cell in phases:  # every image of the cell within 12 lattice steps, in space
+                lattice = (cell[0] + shifts[:, :1]) * a1 + (cell[1] + shifts[:, 1:]) * a2
+                points = period * lattice @ rotation.T
+                distances.append(np.hypot(*(points - np.array(location)).T).min())
             expected += [m * 40 + c for c in np.argsort(distances, kind="stable")[:4]]
         assert encoder.encode(location).sparse.tolist() == sorted(expected)
 
