@@ -10,7 +10,7 @@ import pytest
 from workbench.engine.htm.encoders import RDSE, RDSEParameters, murmur3_32, murmur3_32_words
 from workbench.engine.htm.rng import CompatRNG
 
-GOLDEN = Path("/work/shared/data/htmcore_hello_golden.json")
+GOLDEN = Path(__file__).resolve().parents[3] / "shared" / "data" / "htmcore_hello_golden.json"
 
 
 @pytest.mark.parametrize(
