@@ -4,6 +4,8 @@
     workbench gui [SESSION]        open the GUI (on a recorded session if given)
     workbench run EXPERIMENT ...   run headless with a progress bar, print final metrics
     workbench list                 experiments and their parameters
+    workbench replay SESSION ...   print a recorded session's scalar streams (table or CSV)
+    workbench info SESSION         a recorded session's manifest, length and annotations
     workbench devices              backends and OpenCL devices found
 
 Bad input (unknown experiment or parameter, a value out of range, a missing file) prints one
@@ -201,6 +203,100 @@ def _plugin_failed(error) -> int:
     return EXIT_PLUGIN_FAILED
 
 
+# -- replay / info -----------------------------------------------------------------------------
+def _open_session(path: str):
+    from workbench.session import SessionError, SessionReader  # noqa: PLC0415
+
+    try:
+        return SessionReader(path)
+    except SessionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _step_range(args: argparse.Namespace, length: int) -> tuple[int, int]:
+    first = 1 if args.start is None else args.start
+    last = length if args.end is None else args.end
+    if length == 0:
+        if args.start is not None or args.end is not None:
+            raise UsageError(f"{args.session} holds no steps")
+        return 1, 0
+    for flag, step in (("--from", first), ("--to", last)):
+        if not 1 <= step <= length:
+            raise UsageError(f"{flag} must be a step between 1 and {length} (got {step})")
+    if first > last:
+        raise UsageError(f"--from must not be after --to (got {first} > {last})")
+    return first, last
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from workbench.session import SessionError  # noqa: PLC0415
+    from workbench.session.frames import StreamKind  # noqa: PLC0415
+
+    with _open_session(args.session) as reader:
+        first, last = _step_range(args, reader.length)
+        columns = [n for n, s in reader.streams.items() if s.kind in (StreamKind.SCALAR, StreamKind.TEXT)]
+        if args.csv:
+            writer = csv.writer(sys.stdout)
+            emit = writer.writerow
+        else:
+            widths = [max(8, len(str(last)))] + [max(12, len(c)) for c in columns]
+
+            def emit(cells: list[object]) -> None:
+                print("  ".join(str(c).rjust(w) for c, w in zip(cells, widths)).rstrip())
+        emit(["step", *columns])
+        try:
+            for frame in reader.frames(first, last):
+                emit([frame.step, *(_format_value(frame.get(c)) for c in columns)])
+        except SessionError as exc:
+            sys.stdout.flush()
+            raise UsageError(str(exc)) from None
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from workbench.session import SessionError  # noqa: PLC0415
+
+    with _open_session(args.session) as reader:
+        m = reader.manifest
+        print(f"session:     {reader.path}")
+        print(f"experiment:  {m.experiment} (version {m.experiment_version})")
+        print(f"backend:     {m.backend}, seed {m.seed}")
+        print(f"recorded:    {m.created} with workbench {m.workbench_version} (session format {m.format_version})")
+        if m.parent is not None:
+            print(f"forked from: {m.parent.path} at step {m.parent.step} (session {m.parent.session_id})")
+        if reader.complete:
+            print(f"length:      {reader.length} steps")
+        else:
+            print(f"length:      {reader.length} steps, INCOMPLETE: the recording stopped without closing "
+                  f"the file (the last unfinished chunk is lost); replay ends at step {reader.length}")
+        print("parameters:")
+        for name, value in m.params.items():
+            print(f"  {name} = {value!r}")
+        print("streams:")
+        for s in m.streams:
+            shape = f" {'x'.join(map(str, s.shape))}" if s.shape else ""
+            print(f"  {s.name} ({s.kind.value}{shape}){': ' + s.title if s.title else ''}")
+        try:
+            checkpoints, events, annotations = reader.checkpoint_steps, reader.events, reader.annotations
+        except SessionError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"checkpoints: {len(checkpoints)}" + (f" (steps {_step_list(checkpoints)})" if checkpoints else ""))
+        print(f"events:      {len(events)}")
+        for e in events:
+            details = ", ".join(f"{k}={v!r}" for k, v in e.data.items())
+            print(f"  after step {e.step}: {e.kind}{' ' + details if details else ''}")
+        print(f"annotations: {len(annotations)}")
+        for a in annotations:
+            print(f"  step {a.step}: {a.caption}")
+    return 0
+
+
+def _step_list(steps: list[int], shown: int = 8) -> str:
+    if len(steps) <= shown:
+        return ", ".join(map(str, steps))
+    return ", ".join(map(str, steps[:shown // 2])) + ", ..., " + ", ".join(map(str, steps[-shown // 2:]))
+
+
 # -- gui ---------------------------------------------------------------------------------------
 def cmd_gui(args: argparse.Namespace) -> int:
     session = getattr(args, "session", None)
@@ -236,6 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="list experiments and their parameters")
     lst.add_argument("--plugins", action="append", default=[], metavar="DIR")
     lst.set_defaults(func=cmd_list)
+
+    replay = sub.add_parser("replay", help="print a recorded session's scalar and text streams")
+    replay.add_argument("session", metavar="FILE.wbsession")
+    replay.add_argument("--from", dest="start", type=int, default=None, metavar="T", help="first step (default 1)")
+    replay.add_argument("--to", dest="end", type=int, default=None, metavar="T", help="last step (default: the end)")
+    replay.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    replay.set_defaults(func=cmd_replay)
+
+    info = sub.add_parser("info", help="show a recorded session's manifest, length and annotations")
+    info.add_argument("session", metavar="FILE.wbsession")
+    info.set_defaults(func=cmd_info)
 
     dev = sub.add_parser("devices", help="list backends and OpenCL devices")
     dev.set_defaults(func=cmd_devices)

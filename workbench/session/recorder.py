@@ -1,0 +1,143 @@
+"""Recording a run: a frame listener that writes every step, checkpoints and user events.
+
+:class:`Recorder` works on any run object shaped like ``workbench.plugins.runner.Run``
+(``info``, ``params``, ``backend``, ``seed``, ``experiment``, ``streams``, ``listeners``,
+``build()``); it does not import the plugin layer, which sits above sessions.
+
+Checkpoints are taken at the start, after every user event, and every K steps, where K is
+chosen while recording so that re-simulating from the nearest checkpoint to any step (a fork,
+a step back) takes at most about a second: K = budget / (median time per step over the last
+64 steps). The median ignores the long gaps of a paused GUI.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import SessionError
+from .frames import Frame
+from .manifest import Manifest
+from .records import Checkpoint
+from .writer import SessionWriter
+
+DEFAULT_CHUNK_SIZE = 256
+RESIMULATION_BUDGET_S = 1.0
+
+
+class CheckpointPolicy:
+    """When the next periodic checkpoint is due: every ``every`` steps when given, else after
+    the number of steps that take ``budget_s`` at the measured step rate."""
+
+    WINDOW = 64   # step times kept for the median
+    REESTIMATE = 16  # steps between estimates once the window has filled a little
+
+    def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S) -> None:
+        if every is not None and every < 1:
+            raise ValueError(f"checkpoint interval must be >= 1 step (got {every})")
+        if budget_s <= 0:
+            raise ValueError(f"re-simulation budget must be > 0 s (got {budget_s})")
+        self.every = every
+        self.budget_s = budget_s
+        self.interval: int | None = every  # K; None until a step time has been measured
+        self._times = np.zeros(self.WINDOW)
+        self._measured = 0
+        self._since = 0
+        self._last = time.perf_counter()
+
+    def step_done(self, now: float) -> bool:
+        """Note a step finished at ``now`` (perf_counter); True when a checkpoint is due."""
+        self._times[self._measured % self.WINDOW] = now - self._last
+        self._measured += 1
+        self._last = now
+        self._since += 1
+        if self.every is None and (self._measured <= self.REESTIMATE or self._measured % self.REESTIMATE == 0):
+            median = float(np.median(self._times[:min(self._measured, self.WINDOW)]))
+            self.interval = max(1, int(self.budget_s / median)) if median > 0 else None
+        return self.interval is not None and self._since >= self.interval
+
+    def checkpointed(self) -> None:
+        self._since = 0
+
+
+def manifest_for(run: Any, chunk_size: int) -> Manifest:
+    """The manifest of a recording of ``run`` (a built Run) made now."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1 (got {chunk_size})")
+    return Manifest(experiment=run.info.name, experiment_version=str(run.info.cls.version),
+                    params=dict(run.params), seed=int(run.seed), backend=str(run.backend),
+                    streams=tuple(run.streams.values()), chunk_size=chunk_size)
+
+
+class Recorder:
+    """Records ``run`` into ``writer``: attach with :meth:`create` (or ``fork.fork_session``),
+    then every step the run makes is recorded until :meth:`close`."""
+
+    def __init__(self, run: Any, writer: SessionWriter, policy: CheckpointPolicy) -> None:
+        self.run = run
+        self.writer = writer
+        self.policy = policy
+
+    @classmethod
+    def create(cls, path: str | Path, run: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE,
+               checkpoint_every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S) -> Recorder:
+        """Start recording ``run`` (built first if needed) into a new session file at ``path``."""
+        if run.experiment is None:
+            run.build()
+        policy = CheckpointPolicy(checkpoint_every, budget_s)
+        recorder = cls(run, SessionWriter(path, manifest_for(run, chunk_size)), policy)
+        recorder.start("start")
+        return recorder
+
+    def start(self, reason: str) -> None:
+        """Checkpoint the run as it is and listen to its frames from now on."""
+        self.checkpoint(reason)
+        self.run.listeners.append(self.on_frame)
+
+    @property
+    def path(self) -> Path:
+        return self.writer.path
+
+    @property
+    def step(self) -> int:
+        """The last recorded step (0 before the first)."""
+        return self.writer.length
+
+    def on_frame(self, frame: Frame) -> None:
+        """The run's listener: record ``frame``, then checkpoint if one is due."""
+        self.writer.append(frame)
+        if self.policy.step_done(time.perf_counter()):
+            self.checkpoint("periodic")
+
+    def checkpoint(self, reason: str) -> None:
+        """Checkpoint the run now (state after the last recorded step)."""
+        self.writer.checkpoint(Checkpoint.capture(self.run.experiment, self.step, reason))
+        self.policy.checkpointed()
+
+    def record_event(self, kind: str, **data: Any) -> None:
+        """Log a user action already applied to the run (``param`` name=..., value=...;
+        ``learning`` on=...; ``reset``) and checkpoint the state it left."""
+        if tuple(self.run.streams.values()) != self.writer.manifest.streams:
+            raise SessionError("the experiment's streams changed (a parameter changed their shape); "
+                               "start a new recording")
+        self.writer.event(self.step, kind, data)
+        self.checkpoint(kind)
+
+    def annotate(self, caption: str, view: dict[str, Any] | None = None, step: int | None = None) -> None:
+        """Add a caption at ``step`` (default: the last recorded step)."""
+        self.writer.annotate(self.step if step is None else step, caption, view)
+
+    def close(self) -> None:
+        """Stop listening and finish the file."""
+        if self.on_frame in self.run.listeners:
+            self.run.listeners.remove(self.on_frame)
+        self.writer.close()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
