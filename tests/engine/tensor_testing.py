@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.engine import Tensor
+from workbench.engine import Tensor, available_backends
+
+#: Every backend once: the alias ``opencl`` is the same object as ``opencl:0``.
+BACKEND_NAMES = [name for name in available_backends() if name != "opencl"]
 
 ALL_DTYPES = [np.dtype(t) for t in (np.float32, np.float64, np.int32, np.uint32, np.uint8, np.bool_)]
 FLOAT_DTYPES = [d for d in ALL_DTYPES if d.kind == "f"]

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
-from tensor_testing import (ALL_DTYPES, FLOAT_DTYPES, assert_close, assert_exact, dtypes_of,
-                            random_array)
 
 from workbench.engine import Tensor
+
+from .tensor_testing import (ALL_DTYPES, FLOAT_DTYPES, assert_close, assert_exact, dtypes_of,
+                             random_array)
 
 F32, F64, I32, U32, U8, BOOL = ALL_DTYPES
 

@@ -64,13 +64,23 @@ def compute_dtype(op: str, dt: np.dtype) -> np.dtype:
     """The dtype a binary op computes in, given the promoted dtype of its operands.
 
     Dividing or raising integers to a power gives float32 (no kernel does integer division);
-    adding, subtracting or multiplying bools counts, in int32 (numpy would give a logical or
-    for ``+`` and refuse ``-``).
+    adding, subtracting, multiplying or matrix-multiplying bools counts, in int32 (numpy would
+    give a logical or for ``+`` and refuse ``-``).
     """
     if op in ("div", "pow") and not is_float(dt):
         return DEFAULT_FLOAT
-    if op in ("add", "sub", "mul") and dt == np.bool_:
+    if op in ("add", "sub", "mul", "matmul") and dt == np.bool_:
         return DEFAULT_INT
+    return dt
+
+
+def sum_dtype(dt: np.dtype) -> np.dtype:
+    """The dtype of a sum: bools count in int32 and uint8 sums widen to uint32 (numpy widens both
+    to 64 bits, which no kernel supports); every other dtype sums in itself."""
+    if dt == np.bool_:
+        return DEFAULT_INT
+    if dt == np.uint8:
+        return np.dtype(np.uint32)
     return dt
 
 

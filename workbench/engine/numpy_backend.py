@@ -67,6 +67,9 @@ class NumpyBackend:
     def reshape(self, buf: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return buf.reshape(shape)
 
+    def shares_memory(self, a: np.ndarray, b: np.ndarray) -> bool:
+        return np.may_share_memory(a, b)
+
     # -- elementwise --------------------------------------------------------------------------
     def unary(self, op: str, x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):

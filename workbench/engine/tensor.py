@@ -21,7 +21,7 @@ from . import autograd
 from .autograd import Node, is_grad_enabled
 from .backend import get_backend
 from .dtypes import (DEFAULT_FLOAT, SUPPORTED, as_dtype, compute_dtype, is_float, promote, scalar_dtype,
-                     supported_names)
+                     sum_dtype, supported_names)
 
 Shape = tuple[int, ...]
 
@@ -61,7 +61,10 @@ class Tensor:
     def __init__(self, data: object, dtype: object = None, backend: object = "numpy",
                  requires_grad: bool = False) -> None:
         array = data.numpy() if isinstance(data, Tensor) else np.asarray(data)
-        dt = as_dtype(dtype) if dtype is not None else _infer_dtype(data, array)
+        if dtype is not None:
+            dt = as_dtype(dtype)
+        else:
+            dt = data.dtype if isinstance(data, Tensor) else _infer_dtype(data, array)
         self.backend = get_backend(backend)
         self._check_dtype(dt)
         self._buf = self.backend.from_numpy(array.astype(dt, copy=False))
@@ -104,10 +107,9 @@ class Tensor:
         be = get_backend(backend)
         shape = tuple(int(n) for n in shape)
         dt = as_dtype(dtype)
-        t = cls._wrap(be.full(shape, value, dt), shape, dt, be)
-        t._check_dtype(dt)
-        t.requires_grad = requires_grad
-        return t
+        if dt == np.float64 and not be.fp64:
+            raise TypeError(f"backend {be.name} has no float64 support; use float32")
+        return cls._wrap(be.full(shape, value, dt), shape, dt, be).requires_grad_(requires_grad)
 
     @classmethod
     def zeros(cls, shape: Iterable[int], dtype: object = DEFAULT_FLOAT, backend: object = "numpy",
@@ -164,6 +166,13 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return len(self.shape)
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor; any other size is ambiguous, as in numpy."""
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "reduce it to one element first, e.g. t.max() or (t != 0).sum()")
+        return bool(self.item())
 
     def __len__(self) -> int:
         if not self.shape:
@@ -340,6 +349,8 @@ class Tensor:
     # -- reductions ---------------------------------------------------------------------------
     def _reduce(self, op: str, axis: int | None, keepdims: bool) -> tuple[object, Shape, Shape]:
         if axis is None:
+            if self.size == 0 and op != "sum":
+                raise ValueError(f"{op} of an empty tensor")
             keep_shape = (1,) * self.ndim
             out_shape = keep_shape if keepdims else ()
             buf = self.backend.reduce(op, self._buf, None)
@@ -350,14 +361,13 @@ class Tensor:
             if self.shape[axis] == 0 and op != "sum":
                 raise ValueError(f"{op} over an empty axis {axis} of shape {self.shape}")
             buf = self.backend.reduce(op, self._buf, axis)
-        if self.size == 0 and op != "sum":
-            raise ValueError(f"{op} of an empty tensor")
         return self.backend.reshape(buf, out_shape), out_shape, keep_shape
 
     def sum(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
-        buf, shape, keep = self._reduce("sum", axis, keepdims)
-        return self._result(buf, shape, self.dtype, (self,),
-                            lambda g: (g.reshape(keep).expand(self.shape),))
+        """Sum over ``axis`` (everything when None); bools count in int32, uint8 sums in uint32."""
+        x = self.cast(sum_dtype(self.dtype))
+        buf, shape, keep = x._reduce("sum", axis, keepdims)
+        return x._result(buf, shape, x.dtype, (x,), lambda g: (g.reshape(keep).expand(x.shape),))
 
     def mean(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
         n = self.size if axis is None else self.shape[_normalise_axis(axis, self.ndim)]
@@ -396,7 +406,7 @@ class Tensor:
         b = other.reshape(other.shape + (1,)) if other.ndim == 1 else other
         if a.shape[-1] != b.shape[-2]:
             raise ValueError(f"matmul: inner dimensions differ ({self.shape} @ {other.shape})")
-        dt = promote(a.dtype, b.dtype)
+        dt = compute_dtype("matmul", promote(a.dtype, b.dtype))
         a, b = a.cast(dt), b.cast(dt)
         batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
         a_full = a.expand(batch + a.shape[-2:]) if a.shape[:-2] != batch else a
@@ -474,7 +484,10 @@ class Tensor:
         shape = tuple(int(n) for n in shape)
         if shape == self.shape:
             return self
-        target = broadcast_shapes(self.shape, shape)
+        try:
+            target = tuple(np.broadcast_shapes(self.shape, shape))
+        except ValueError:
+            target = None
         if target != shape:
             raise ValueError(f"cannot expand shape {self.shape} to {shape}")
         lead = len(shape) - self.ndim
@@ -522,6 +535,8 @@ class Tensor:
         src = self._coerce(value).cast(self.dtype)
         if src.shape != shape:
             src = src.expand(shape)
+        if self.backend.shares_memory(src._buf, self._buf):  # e.g. t[::-1] = t
+            src = src._strided(src.shape, contiguous_strides(src.shape), 0, None)
         self.backend.strided_assign(self._buf, shape, strides, offset, src._buf)
 
     @staticmethod
@@ -530,6 +545,8 @@ class Tensor:
         if not tensors:
             raise ValueError("concatenate needs at least one tensor")
         first = tensors[0]
+        if first.ndim == 0:
+            raise ValueError("concatenate: 0-d tensors have no axis to join along; use stack")
         axis = _normalise_axis(axis, first.ndim)
         dt = first.dtype
         for t in tensors[1:]:
@@ -563,34 +580,42 @@ class Tensor:
     def stack(tensors: Sequence["Tensor"], axis: int = 0) -> "Tensor":
         if not tensors:
             raise ValueError("stack needs at least one tensor")
-        axis = axis % (tensors[0].ndim + 1)
+        first = tensors[0]
+        axis = _normalise_axis(axis, first.ndim + 1)
+        for t in tensors[1:]:
+            if t.shape != first.shape:
+                raise ValueError(f"stack: shapes {first.shape} and {t.shape} differ")
         return Tensor.concatenate([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors],
                                   axis)
 
     # -- gather / scatter ---------------------------------------------------------------------
-    def _index_tensor(self, index: object) -> "Tensor":
+    def _index_tensor(self, index: object, axis: int) -> "Tensor":
+        """``index`` as an int32/uint32 tensor on this backend, for an axis of this tensor.
+
+        Negative indices count from the end, as in numpy. Indices that live on the host are
+        range-checked here; a device tensor is not read back for that (an out-of-range index on
+        a device reads 0 and is not scattered).
+        """
+        n = self.shape[axis]
         if isinstance(index, Tensor):
             self._same_backend(index)
             if index.dtype not in (np.int32, np.uint32):
                 raise TypeError(f"indices must be int32 or uint32 (got {index.dtype})")
+            if not index.backend.is_opencl:
+                _check_index_range(index.numpy(), n, axis)
             return index
         arr = np.asarray(index)
+        if arr.size == 0:
+            arr = arr.astype(np.int32)
         if arr.dtype.kind not in "iu":
             raise TypeError(f"indices must be integers (got {arr.dtype})")
+        _check_index_range(arr, n, axis)
         return Tensor.from_numpy(arr.astype(np.int32), backend=self.backend)
-
-    def _check_index_range(self, index: object, n: int, axis: int) -> None:
-        arr = index.numpy() if isinstance(index, Tensor) and not index.backend.is_opencl else \
-            None if isinstance(index, Tensor) else np.asarray(index)
-        if arr is not None and arr.size and (arr.min() < 0 or arr.max() >= n):
-            raise IndexError(f"index {arr.max() if arr.max() >= n else arr.min()} is out of range "
-                             f"for axis {axis} of size {n}")
 
     def take(self, index: object, axis: int = 0) -> "Tensor":
         """Rows (or slices along ``axis``) picked by an integer index array (numpy's ``take``)."""
         axis = _normalise_axis(axis, self.ndim)
-        self._check_index_range(index, self.shape[axis], axis)
-        idx = self._index_tensor(index)
+        idx = self._index_tensor(index, axis)
         shape = self.shape[:axis] + idx.shape + self.shape[axis + 1:]
         buf = self.backend.take(self._buf, idx._buf, axis, False)
         src_shape = self.shape
@@ -601,8 +626,7 @@ class Tensor:
     def take_along_axis(self, index: object, axis: int) -> "Tensor":
         """numpy's ``take_along_axis``: the index has this tensor's shape except along ``axis``."""
         axis = _normalise_axis(axis, self.ndim)
-        self._check_index_range(index, self.shape[axis], axis)
-        idx = self._index_tensor(index)
+        idx = self._index_tensor(index, axis)
         if idx.ndim != self.ndim or any(i != s for d, (i, s) in enumerate(zip(idx.shape, self.shape))
                                         if d != axis):
             raise ValueError(f"take_along_axis: index shape {idx.shape} must match {self.shape} "
@@ -620,8 +644,7 @@ class Tensor:
         repeated indices accumulate.
         """
         axis = _normalise_axis(axis, self.ndim)
-        self._check_index_range(index, self.shape[axis], axis)
-        idx = self._index_tensor(index)
+        idx = self._index_tensor(index, axis)
         src = self._coerce(src).cast(self.dtype)
         expected = idx.shape if along else self.shape[:axis] + idx.shape + self.shape[axis + 1:]
         if src.shape != expected:
@@ -634,6 +657,12 @@ class Tensor:
             return g, gs
 
         return self._result(buf, self.shape, self.dtype, (self, src), backward_fn)
+
+
+def _check_index_range(arr: np.ndarray, n: int, axis: int) -> None:
+    if arr.size and (arr.min() < -n or arr.max() >= n):
+        bad = arr.max() if arr.max() >= n else arr.min()
+        raise IndexError(f"index {bad} is out of range for axis {axis} of size {n}")
 
 
 def _infer_dtype(data: object, array: np.ndarray) -> np.dtype:

@@ -3,8 +3,10 @@
 Buffers are contiguous ``pyopencl.array.Array`` objects from the device's memory pool (bool is
 stored as uchar). Every launch is flat, one work-item per output element, with the global size
 rounded up to the work-group size and a bounds check in the kernel. Broadcasting and strided
-views are handled by collapsing the shape to at most six dimensions and passing element
-strides, so one compiled kernel serves every shape.
+views are handled by collapsing the shape (merging axes that are contiguous in every operand)
+and passing element strides as six kernel arguments, so one compiled kernel serves every shape.
+The rare view that still has more than six axes goes through a copy kernel that reads its shape
+and strides from a small buffer instead, and broadcasts first materialise their operands with it.
 """
 
 from __future__ import annotations
@@ -62,9 +64,8 @@ def _storage(dt: np.dtype) -> np.dtype:
     return np.dtype(np.uint8) if dt == np.bool_ else dt
 
 
-def _collapse(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[list[int], list[list[int]]]:
-    """Merge axes that are contiguous in every operand and drop size-1 axes, then left-pad to
-    MAX_DIMS; a view of any rank that collapses to six or fewer axes is supported."""
+def _merge_axes(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[list[int], list[list[int]]]:
+    """Drop size-1 axes and merge neighbours that are contiguous in every operand."""
     dims: list[int] = []
     strs: list[list[int]] = [[] for _ in strides]
     for axis, n in enumerate(shape):
@@ -78,9 +79,15 @@ def _collapse(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[list[i
         dims.append(n)
         for s, st in zip(strs, strides):
             s.append(st[axis])
+    return dims, strs
+
+
+def _collapse(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[list[int], list[list[int]]] | None:
+    """Merged axes left-padded to MAX_DIMS for the fixed-rank kernels, or None when the view
+    needs more than MAX_DIMS axes even after merging."""
+    dims, strs = _merge_axes(shape, *strides)
     if len(dims) > MAX_DIMS:
-        raise ValueError(f"shape {shape} needs {len(dims)} dimensions after merging; "
-                         f"the OpenCL backend supports {MAX_DIMS}")
+        return None
     pad = MAX_DIMS - len(dims)
     return [1] * pad + dims, [[0] * pad + s for s in strs]
 
@@ -149,6 +156,9 @@ class OpenCLBackend:
     def reshape(self, buf, shape: tuple[int, ...]):
         return buf.reshape(shape) if buf.shape != tuple(shape) else buf
 
+    def shares_memory(self, a, b) -> bool:
+        return a.base_data is not None and a.base_data == b.base_data
+
     # -- elementwise --------------------------------------------------------------------------
     def unary(self, op: str, x):
         out = self._empty(x.shape, x.dtype)
@@ -184,11 +194,19 @@ class OpenCLBackend:
         if a.shape == b.shape:
             self._launch(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data, out.data)
             return out
-        dims, (sa, sb) = _collapse(shape, _broadcast_strides(a.shape, shape),
-                                   _broadcast_strides(b.shape, shape))
+        collapsed = _collapse(shape, _broadcast_strides(a.shape, shape), _broadcast_strides(b.shape, shape))
+        if collapsed is None:
+            a, b = self._expand(a, shape), self._expand(b, shape)
+            self._launch(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data, out.data)
+            return out
+        dims, (sa, sb) = collapsed
         k = self._kernel("elementwise.cl", "binary_bcast", **defines)
         self._launch(k, n, a.data, b.data, out.data, *map(np.int32, dims + sa + sb))
         return out
+
+    def _expand(self, x, shape: tuple[int, ...]):
+        """``x`` broadcast to ``shape`` and materialised."""
+        return self.strided_copy(x, shape, _broadcast_strides(x.shape, shape), 0)
 
     def binary_scalar(self, op: str, x, value: object, scalar_first: bool):
         expr, out_t = self._binary_expr(op, x.dtype)
@@ -204,7 +222,11 @@ class OpenCLBackend:
         shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
         out = self._empty(shape, a.dtype)
         if out.size:
-            dims, strides = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
+            collapsed = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
+            if collapsed is None:
+                cond, a, b = (self._expand(x, shape) for x in (cond, a, b))
+                collapsed = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
+            dims, strides = collapsed
             k = self._kernel("elementwise.cl", "where_bcast", TA=CL_TYPE_NAMES[a.dtype], WHERE=1)
             self._launch(k, out.size, cond.data, a.data, b.data, out.data,
                          *map(np.int32, dims + strides[0] + strides[1] + strides[2]))
@@ -308,17 +330,30 @@ class OpenCLBackend:
     def strided_copy(self, x, shape: tuple[int, ...], strides: tuple[int, ...], offset: int):
         out = self._empty(shape, x.dtype)
         if out.size:
-            dims, (s,) = _collapse(shape, strides)
-            k = self._kernel("copy.cl", "strided_copy", T=CL_TYPE_NAMES[x.dtype])
-            self._launch(k, out.size, x.data, out.data, np.int32(offset), *map(np.int32, dims + s))
+            self._strided_launch("strided_copy", x, out, shape, strides, offset)
         return out
 
     def strided_assign(self, dst, shape: tuple[int, ...], strides: tuple[int, ...], offset: int,
                        src) -> None:
         if src.size:
-            dims, (s,) = _collapse(shape, strides)
-            k = self._kernel("copy.cl", "strided_assign", T=CL_TYPE_NAMES[dst.dtype])
-            self._launch(k, src.size, src.data, dst.data, np.int32(offset), *map(np.int32, dims + s))
+            self._strided_launch("strided_assign", src, dst, shape, strides, offset)
+
+    def _strided_launch(self, name: str, src, dst, shape, strides, offset: int) -> None:
+        """One strided copy kernel over ``shape``: the six-argument kernel when the view merges
+        into six axes, otherwise the variant that reads shape and strides from a buffer."""
+        t = CL_TYPE_NAMES[dst.dtype]
+        n = math.prod(shape)
+        collapsed = _collapse(shape, strides)
+        if collapsed is not None:
+            dims, (s,) = collapsed
+            k = self._kernel("copy.cl", name, T=t)
+            self._launch(k, n, src.data, dst.data, np.int32(offset), *map(np.int32, dims + s))
+            return
+        dims, (s,) = _merge_axes(shape, strides)
+        meta = self.cl_array.to_device(self.queue, np.array(dims + s, dtype=np.int32),
+                                       allocator=self.runtime.allocator)
+        k = self._kernel("copy.cl", name + "_nd", T=t)
+        self._launch(k, n, src.data, dst.data, np.int32(offset), np.int32(len(dims)), meta.data)
 
     def _take_geometry(self, x_shape, idx_shape, axis: int, along: bool):
         outer = math.prod(x_shape[:axis])

@@ -1,6 +1,7 @@
 // Strided copies: materialise a view (transpose, slice, broadcast) into a contiguous buffer, or
-// write a contiguous buffer into a strided region. Up to 6 dimensions, element strides (possibly
-// negative or zero), one work-item per element. T is the element type.
+// write a contiguous buffer into a strided region. Element strides (possibly negative or zero),
+// one work-item per element. T is the element type. The plain kernels take up to 6 dimensions as
+// arguments; the _nd variants read nd sizes then nd strides from `meta`, for views of any rank.
 
 #define UNRAVEL(i, src)                                              \
     int r = i, src = offset, c;                                      \
@@ -26,5 +27,27 @@ __kernel void strided_assign(const int n, __global const T* src_buf, __global T*
     const int i = get_global_id(0);
     if (i >= n) return;
     UNRAVEL(i, target)
+    dst[target] = src_buf[i];
+}
+
+#define UNRAVEL_ND(i, src)                                                   \
+    int r = i, src = offset;                                                 \
+    for (int d = nd - 1; d >= 0; --d) {                                      \
+        const int c = r % meta[d]; r /= meta[d]; src += c * meta[nd + d];    \
+    }
+
+__kernel void strided_copy_nd(const int n, __global const T* x, __global T* out, const int offset,
+                              const int nd, __global const int* meta) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    UNRAVEL_ND(i, src)
+    out[i] = x[src];
+}
+
+__kernel void strided_assign_nd(const int n, __global const T* src_buf, __global T* dst, const int offset,
+                                const int nd, __global const int* meta) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    UNRAVEL_ND(i, target)
     dst[target] = src_buf[i];
 }

@@ -2,7 +2,8 @@
 // take:     out[o, j, i] = x[o, idx[j], i]            (along = 0, numpy's take)
 //           out[o, j, i] = x[o, idx[o, j, i], i]      (along = 1, numpy's take_along_axis)
 // scatter:  out[o, idx[...], i] += src[o, j, i], atomically so repeated indices accumulate.
-// Out-of-range indices read as 0 and are not scattered (the host checks host-side indices).
+// Negative indices count from the end (numpy's rule); indices still out of range read as 0 and
+// are not scattered (the host checks host-side indices).
 // Defines: T, TI, and ATOMIC_ADD(p, v) for scatter_add.
 
 __kernel void take(const int n, const int A, const int inner, const int J, const int along,
@@ -13,7 +14,8 @@ __kernel void take(const int n, const int A, const int inner, const int J, const
     const int rest = g / inner;
     const int j = rest % J;
     const int o = rest / J;
-    const long k = along ? (long)idx[g] : (long)idx[j];
+    const long raw = along ? (long)idx[g] : (long)idx[j];
+    const long k = raw < 0 ? raw + A : raw;
     out[g] = (k >= 0 && k < A) ? x[((long)o * A + k) * inner + i] : (T)0;
 }
 
@@ -45,7 +47,8 @@ __kernel void scatter_add(const int n, const int A, const int inner, const int J
     const int rest = g / inner;
     const int j = rest % J;
     const int o = rest / J;
-    const long k = along ? (long)idx[g] : (long)idx[j];
+    const long raw = along ? (long)idx[g] : (long)idx[j];
+    const long k = raw < 0 ? raw + A : raw;
     if (k >= 0 && k < A) ATOMIC_ADD(out + ((long)o * A + k) * inner + i, src[g]);
 }
 
