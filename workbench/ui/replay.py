@@ -1,0 +1,80 @@
+"""A recorded session as the views see it: frames by step, all scalar curves, annotations.
+
+The session file is opened for annotating when it can be written (annotations are saved as
+they are edited), else read-only. The views are the experiment's own when its plugin is
+installed (it is built once with the recorded parameters to ask for them), else one generic
+view per stream, so a session replays on a machine that lacks the plugin that made it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from workbench.plugins.api import BuildContext, View
+from workbench.plugins.registry import Registry
+from workbench.session.frames import Frame, Stream, StreamKind
+from workbench.session.reader import SessionReader
+from workbench.session.records import Annotation
+
+from .history import SeriesSnapshot
+
+
+def generic_views(streams: list[Stream]) -> list[View]:
+    """One view per stream, scalar curves grouped (what Experiment.views does by default)."""
+    views: list[View] = []
+    groups: dict[str, list[str]] = {}
+    for s in streams:
+        if s.kind is StreamKind.SCALAR:
+            groups.setdefault(s.group or s.name, []).append(s.name)
+        else:
+            views.append(View(s.kind.value, [s.name], s.title or s.name))
+    views.extend(View("curves", names, key) for key, names in groups.items())
+    return views
+
+
+class ReplaySource:
+    """One open session file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.reader = SessionReader(self.path, annotate=True)
+            self.writable = True
+        except Exception:
+            self.reader = SessionReader(self.path)
+            self.writable = False
+        self.manifest = self.reader.manifest
+        self.streams: dict[str, Stream] = dict(self.reader.streams)
+        self.length = len(self.reader)
+        steps = np.arange(1, self.length + 1, dtype=np.int64)
+        values = {n: self.reader.scalars(n) for n, s in self.streams.items() if s.kind is StreamKind.SCALAR}
+        self.series = SeriesSnapshot(steps, values, revision=1)
+        self.view_note = ""
+
+    def views(self, registry: Registry) -> list[View]:
+        """The experiment's declared views when its plugin is here and builds, else generic ones."""
+        name = self.manifest.experiment
+        if name in registry.experiments:
+            try:
+                exp = registry.create(name)
+                exp.setup(BuildContext("numpy", self.manifest.seed, dict(self.manifest.params)))
+                views = [v for v in exp.views() if all(n in self.streams for n in v.stream_names)]
+                if views:
+                    return views
+            except Exception as exc:
+                self.view_note = f"the {name} plugin could not say its views ({type(exc).__name__}: {exc})"
+        else:
+            self.view_note = f"the {name} plugin is not installed"
+        return generic_views(list(self.streams.values()))
+
+    def frame(self, step: int) -> Frame:
+        return self.reader.frame(step)
+
+    @property
+    def annotations(self) -> list[Annotation]:
+        return self.reader.annotations
+
+    def close(self) -> None:
+        self.reader.close()
