@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly import raw_anomaly_from_counts
 from .rng import CompatRNG
 from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
@@ -158,8 +159,7 @@ class TemporalMemory:
         # Step 2: raw anomaly, against the cells predicted before this input arrived.
         col_predicted = _in_sorted(self._predictive_columns, cols)
         n_predicted = int(np.count_nonzero(col_predicted))
-        self._anomaly = (float(np.float32(n_active - n_predicted) / np.float32(n_active))
-                         if n_active else 0.0)
+        self._anomaly = raw_anomaly_from_counts(n_active, n_active - n_predicted)
 
         # Step 3: predicted columns activate their predicted cells; the others burst.
         bursting = cols[~col_predicted]
