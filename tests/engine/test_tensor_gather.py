@@ -145,6 +145,10 @@ def test_scatter_add_keeps_the_target_and_checks_shapes(backend):
     assert_exact(target, np.ones((3, 2), np.float32))
     with pytest.raises(ValueError, match=r"src shape \(3, 2\) must be \(2, 2\)"):
         target.scatter_add([0, 1], Tensor(np.ones((3, 2), np.float32), backend=backend))
+    row = target.scatter_add(np.array(1), Tensor(np.array([5.0, 6.0], np.float32), backend=backend))
+    assert_exact(row, np.array([[1, 1], [6, 7], [1, 1]], np.float32))
+    column = target.scatter_add(np.array(-1), Tensor(np.ones(3, np.float32), backend=backend), axis=1)
+    assert_exact(column, np.array([[1, 2], [1, 2], [1, 2]], np.float32))
     empty = target.scatter_add(np.zeros(0, np.int32), Tensor(np.zeros((0, 2), np.float32), backend=backend))
     assert_exact(empty, np.ones((3, 2), np.float32))
 

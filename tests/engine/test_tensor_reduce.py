@@ -112,6 +112,7 @@ def test_empty_reductions(backend):
     with pytest.raises(ValueError, match="empty"):
         t.argmax()
     assert_exact(Tensor(np.zeros(0, np.int32), backend=backend).sum(), np.int32(0))
+    assert_exact(t.mean(axis=1), np.full((3, 2), np.nan, np.float32))
 
 
 def test_reductions_of_0d_tensors(backend):

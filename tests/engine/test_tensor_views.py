@@ -118,6 +118,8 @@ def test_index_errors(backend):
         t[..., 0, ...]
     with pytest.raises(IndexError, match="unsupported index"):
         t[0.5]
+    with pytest.raises(IndexError, match="unsupported index True"):
+        t[True]
 
 
 # -- __setitem__ ------------------------------------------------------------------------------------
@@ -165,6 +167,8 @@ def test_setitem_shape_mismatch_and_grad_errors(backend):
     t = Tensor(np.zeros((3, 4)), backend=backend)
     with pytest.raises(ValueError, match=r"cannot expand shape \(3,\) to \(3, 4\)"):
         t[...] = Tensor(np.zeros(3), backend=backend)
+    with pytest.raises(IndexError, match="index array is not supported; .* scatter_add"):
+        t[[0, 2]] = 1.0
     w = Tensor(np.zeros(3), backend=backend, requires_grad=True)
     with pytest.raises(RuntimeError, match="in-place assignment to a tensor that requires grad"):
         w[0] = 1.0

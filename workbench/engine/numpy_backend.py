@@ -1,11 +1,13 @@
 """The numpy backend: the reference every other backend is tested against.
 
-Buffers are C-contiguous numpy arrays. Each method is the numpy expression of one primitive of
+Buffers are C-contiguous numpy arrays of exactly the tensor's shape (0-d included). Each method is the numpy expression of one primitive of
 the tensor engine; :mod:`workbench.engine.cl.backend` implements the same methods as OpenCL
 kernels, and the test suite holds the two to the same results.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -44,6 +46,13 @@ _BINARY = {
 _REDUCE = {"sum": np.sum, "max": np.max, "min": np.min, "argmax": np.argmax}
 
 
+def _contiguous(x: object, dtype: np.dtype | None = None) -> np.ndarray:
+    """``x`` as a C-contiguous array of its own shape (``np.ascontiguousarray`` would turn a 0-d
+    result into shape (1,))."""
+    x = np.asarray(x, dtype=dtype)
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
 class NumpyBackend:
     """Primitives on host memory."""
 
@@ -56,7 +65,7 @@ class NumpyBackend:
 
     # -- memory -------------------------------------------------------------------------------
     def from_numpy(self, array: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(array).copy()
+        return np.array(array, order="C", copy=True)
 
     def to_numpy(self, buf: np.ndarray) -> np.ndarray:
         return buf.copy()
@@ -73,21 +82,21 @@ class NumpyBackend:
     # -- elementwise --------------------------------------------------------------------------
     def unary(self, op: str, x: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
-            return np.ascontiguousarray(_UNARY[op](x))
+            return _contiguous(_UNARY[op](x))
 
     def binary(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             out = _BINARY[op](a, b)
         if op in ("div", "pow") and is_float(a.dtype):
             out = out.astype(a.dtype, copy=False)
-        return np.ascontiguousarray(out)
+        return _contiguous(out)
 
     def binary_scalar(self, op: str, x: np.ndarray, value: object, scalar_first: bool) -> np.ndarray:
         s = x.dtype.type(value)
         return self.binary(op, np.asarray(s), x) if scalar_first else self.binary(op, x, np.asarray(s))
 
     def where(self, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.where(cond, a, b))
+        return _contiguous(np.where(cond, a, b))
 
     def cast(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return x.astype(dtype)
@@ -96,38 +105,39 @@ class NumpyBackend:
     def reduce(self, op: str, x: np.ndarray, axis: int | None) -> np.ndarray:
         out = _REDUCE[op](x, axis=axis)
         if op == "argmax":
-            return np.ascontiguousarray(np.asarray(out, dtype=np.int32))
-        return np.ascontiguousarray(np.asarray(out, dtype=x.dtype))
+            return _contiguous(out, np.int32)
+        return _contiguous(out, x.dtype)
 
     def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.matmul(a, b))
+        return _contiguous(np.matmul(a, b))
 
     # -- data movement ------------------------------------------------------------------------
     def strided_copy(self, x: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...],
                      offset: int) -> np.ndarray:
         """A contiguous copy of the view ``x.flat[offset + sum(i_d * strides_d)]`` (element units)."""
+        if math.prod(shape) == 0:
+            return np.empty(shape, dtype=x.dtype)
+        return np.array(self._view(x, shape, strides, offset), order="C", copy=True)
+
+    @staticmethod
+    def _view(x: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> np.ndarray:
+        """The strided view of ``x`` (element units; negative strides reach back into ``x``'s
+        own memory, never outside it, because every view the tensor makes lies inside it)."""
         flat = x.reshape(-1)
-        index = np.full(shape, offset, dtype=np.int64)
-        for axis, (n, s) in enumerate(zip(shape, strides)):
-            shape_d = [1] * len(shape)
-            shape_d[axis] = n
-            index = index + (np.arange(n, dtype=np.int64) * s).reshape(shape_d)
-        return flat[index] if flat.size else np.zeros(shape, dtype=x.dtype)
+        return np.lib.stride_tricks.as_strided(flat[offset:], shape=shape,
+                                               strides=tuple(s * x.itemsize for s in strides))
 
     def strided_assign(self, dst: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...],
                        offset: int, src: np.ndarray) -> None:
         """Write ``src`` (already of ``shape``) into the strided view of ``dst``, in place."""
         if src.size == 0:
             return
-        flat = dst.reshape(-1)
-        view = np.lib.stride_tricks.as_strided(flat[offset:], shape=shape,
-                                               strides=tuple(s * dst.itemsize for s in strides))
-        view[...] = src
+        self._view(dst, shape, strides, offset)[...] = src
 
     def take(self, x: np.ndarray, idx: np.ndarray, axis: int, along: bool) -> np.ndarray:
         if along:
-            return np.ascontiguousarray(np.take_along_axis(x, idx.astype(np.intp), axis=axis))
-        return np.ascontiguousarray(np.take(x, idx.astype(np.intp), axis=axis))
+            return _contiguous(np.take_along_axis(x, idx.astype(np.intp), axis=axis))
+        return _contiguous(np.take(x, idx.astype(np.intp), axis=axis))
 
     def scatter_add(self, target: np.ndarray, idx: np.ndarray, src: np.ndarray, axis: int,
                     along: bool) -> None:

@@ -370,9 +370,10 @@ class Tensor:
         return x._result(buf, shape, x.dtype, (x,), lambda g: (g.reshape(keep).expand(x.shape),))
 
     def mean(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":
+        """Mean over ``axis`` (float32 for integer tensors; NaN over nothing, as in numpy)."""
         n = self.size if axis is None else self.shape[_normalise_axis(axis, self.ndim)]
         x = self if is_float(self.dtype) else self.cast(DEFAULT_FLOAT)
-        return x.sum(axis, keepdims) / float(max(n, 1))
+        return x.sum(axis, keepdims) / float(n)
 
     def _extreme(self, op: str, axis: int | None, keepdims: bool) -> "Tensor":
         buf, shape, keep = self._reduce(op, axis, keepdims)
@@ -531,6 +532,9 @@ class Tensor:
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError("in-place assignment to a tensor that requires grad; "
                                "wrap it in no_grad() or use detach()")
+        if _advanced_axis(key, self.ndim) is not None:
+            raise IndexError("assignment through an index array is not supported; "
+                             "build the new values with scatter_add or where")
         shape, strides, offset = _basic_view(self.shape, key)
         src = self._coerce(value).cast(self.dtype)
         if src.shape != shape:
@@ -784,7 +788,7 @@ def _basic_view(shape: Shape, key: object) -> tuple[Shape, Shape, int]:
             out_shape.append(count)
             out_strides.append(s * step)
             offset += start * s if count else 0
-        elif isinstance(k, (int, np.integer)):
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
             i = int(k)
             if not -n <= i < n:
                 raise IndexError(f"index {i} is out of range for axis {dim} of size {n}")
