@@ -80,27 +80,35 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 # -- run ---------------------------------------------------------------------------------------
 class Progress:
-    """A one-line progress bar with steps/s on stderr (redrawn at most 10 times a second)."""
+    """Progress with steps/s on stderr: a bar redrawn in place (at most 10 times a second) on a
+    terminal, or one line per tenth of the run when the output is a log file."""
 
     def __init__(self, total: int, out: TextIO) -> None:
         self.total, self.out = total, out
         self.start = self.last = time.perf_counter()
+        self.interactive = out.isatty()
+        self.next_tenth = 1
 
     def update(self, done: int, force: bool = False) -> None:
         now = time.perf_counter()
-        if not force and now - self.last < 0.1:
-            return
-        self.last = now
         rate = done / max(now - self.start, 1e-9)
-        width = 30
-        filled = int(width * done / self.total) if self.total else 0
-        bar = "#" * filled + "." * (width - filled)
-        self.out.write(f"\r[{bar}] {done}/{self.total} steps  {rate:,.0f} steps/s")
+        if self.interactive:
+            if not force and now - self.last < 0.1:
+                return
+            width = 30
+            filled = int(width * done / self.total) if self.total else width
+            self.out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} steps  "
+                           f"{rate:,.0f} steps/s")
+        elif force or (self.total and done * 10 >= self.next_tenth * self.total):
+            self.next_tenth = done * 10 // max(self.total, 1) + 1
+            self.out.write(f"{done}/{self.total} steps  {rate:,.0f} steps/s\n")
+        self.last = now
         self.out.flush()
 
     def close(self) -> None:
-        self.out.write("\n")
-        self.out.flush()
+        if self.interactive:
+            self.out.write("\n")
+            self.out.flush()
 
 
 def _csv_writer(path: Path, run) -> tuple[TextIO, "csv.writer", list[str]]:
