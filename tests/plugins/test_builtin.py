@@ -31,7 +31,13 @@ def frames_equal(a, b):
             assert va == vb, key
 
 
-QUICK = {"sine": {"columns": 256, "encoder_size": 300}, "sequences": {}}
+QUICK = {
+    "sine": {"columns": 256, "encoder_size": 300},
+    "sequences": {},
+    "hotgym": {"columns": 256, "value_size": 200},
+    "anomaly": {"columns": 256, "value_size": 200},
+    "digits": {"columns": 128, "train_limit": 60, "eval_every": 20, "mlp_hidden": 16},
+}
 
 
 @pytest.mark.parametrize("name", sorted(QUICK))
@@ -84,3 +90,53 @@ def test_sine_reproduces_htmcore_hellosptp(registry):
     assert frame["sp.active"].sparse.tolist() == golden["sp_global_active_columns"]
     assert frame["anomaly"] == pytest.approx(59 / 102, abs=1e-6)
     assert frame["anomaly_average"] == pytest.approx(0.373364, abs=5e-7)
+
+
+def test_anomaly_csv_has_one_row_per_input_row(tmp_path, capsys, monkeypatch):
+    from workbench.cli import main
+
+    monkeypatch.setenv("WORKBENCH_USER_PLUGINS", str(tmp_path / "none"))
+    series = tmp_path / "series.csv"
+    rows = ["timestamp,value"] + [f"2020-01-01 {h:02d}:{m:02d}:00,{(h * 60 + m) % 7}"
+                                  for h in range(3) for m in range(0, 60, 5)]
+    rows.insert(5, "2020-01-01 00:17:00,not-a-number")
+    series.write_text("\n".join(rows) + "\n")
+    out_csv = tmp_path / "scores.csv"
+    code = main(["run", "anomaly", "--set", f"csv={series}", "--set", "columns=128", "--csv", str(out_csv)])
+    _, err = capsys.readouterr()
+    assert code == 0
+    assert "skipped 1 rows whose value is missing or not a number (lines 6)" in err
+    lines = out_csv.read_text().splitlines()
+    assert lines[0] == "step,timestamp,value,anomaly,likelihood,log_likelihood,score,flagged"
+    assert len(lines) == 1 + 36  # the run stops at the end of the series
+    first = lines[1].split(",")
+    assert first[1] == "2020-01-01 00:00:00" and first[2] == "0" and first[3] == "1"
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "file not found"),
+    ("timestamp,value\n2020-01-01 00:00:00,1\n2020-01-01 01:00:00,2,3\n", "line 3: expected 2 fields, got 3"),
+    ("timestamp,value\nyesterday,1\n", "line 2, column 'timestamp': cannot read 'yesterday'"),
+])
+def test_anomaly_bad_csv_is_a_usage_error(tmp_path, capsys, monkeypatch, content, message):
+    from workbench.cli import main
+
+    monkeypatch.setenv("WORKBENCH_USER_PLUGINS", str(tmp_path / "none"))
+    series = tmp_path / "series.csv"
+    if content is not None:
+        series.write_text(content)
+    code = main(["run", "anomaly", "--set", f"csv={series}"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_anomaly_fail_mode_stops_at_the_bad_line(tmp_path, capsys, monkeypatch):
+    from workbench.cli import main
+
+    monkeypatch.setenv("WORKBENCH_USER_PLUGINS", str(tmp_path / "none"))
+    series = tmp_path / "series.csv"
+    series.write_text("timestamp,value\n2020-01-01 00:00:00,1\n2020-01-01 01:00:00,\n")
+    code = main(["run", "anomaly", "--set", f"csv={series}", "--set", "on_bad_value=fail"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "line 3, column 'value': '' is not a number" in err
