@@ -2,15 +2,14 @@
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.paths import HELLO_GOLDEN
 from workbench.engine.htm.encoders import RDSE, RDSEParameters, murmur3_32, murmur3_32_words
 from workbench.engine.htm.rng import CompatRNG
 
-GOLDEN = Path(__file__).resolve().parents[3] / "shared" / "data" / "htmcore_hello_golden.json"
 
 
 @pytest.mark.parametrize(
@@ -111,7 +110,7 @@ def test_parameter_errors(kwargs, message):
 
 
 def test_hello_sptp_encoder_output_at_step_5000_bit_for_bit():
-    golden = json.loads(GOLDEN.read_text())
+    golden = json.loads(HELLO_GOLDEN.read_text())
     encoder = rdse(size=1000, sparsity=0.2, radius=0.03, seed=2019)
     rng = CompatRNG(42)  # one RNG for the noise of every step
     x = np.float32(0.0)

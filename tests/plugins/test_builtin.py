@@ -2,15 +2,14 @@
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.paths import HELLO_GOLDEN
 from workbench.plugins.registry import Registry
 from workbench.plugins.runner import Run
 
-GOLDEN_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "htmcore_hello_golden.json"
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +79,7 @@ def test_sequences_bursting_turns_into_prediction(registry):
 def test_sine_reproduces_htmcore_hellosptp(registry):
     """The default sine experiment is HelloSPTP: golden encoder and SP output at step 5000, and
     the spec's raw anomaly and moving average."""
-    golden = json.loads(GOLDEN_FILE.read_text())
+    golden = json.loads(HELLO_GOLDEN.read_text())
     run = Run(registry.get("sine"), {}, seed=0)
     for _ in range(4999):
         run.step()
