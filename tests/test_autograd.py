@@ -304,3 +304,20 @@ def test_in_place_assignment_to_a_tracked_tensor_is_refused(backend_name):
     with no_grad():
         x[0] = 5.0
     np.testing.assert_allclose(x.numpy(), [5.0, 2.0])
+
+
+def test_wide_row_gather_gradient_adds_like_add_at_bit_for_bit():
+    """The numpy backend adds repeated rows in rounds (fast); the sums must equal
+    ``np.add.at``'s sequential ones exactly, with a non-zero target as well."""
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, 40, size=(6, 50)).astype(np.int32)  # every row repeated many times
+    w = Tensor(rng.normal(size=(40, 32)).astype(np.float32), requires_grad=True)
+    up = rng.normal(size=(6, 50, 32)).astype(np.float32)
+    w.take(idx, axis=0).backward(Tensor(up))
+    expected = np.zeros((40, 32), np.float32)
+    np.add.at(expected, idx.reshape(-1), up.reshape(-1, 32))
+    np.testing.assert_array_equal(w.grad.numpy(), expected)
+    target = rng.normal(size=(40, 32)).astype(np.float32)
+    got = Tensor(target).scatter_add(idx, Tensor(up), axis=0).numpy()
+    np.add.at(target, idx.reshape(-1), up.reshape(-1, 32))
+    np.testing.assert_array_equal(got, target)

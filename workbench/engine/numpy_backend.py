@@ -150,4 +150,31 @@ class NumpyBackend:
             np.add.at(moved, (idx_m, *[np.broadcast_to(r, idx_m.shape) for r in rest]), src_m)
         else:
             src_m = np.moveaxis(src, list(range(axis, axis + idx.ndim)), list(range(idx.ndim)))
-            np.add.at(moved, idx.astype(np.intp), src_m)
+            _add_rows(moved, idx.reshape(-1).astype(np.intp), src_m.reshape((idx.size,) + moved.shape[1:]))
+
+
+def _add_rows(target: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> None:
+    """``np.add.at(target, idx, rows)``, bit for bit, fast for wide rows.
+
+    ``ufunc.at`` works element by element, which makes the gradient of a row gather (an
+    embedding or SparseLinear layer) hundreds of times slower than the gather. Instead, round k
+    adds the k-th occurrence of every index with one fancy-indexed ``+=`` (indices are unique
+    within a round), so each row receives its additions in the same order as with ``add.at``.
+    Many collisions on few rows (more than 64 rounds) or narrow rows keep ``add.at``.
+    """
+    width = rows[0].size if rows.ndim > 1 and len(rows) else 0
+    if width < 16 or idx.size < 2:
+        np.add.at(target, idx, rows)
+        return
+    order = np.argsort(idx, kind="stable")
+    ranked = idx[order]
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = ranked[1:] != ranked[:-1]
+    position = np.arange(idx.size)
+    occurrence = position - np.maximum.accumulate(np.where(first, position, 0))
+    if occurrence.max() >= 64:
+        np.add.at(target, idx, rows)
+        return
+    for k in range(int(occurrence.max()) + 1):
+        pick = order[occurrence == k]
+        target[idx[pick]] += rows[pick]
