@@ -32,6 +32,8 @@ _FLOAT_UNARY = ("exp", "log", "sqrt", "sigmoid", "tanh")
 
 def broadcast_shapes(a: Shape, b: Shape) -> Shape:
     """numpy's broadcasting rule, with the error message naming both shapes."""
+    if a == b:  # the common case, without numpy's call overhead
+        return tuple(a)
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:
@@ -253,7 +255,8 @@ class Tensor:
         return self.cast(np.bool_)._unary("logical_not")
 
     def _binary(self, op: str, other: object, reverse: bool = False) -> "Tensor":
-        if not isinstance(other, Tensor) and np.ndim(other) == 0 and op not in _LOGICAL:
+        if (isinstance(other, (int, float)) or not isinstance(other, Tensor) and np.ndim(other) == 0) \
+                and op not in _LOGICAL:
             return self._binary_scalar(op, other, reverse)
         b = self._coerce(other)
         a = self
@@ -336,6 +339,8 @@ class Tensor:
 
     def cast(self, dtype: object) -> "Tensor":
         """This tensor converted to ``dtype`` (itself when already of that dtype)."""
+        if dtype is self.dtype:
+            return self
         dt = as_dtype(dtype)
         if dt == self.dtype:
             return self
