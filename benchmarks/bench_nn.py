@@ -1,0 +1,115 @@
+"""Neural-network speed: MLP training throughput, SparseLinear vs Linear, autograd overhead.
+
+    python -m benchmarks.bench_nn [--quick]
+
+Rows (one per measurement and backend):
+- ``mlp_digits_train``: MLP 64-128-10 with Adam on the digits training set (1,438 samples),
+  batch 32, samples per second over whole epochs after one warm-up epoch.
+- ``sparse_first_layer``: a 6,241-bit SDR with 624 active bits into 512 units, batch 32 (and
+  batch 1, the online case), forward + backward of SparseLinear vs a dense Linear fed the 0/1
+  matrix. Target: >= 5x faster than dense on numpy at batch 32.
+- ``autograd_overhead``: a chain of 1,000 tiny ops (4 elements) forward plus backward, per op,
+  in wall time and in this process's CPU time (which other processes on a busy machine do not
+  inflate; the chain is single-threaded Python). Target: < 20 us per op on numpy.
+
+Every timing is the best of several repeats (the least disturbed by other processes).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from workbench.engine import Generator, Tensor, available_backends
+from workbench.engine.data import load_digits_split
+from workbench.engine.nn import MLP, Adam, Linear, SparseLinear, train_epoch
+
+
+def best_time(fn: Callable[[], object], repeats: int,
+              clock: Callable[[], float] = time.perf_counter) -> float:
+    """Seconds of the fastest of ``repeats`` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        times.append(clock() - start)
+    return min(times)
+
+
+def mlp_training(backend: str, quick: bool) -> dict:
+    data = load_digits_split(seed=1).standardized()
+    model = MLP([64, 128, 10], "relu", seed=0, backend=backend)
+    optimizer = Adam(model.parameters(), lr=3e-3)
+    order = Generator(1)
+    x = Tensor(data.x_train, backend=backend)
+    seconds = best_time(lambda: train_epoch(model, optimizer, x, data.y_train, 32, order),
+                        1 if quick else 3)
+    return {"benchmark": "mlp_digits_train", "backend": backend, "batch": 32,
+            "epoch_s": seconds, "samples_per_s": len(data.y_train) / seconds}
+
+
+def sparse_vs_dense(backend: str, batch: int, quick: bool, size: int = 6241, active: int = 624,
+                    hidden: int = 512) -> dict:
+    rng = np.random.default_rng(0)
+    rows = np.stack([np.sort(rng.choice(size, active, replace=False)) for _ in range(batch)])
+    dense_x = np.zeros((batch, size), dtype=np.float32)
+    np.put_along_axis(dense_x, rows, 1.0, axis=1)
+    sparse, linear = SparseLinear(size, hidden, seed=0, backend=backend), Linear(size, hidden, seed=0, backend=backend)
+    sparse_in, dense_in = sparse.batch(rows), Tensor(dense_x, backend=backend)
+    upstream = Tensor(rng.normal(size=(batch, hidden)).astype(np.float32), backend=backend)
+
+    def step(layer, x):
+        def run():
+            layer.zero_grad()
+            (layer(x) * upstream).sum().backward()
+            return layer.weight.grad.numpy()  # waits for the device
+        return run
+
+    repeats = 2 if quick else 5
+    dense_s = best_time(step(linear, dense_in), repeats)
+    sparse_s = best_time(step(sparse, sparse_in), repeats)
+    return {"benchmark": "sparse_first_layer", "backend": backend, "batch": batch,
+            "dense_ms": dense_s * 1e3, "sparse_ms": sparse_s * 1e3, "speedup": dense_s / sparse_s,
+            "target": ">= 5x (numpy, batch 32)" if batch == 32 else "-"}
+
+
+def autograd_overhead(backend: str, quick: bool, ops: int = 1000) -> dict:
+    x = Tensor(np.ones(4, dtype=np.float32), backend=backend, requires_grad=True)
+
+    def chain():
+        y = x
+        for i in range(ops // 2):
+            y = y * 1.0001
+            y = y + x
+        y.sum().backward()
+        x.grad = None
+
+    wall = best_time(chain, 2 if quick else 5)
+    cpu = best_time(chain, 2 if quick else 5, clock=time.process_time)
+    return {"benchmark": "autograd_overhead", "backend": backend, "ops": ops,
+            "us_per_op": wall / ops * 1e6, "cpu_us_per_op": cpu / ops * 1e6, "target": "< 20 us (numpy)"}
+
+
+def run(quick: bool = False, backends: list[str] | None = None) -> list[dict]:
+    names = backends if backends is not None else [b for b in available_backends() if b != "opencl"]
+    rows = []
+    for backend in names:
+        rows.append(mlp_training(backend, quick))
+        for batch in (32, 1):
+            rows.append(sparse_vs_dense(backend, batch, quick))
+        rows.append(autograd_overhead(backend, quick))
+    return rows
+
+
+if __name__ == "__main__":
+    import argparse
+
+    from benchmarks.__main__ import _print_table
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_nn")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    args = parser.parse_args()
+    _print_table("bench_nn", run(quick=args.quick))
