@@ -104,3 +104,16 @@ def test_sparse_linear_empty_sample_gives_the_bias():
 def test_sparse_linear_rejects_bad_indices(rows, error, match):
     with pytest.raises(error, match=match):
         SparseLinear(5, 2, seed=0)(rows)
+
+
+def test_sparse_batch_from_a_padded_device_tensor_and_counts(backend_name):
+    indices = Tensor(np.array([[4, 1, 0], [2, 3, 3]], dtype=np.int32), backend=backend_name)
+    layer = SparseLinear(5, 3, seed=1, backend=backend_name)
+    y = layer(SparseBatch.from_padded(indices, counts=[2, 2]))
+    expected = layer([[4, 1], [2, 3]])
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-6)
+    assert SparseBatch.from_padded(indices, counts=[3, 3]).mask is None
+    with pytest.raises(ValueError, match="counts must be 2 integers in 0..3"):
+        SparseBatch.from_padded(indices, counts=[4, 1])
+    with pytest.raises(ValueError, match="int32"):
+        SparseBatch.from_padded(Tensor(np.zeros((2, 2), np.float32)))

@@ -60,6 +60,26 @@ class SparseBatch:
         return self.indices.shape[0]
 
     @staticmethod
+    def from_padded(indices: Tensor, counts: Sequence[int] | np.ndarray | None = None,
+                    dtype: object = DEFAULT_FLOAT) -> "SparseBatch":
+        """A batch from a padded (batch, k) int32 index tensor already on its backend (e.g. a
+        layer's output kept on the device), with the number of real bits in each row; without
+        ``counts`` every row is full. Padding entries must still be valid bit indices."""
+        if indices.ndim != 2 or indices.dtype not in (np.int32, np.uint32):
+            raise ValueError(f"padded indices must be a (batch, k) int32 tensor (got {indices.dtype} "
+                             f"of shape {indices.shape})")
+        if counts is None:
+            return SparseBatch(indices, None)
+        batch, k = indices.shape
+        counts = np.asarray(counts)
+        if counts.shape != (batch,) or counts.min(initial=0) < 0 or counts.max(initial=0) > k:
+            raise ValueError(f"counts must be {batch} integers in 0..{k} (got {counts.tolist()})")
+        if np.all(counts == k):
+            return SparseBatch(indices, None)
+        mask = (np.arange(k)[None, :] < counts[:, None]).astype(as_dtype(dtype)).reshape(batch, 1, k)
+        return SparseBatch(indices, Tensor.from_numpy(mask, backend=indices.backend))
+
+    @staticmethod
     def from_indices(active: Sequence[object] | np.ndarray, in_features: int,
                      backend: object = "numpy", dtype: object = DEFAULT_FLOAT) -> "SparseBatch":
         """Build a batch from one index array per sample (lists, arrays or SDR ``.sparse``), or
@@ -77,11 +97,7 @@ class SparseBatch:
         padded = np.zeros((len(rows), k), dtype=np.int32)
         for i, r in enumerate(rows):
             padded[i, :r.size] = r
-        indices = Tensor.from_numpy(padded, backend=backend)
-        if all(c == k for c in counts):
-            return SparseBatch(indices, None)
-        mask = (np.arange(k)[None, :] < np.asarray(counts)[:, None]).astype(as_dtype(dtype))
-        return SparseBatch(indices, Tensor.from_numpy(mask.reshape(len(rows), 1, k), backend=backend))
+        return SparseBatch.from_padded(Tensor.from_numpy(padded, backend=backend), counts, dtype)
 
 
 class SparseLinear(Module):
