@@ -24,13 +24,11 @@ class Parameter(Tensor):
     def __init__(self, data: Tensor) -> None:
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter wraps a Tensor (got {type(data).__name__})")
-        self._buf = data._buf
-        self.shape = data.shape
-        self.dtype = data.dtype
-        self.backend = data.backend
+        for slot in Tensor.__slots__:  # share the data; a leaf of no graph, with no gradient yet
+            if slot != "__weakref__":
+                setattr(self, slot, getattr(data, slot))
         self.grad = None
         self._node = None
-        self.requires_grad = False
         self.requires_grad_(True)
 
 
