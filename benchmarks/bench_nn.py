@@ -57,7 +57,8 @@ def sparse_vs_dense(backend: str, batch: int, quick: bool, size: int = 6241, act
     rows = np.stack([np.sort(rng.choice(size, active, replace=False)) for _ in range(batch)])
     dense_x = np.zeros((batch, size), dtype=np.float32)
     np.put_along_axis(dense_x, rows, 1.0, axis=1)
-    sparse, linear = SparseLinear(size, hidden, seed=0, backend=backend), Linear(size, hidden, seed=0, backend=backend)
+    sparse = SparseLinear(size, hidden, seed=0, backend=backend)
+    linear = Linear(size, hidden, seed=0, backend=backend)
     sparse_in, dense_in = sparse.batch(rows), Tensor(dense_x, backend=backend)
     upstream = Tensor(rng.normal(size=(batch, hidden)).astype(np.float32), backend=backend)
 

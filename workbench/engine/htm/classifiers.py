@@ -232,7 +232,8 @@ class MLPClassifier:
         self.model = Sequential(*layers)
         self._input: SparseLinear = layers[0]
         params = self.model.parameters()
-        self.optimizer = Adam(params, lr=learning_rate) if optimizer == "adam" else SGD(params, lr=learning_rate)
+        make = Adam if optimizer == "adam" else SGD
+        self.optimizer = make(params, lr=learning_rate)
 
     @property
     def num_categories(self) -> int:
