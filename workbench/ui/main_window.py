@@ -35,6 +35,7 @@ from .inspector import InspectionError, InspectorView
 from .layouts import LAST, LayoutStore, config_dir
 from .legend import Legend
 from .log_pane import LogPane, error_dialog
+from .pacing import FramePacer
 from .timeline import Timeline
 from .transport import Transport
 from .views import Display, StreamView, make_view
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
         self._inspect_target: tuple[str, int, CellsView | None] | None = None
         self._inspected_at = 0.0
         self._running = False
+        self.pacer = FramePacer()
+        self._round: list[StreamView] = []
+        self._round_display = Display()
 
         self.worker = WorkerThread(self)
         w = self.worker.worker
@@ -401,7 +405,14 @@ class MainWindow(QMainWindow):
             if frame is None:
                 self.cursor = None
                 frame = pub.latest
-        self._draw(Display(frame, series, self.cursor))
+        display = Display(frame, series, self.cursor)
+        if pub.running and self.cursor is None:
+            self._draw_paced(display)
+        else:
+            self._round = []
+            self.pacer.reset()
+            self.refresh_timer.setInterval(int(1000 / REFRESH_HZ))
+            self._draw(display)
         t = self.transport
         t.counter.setText(f"step {pub.step:,}")
         t.rate.setText(f"{pub.rate:,.0f} steps/s" if pub.running else "")
@@ -417,6 +428,25 @@ class MainWindow(QMainWindow):
                 self._inspected_at = now
                 layer, index, _ = self._inspect_target
                 self.worker.requestInspect.emit(layer, index)
+
+    def _draw_paced(self, display: Display) -> None:
+        """Draw the next few views of the current round (see pacing.py)."""
+        if not self._round:
+            self._round = [w for _, w, d in self.views if not d.isHidden() and w.isVisible()]
+            self._round_display = display
+            self.shown_frame = display.frame
+        count = self.pacer.views_per_tick(len(self._round))
+        start = time.perf_counter()
+        for widget in self._round[:count]:
+            widget.show_display(self._round_display)
+        self._round = self._round[count:]
+        QTimer.singleShot(0, lambda: self._tick_done(start, count))
+
+    def _tick_done(self, start: float, count: int) -> None:
+        """Called once the tick's drawing and painting are done: pace the next tick."""
+        interval = self.pacer.measured(time.perf_counter() - start, count)
+        if self._running:
+            self.refresh_timer.setInterval(int(interval * 1000))
 
     def _draw(self, display: Display) -> None:
         self.shown_frame = display.frame

@@ -66,7 +66,7 @@ class Timeline(QWidget):
         self.slider.setToolTip("Scrub through the steps; annotations are the marks above the groove")
         self.slider.valueChanged.connect(self._moved)
         self.position = QLabel("")
-        self.position.setMinimumWidth(190)
+        self.position.setFixedWidth(210)
         self.position.setProperty("role", "muted")
         self.follow = QToolButton()
         self.follow.setText("⇥ Latest")

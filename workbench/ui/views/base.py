@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Mapping
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.plugins.api import View
 from workbench.session.frames import Frame, Stream
@@ -45,6 +45,9 @@ class StreamView(QWidget):
         layout.setSpacing(2)
         self.readout = QLabel("")
         self.readout.setProperty("role", "muted")
+        # Text that changes every frame must not change the layout: a relayout resizes the
+        # plot under it, and a resized plot regenerates its axes and repaints everything.
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
 
     @property
     def title(self) -> str:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider
 from .. import palette
 from ..history import SeriesSnapshot
 from .base import StreamView
+from .ranges import SteadyRange
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -54,7 +55,6 @@ class CurvesView(StreamView):
         controls.addWidget(self.smoothing_label)
         controls.addWidget(self.smoothing)
         self.plot = pg.PlotWidget()
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setLabel("bottom", "step")
@@ -75,6 +75,7 @@ class CurvesView(StreamView):
         self.hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(palette.MUTED_TEXT, width=1))
         self.hover_line.setVisible(False)
         self.plot.addItem(self.hover_line, ignoreBounds=True)
+        self.range = SteadyRange(self.plot.getPlotItem())
         self.layout().addWidget(self.plot, 1)
         self.layout().addLayout(controls)
         self.series = SeriesSnapshot(np.zeros(0, dtype=np.int64))
@@ -89,12 +90,20 @@ class CurvesView(StreamView):
         self.series = series
         window = self.smoothing.value()
         x = series.steps
+        lo, hi = math.inf, -math.inf
         for name, item in self.items.items():
             y = series.values.get(name)
             if y is None or not x.size:
                 item.setData([], [])
                 continue
-            item.setData(x, moving_average(y, window))
+            shown = moving_average(y, window)
+            item.setData(x, shown)
+            if np.isfinite(shown).any():
+                lo, hi = min(lo, float(np.nanmin(shown))), max(hi, float(np.nanmax(shown)))
+        if not x.size:
+            self.range.reset()
+        elif math.isfinite(lo):
+            self.range.update(float(x[0]), float(x[-1]), lo, hi)
         if cursor is None:
             self.cursor_line.setVisible(False)
         else:

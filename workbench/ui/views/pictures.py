@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from workbench.session.frames import Frame
 
@@ -91,13 +91,13 @@ class TextView(StreamView):
             font.setBold(True)
             value.setFont(font)
             value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.layout().addWidget(title)
             self.layout().addWidget(value, 1)
             self.labels[stream.name] = value
             self.recent[stream.name] = deque(maxlen=self.RECENT)
         self.layout().addWidget(self.readout)
-        self.readout.setWordWrap(True)
 
     def draw_frame(self, frame: Frame | None) -> None:
         history = []

@@ -9,6 +9,7 @@ from workbench.session.frames import Frame
 
 from .. import palette
 from .base import StreamView
+from .ranges import SteadyRange
 
 BAR_LIMIT = 64
 """Vectors up to this long are drawn as bars; longer ones (duty cycles of every column) as a
@@ -28,7 +29,6 @@ class HistogramView(StreamView):
     def __init__(self, view, streams) -> None:
         super().__init__(view, streams)
         self.plot = pg.PlotWidget()
-        self.plot.showGrid(x=False, y=True, alpha=0.15)
         if len(self.streams) > 1:
             self.plot.addLegend(offset=(-8, 8), labelTextColor=palette.TEXT)
         self.items = {}
@@ -40,24 +40,28 @@ class HistogramView(StreamView):
         if len(self.streams) == 1:
             stream = next(iter(self.streams.values()))
             self.plot.setLabel("bottom", stream.unit or stream.title or stream.name)
+        self.range = SteadyRange(self.plot.getPlotItem(), min_x_span=0.0)
         self.layout().addWidget(self.plot, 1)
         self.layout().addWidget(self.readout)
 
     def draw_frame(self, frame: Frame | None) -> None:
         parts = []
+        if frame is None:
+            self.range.reset()
         for stream in self.streams.values():
             counts = None if frame is None else frame.get(stream.name)
             item = self.items[stream.name]
             if counts is None:
-                item.setData([0, 1], [0])
-                continue
+                continue  # histograms may come every N steps: keep the last one
             counts = np.asarray(counts, dtype=np.float64)
             edges = np.asarray(stream.edges, dtype=np.float64)
             if edges.size != counts.size + 1:
                 edges = np.arange(counts.size + 1, dtype=np.float64)
             item.setData(edges, counts)
+            self.range.update(float(edges[0]), float(edges[-1]), 0.0, float(max(counts.max(), 1.0)))
             parts.append(f"{stream.title or stream.name}: {counts.sum():g} in {counts.size} bins")
-        self.readout.setText("   ".join(parts))
+        if parts:
+            self.readout.setText("   ".join(parts))
 
 
 class VectorView(StreamView):
@@ -68,7 +72,6 @@ class VectorView(StreamView):
     def __init__(self, view, streams) -> None:
         super().__init__(view, streams)
         self.plot = pg.PlotWidget()
-        self.plot.showGrid(x=False, y=True, alpha=0.15)
         self.plot.setLabel("bottom", "index")
         if len(self.streams) > 1:
             self.plot.addLegend(offset=(-8, 8), labelTextColor=palette.TEXT)
@@ -76,6 +79,7 @@ class VectorView(StreamView):
         self.colours = {}
         for i, stream in enumerate(self.streams.values()):
             self.colours[stream.name] = palette.CURVE_COLOURS[i % len(palette.CURVE_COLOURS)]
+        self.range = SteadyRange(self.plot.getPlotItem(), min_x_span=0.0)
         self.layout().addWidget(self.plot, 1)
         self.layout().addWidget(self.readout)
 
@@ -109,10 +113,12 @@ class VectorView(StreamView):
 
     def draw_frame(self, frame: Frame | None) -> None:
         parts = []
+        if frame is None:
+            self.range.reset()
         for stream in self.streams.values():
             value = None if frame is None else frame.get(stream.name)
             if value is None:
-                continue
+                continue  # vectors may come every N steps: keep the last one
             vector = np.asarray(value, dtype=np.float64)
             item = self._item(stream.name, vector.size)
             index = np.arange(vector.size, dtype=np.float64)
@@ -120,7 +126,10 @@ class VectorView(StreamView):
                 item.setOpts(x=index + item.offset, height=vector)
             else:
                 item.setData(index, vector)
-            if vector.size:
-                parts.append(f"{stream.title or stream.name}: min {vector.min():.3g}, "
-                             f"mean {vector.mean():.3g}, max {vector.max():.3g}")
-        self.readout.setText("   ".join(parts))
+            if vector.size and np.isfinite(vector).any():
+                lo, hi = float(np.nanmin(vector)), float(np.nanmax(vector))
+                self.range.update(-0.5, vector.size - 0.5, min(lo, 0.0), max(hi, 1e-3))
+                parts.append(f"{stream.title or stream.name}: min {lo:.3g}, mean {np.nanmean(vector):.3g}, "
+                             f"max {hi:.3g}")
+        if parts:
+            self.readout.setText("   ".join(parts))

@@ -1,0 +1,157 @@
+"""GUI responsiveness (offscreen): event-loop latency while a model runs flat out with every view
+open, the model's step rate in the GUI against headless, and the cost of drawing 65,536 cells.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_gui [--experiment sine] [--seconds 8]
+
+Targets (the issue): p99 event-loop latency < 50 ms; GUI step rate >= 80 % of headless;
+a 65,536-cell view drawn in < 5 ms a frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+
+PROBE_MS = 5
+
+
+def headless_rate(registry, name: str, seconds: float, warmup: int) -> float:
+    """Steps per second of the experiment with no GUI, after ``warmup`` steps."""
+    from workbench.plugins.runner import Run  # noqa: PLC0415
+
+    run = Run(registry.get(name))
+    run.build()
+    for _ in range(warmup):
+        run.step()
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        run.step()
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def gui_run(app, registry, name: str, seconds: float, warmup: int) -> dict[str, float]:
+    """Run flat out in the real window; measure the event loop's lateness and the step rate."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: PLC0415
+
+    from workbench.ui.main_window import MainWindow  # noqa: PLC0415
+
+    window = MainWindow(registry, backends=["numpy"])
+    window.resize(1600, 1000)
+    window.show()
+    window.open_experiment(name)
+
+    def wait(pred, limit_s: float) -> None:
+        deadline = time.perf_counter() + limit_s
+        while not pred():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the GUI did not get there in time")
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+    wait(lambda: window.built is not None, 60)
+    worker = window.worker.worker
+    window.transport.run.setChecked(True)
+    wait(lambda: worker.published().step >= warmup, 120)
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def probe() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6 - PROBE_MS)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(PROBE_MS)
+    timer.timeout.connect(probe)
+    start_step = worker.published().step
+    start = time.perf_counter()
+    timer.start()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+    elapsed = time.perf_counter() - start
+    steps = worker.published().step - start_step
+    window.transport.run.setChecked(False)
+    window.close()
+    lat = np.maximum(np.array(gaps[1:]), 0.0)
+    return {"rate": steps / elapsed, "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
+            "max": float(lat.max()), "views": len(window.views)}
+
+
+def cells_draw_ms(app, frames: int = 200) -> tuple[float, float]:
+    """Mean ms to draw one frame of a 2048 x 32 cells view: codes + image (and with the repaint)."""
+    from workbench.engine.htm.sdr import SDR  # noqa: PLC0415
+    from workbench.plugins.api import View  # noqa: PLC0415
+    from workbench.session.frames import Frame, Stream, StreamKind  # noqa: PLC0415
+    from workbench.ui.views import make_view  # noqa: PLC0415
+
+    n, cpc = 2048 * 32, 32
+    streams = {k: Stream(k, StreamKind.SDR, shape=(n,), cells_per_column=cpc) for k in ("a", "p", "w")}
+    view = make_view(View("cells", {"active": "a", "predictive": "p", "winner": "w"}), streams)
+    view.resize(600, 600)
+    view.show()
+    rng = np.random.default_rng(0)
+    made = []
+    for i in range(frames):
+        made.append(Frame(i, {k: SDR.from_indices(n, rng.choice(n, 800, replace=False)) for k in streams}))
+    app.processEvents()
+    start = time.perf_counter()
+    for frame in made:
+        view.draw_frame(frame)
+    draw = (time.perf_counter() - start) / frames * 1000
+    start = time.perf_counter()
+    for frame in made:
+        view.draw_frame(frame)
+        view.canvas.viewport().repaint()
+    painted = (time.perf_counter() - start) / frames * 1000
+    view.close()
+    return draw, painted
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiment", default="sine")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--warmup", type=int, default=300)
+    args = parser.parse_args()
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    from workbench.plugins.registry import Registry  # noqa: PLC0415
+    from workbench.ui import theme  # noqa: PLC0415
+
+    app = QApplication.instance() or QApplication([])
+    theme.apply(app)
+    registry = Registry.discover(user_dir=False)
+    name = args.experiment if args.experiment in registry.experiments else registry.names()[0]
+    base = headless_rate(registry, name, args.seconds / 2, args.warmup)
+    gui = gui_run(app, registry, name, args.seconds, args.warmup)
+    draw, painted = cells_draw_ms(app)
+    ratio = gui["rate"] / base
+    rows = [
+        ("experiment", name, ""),
+        ("views open", f"{gui['views']}", ""),
+        ("headless steps/s", f"{base:,.0f}", ""),
+        ("GUI steps/s", f"{gui['rate']:,.0f}", ""),
+        ("GUI / headless", f"{100 * ratio:.0f} %", "PASS" if ratio >= 0.8 else "FAIL (>= 80 %)"),
+        ("event loop p50 latency", f"{gui['p50']:.1f} ms", ""),
+        ("event loop p99 latency", f"{gui['p99']:.1f} ms", "PASS" if gui["p99"] < 50 else "FAIL (< 50 ms)"),
+        ("event loop max latency", f"{gui['max']:.1f} ms", ""),
+        ("65,536 cells: draw", f"{draw:.2f} ms/frame", "PASS" if draw < 5 else "FAIL (< 5 ms)"),
+        ("65,536 cells: draw + repaint", f"{painted:.2f} ms/frame", ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>16}  target")
+    for label, value, verdict in rows:
+        print(f"{label:<{width}}  {value:>16}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
