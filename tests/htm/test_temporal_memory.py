@@ -15,7 +15,7 @@ import pytest
 
 from workbench.engine.backend import opencl_problem
 from workbench.engine.htm.rng import CompatRNG
-from workbench.engine.htm.temporal_memory import TemporalMemory
+from workbench.engine.htm.temporal_memory import TemporalMemory, _shuffled
 
 BACKENDS = ["numpy"] + (["opencl"] if opencl_problem() is None else [])
 F32 = np.float32
@@ -30,7 +30,7 @@ def wire(tm: TemporalMemory, cell: int, presynaptic: list[int], permanence: floa
     """Give ``cell`` a segment with these synapses (no RNG draw) and refresh the dendrites."""
     pool = tm._pool
     seg = pool.create_segment(cell)
-    pool.grow(seg, len(presynaptic), sorted(presynaptic), set(presynaptic), tm._rng, F32(permanence))
+    pool.grow(seg, len(presynaptic), sorted(presynaptic), set(presynaptic), F32(permanence))
     tm._compute_dendrites()
     return seg
 
@@ -91,6 +91,15 @@ def test_accepts_an_sdr_like_object(backend):
 
 
 # -- the step -----------------------------------------------------------------------------------
+def test_growth_shuffles_from_drawn_picks_equal_compat_rng_shuffles():
+    items = list(range(100, 150))
+    expected = list(items)
+    CompatRNG(3).shuffle(expected)
+    picks = (CompatRNG(3).draws(49) % np.arange(50, 1, -1, dtype=np.uint64)).tolist()
+    assert _shuffled(items, picks) == expected
+    assert items == list(range(100, 150))
+
+
 def test_first_step_bursts_and_anomaly_is_nan_outside_steps(backend):
     tm = TemporalMemory(32, cells_per_column=4, backend=backend)
     assert math.isnan(tm.anomaly)

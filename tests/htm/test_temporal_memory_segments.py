@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.engine.htm.rng import CompatRNG
 from workbench.engine.htm.tm_segments import SegmentPool
 
 F32 = np.float32
@@ -26,31 +25,18 @@ def synapses(pool: SegmentPool, seg: int) -> list[tuple[int, float]]:
     return [(p, round(w, 6)) for p, w in pool.synapses(seg)]
 
 
-def grow(pool, seg, requested, candidates, rng=None):
-    rng = rng or CompatRNG(1)
-    pool.grow(seg, requested, candidates, set(candidates), rng, INIT)
-    return rng
+def grow(pool, seg, requested, order):
+    pool.grow(seg, requested, order, set(order), INIT)
 
 
-def test_new_segment_grows_a_shuffled_choice_when_fewer_are_requested_than_candidates():
+def test_new_segment_takes_the_first_candidates_in_walk_order():
     pool = SegmentPool(100, 255, 255)
     seg = pool.create_segment(3)
-    candidates = [10, 20, 30, 40, 50]
-    rng = grow(pool, seg, 3, candidates, CompatRNG(5))
-    expected = list(candidates)
-    CompatRNG(5).shuffle(expected)
-    assert synapses(pool, seg) == [(c, 0.21) for c in expected[:3]]
-    reference = CompatRNG(5)
-    reference.draws(4)
-    assert rng.state_dict() == reference.state_dict()
-
-
-def test_no_shuffle_when_the_request_covers_every_candidate():
-    pool = SegmentPool(100, 255, 255)
-    seg = pool.create_segment(3)
-    rng = grow(pool, seg, 5, [10, 20, 30])
+    grow(pool, seg, 3, [40, 10, 50, 20, 30])
+    assert synapses(pool, seg) == [(40, 0.21), (10, 0.21), (50, 0.21)]
+    seg = pool.create_segment(4)
+    grow(pool, seg, 5, [10, 20, 30])
     assert synapses(pool, seg) == [(10, 0.21), (20, 0.21), (30, 0.21)]
-    assert rng.state_dict() == CompatRNG(1).state_dict()
 
 
 def test_an_existing_candidate_is_raised_to_initial_permanence_and_gets_no_new_synapse():
@@ -75,14 +61,19 @@ def test_max_synapses_ties_go_to_the_lower_slot():
     assert synapses(pool, seg) == [(2, 0.2), (3, 0.2), (9, 0.21)]
 
 
-def test_full_segment_of_candidates_grows_nothing_but_still_shuffles():
+def test_the_walk_stops_at_n_new_synapses_and_raises_only_what_it_passed():
+    pool = SegmentPool(100, 255, 255)
+    seg = make_segment(pool, 3, [(20, 0.1), (40, 0.1)])
+    grow(pool, seg, 2, [20, 10, 30, 40])
+    # 20 raised, 10 and 30 new: n = 2 reached before 40, which keeps 0.1
+    assert synapses(pool, seg) == [(20, 0.21), (40, 0.1), (10, 0.21), (30, 0.21)]
+
+
+def test_full_segment_of_candidates_grows_nothing():
     pool = SegmentPool(100, 2, 255)
     seg = make_segment(pool, 3, [(4, 0.3), (7, 0.3)])
-    rng = grow(pool, seg, 1, [4, 7, 9])
+    grow(pool, seg, 1, [9, 4, 7])
     assert synapses(pool, seg) == [(4, 0.3), (7, 0.3)]
-    reference = CompatRNG(1)
-    reference.draws(2)
-    assert rng.state_dict() == reference.state_dict()
 
 
 def test_a_full_cell_loses_the_segment_with_the_smallest_sum_of_squared_permanences():

@@ -72,6 +72,16 @@ def _view(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shuffled(items: list[int], picks: list[int]) -> list[int]:
+    """A copy of ``items`` shuffled as :meth:`CompatRNG.shuffle` does (for i = n-1 .. 1 swap
+    a[i] with a[pick]), from picks drawn in advance: the TM draws a whole step's picks in one
+    call (see ``_draw_picks``), which keeps numpy call overhead out of the growth loop."""
+    values = list(items)
+    for i, j in zip(range(len(values) - 1, 0, -1), picks):
+        values[i], values[j] = values[j], values[i]
+    return values
+
+
 _GROW, _DESTROY, _BURST = 0, 1, 2
 
 
@@ -251,23 +261,54 @@ class TemporalMemory:
                                  np.zeros(len(destroy), dtype=np.int64),
                                  least_used.astype(np.int64)])
         order = np.argsort(keys, kind="stable")
+        kinds, first, second = kinds[order].tolist(), first[order].tolist(), second[order].tolist()
         candidates = prev_winners.tolist()
         candidate_set = set(candidates)
-        rng = self._rng
-        spare_draws = self.cells_per_column - 1
-        initial = self.initial_permanence
         new_count = min(self.max_new_synapse_count, len(candidates))
-        for kind, a, b in zip(kinds[order].tolist(), first[order].tolist(), second[order].tolist()):
-            if kind == _GROW:
-                pool.grow(a, b, candidates, candidate_set, rng, initial)
-            elif kind == _DESTROY:
+        picks = self._draw_picks(kinds, second, len(candidates))
+        shuffle_draws = max(len(candidates) - 1, 0)
+        spare_draws = self.cells_per_column - 1
+        at = 0
+        initial = self.initial_permanence
+        for kind, a, b in zip(kinds, first, second):
+            if kind == _DESTROY:
                 pool.destroy_segment(a)
+                continue
+            if kind == _GROW:
+                segment, requested = a, b
             else:
-                if b and spare_draws:
-                    rng.draws(spare_draws)
-                if candidates:
-                    pool.grow(pool.create_segment(a), new_count, candidates, candidate_set, rng,
-                              initial)
+                if b:
+                    at += spare_draws
+                if not candidates:
+                    continue
+                segment, requested = pool.create_segment(a), new_count
+            walk = candidates
+            if requested < len(candidates):
+                walk = _shuffled(candidates, picks[at: at + shuffle_draws])
+                at += shuffle_draws
+            pool.grow(segment, requested, walk, candidate_set, initial)
+
+    def _draw_picks(self, kinds: list[int], second: list[int], n_candidates: int) -> list[int]:
+        """All of a step's random picks at once, in walk order: ``cells_per_column - 1`` per
+        least-used choice, then ``n - 1`` per shuffle of the n candidates (``draw % (i + 1)``
+        for i = n-1 .. 1). One draw call per step instead of one per shuffle."""
+        least_used = np.ones(self.cells_per_column - 1, dtype=np.uint64)
+        shuffle = np.arange(n_candidates, 1, -1, dtype=np.uint64)
+        creating = n_candidates > 0 and self.max_new_synapse_count < n_candidates
+        parts = []
+        for kind, b in zip(kinds, second):
+            if kind == _GROW:
+                if b < n_candidates:
+                    parts.append(shuffle)
+            elif kind == _BURST:
+                if b:
+                    parts.append(least_used)
+                if creating:
+                    parts.append(shuffle)
+        if not parts:
+            return []
+        divisors = np.concatenate(parts)
+        return (self._rng.draws(len(divisors)) % divisors).tolist()
 
     def _compute_dendrites(self) -> None:
         """Step 1 for the next input, from this step's active cells and synapses."""
@@ -399,7 +440,7 @@ def _dendrite_engine(backend: Any, num_cells: int, max_synapses: int) -> tuple[A
     resolved = get_backend(backend)
     runtime = getattr(resolved, "runtime", None)
     if runtime is None:
-        return PresynapticIndex(num_cells, max_synapses), "numpy"
+        return PresynapticIndex(num_cells), "numpy"
     from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
 
     return DeviceDendrites(runtime, num_cells), f"opencl:{runtime.index}"

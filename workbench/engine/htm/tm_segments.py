@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rng import CompatRNG
-
 _INITIAL_ROWS = 1024
 _INITIAL_WIDTH = 32
 _DESTROY_BELOW = np.float32(1e-6)
@@ -164,32 +162,36 @@ class SegmentPool:
         self.perm[segments, :w] = new
         self.values_changed.update(segments.tolist())
         if dead.any():
-            for r in np.flatnonzero(dead.any(axis=1)).tolist():
-                seg = int(segments[r])
-                self._keep_slots(seg, ~dead[r, : counts[r]])
+            hit = np.flatnonzero(dead.any(axis=1))
+            for seg in segments[hit].tolist():
+                self._note_layout(seg)
+            keep = valid[hit] & ~dead[hit]
+            order = np.argsort(~keep, axis=1, kind="stable")  # survivors first, in slot order
+            kept = keep.sum(axis=1)
+            packed = np.arange(w) < kept[:, None]
+            rows = segments[hit]
+            self.pre[rows, :w] = np.where(packed, np.take_along_axis(rows_pre[hit], order, axis=1), -1)
+            self.perm[rows, :w] = np.where(packed, np.take_along_axis(new[hit], order, axis=1), 0)
+            self.count[rows] = kept
         return self.count[segments] < min_threshold
 
-    def grow(self, segment: int, requested: int, candidates: list[int], candidate_set: set[int],
-             rng: CompatRNG, initial_permanence: np.float32) -> None:
-        """Grow up to ``requested`` synapses to ``candidates`` (the previous winners, sorted).
+    def grow(self, segment: int, requested: int, order: list[int], candidate_set: set[int],
+             initial_permanence: np.float32) -> None:
+        """Grow up to ``requested`` synapses to the candidates (the previous winners), walked in
+        ``order``: sorted, or shuffled by the caller when requested < |candidates|.
 
         Spec rule 4: n = min(requested, |candidates|); a segment that would pass
         max_synapses_per_segment first loses its weakest synapses to non-candidates (ties:
-        lower slot) and n is capped by the room left; the candidates are shuffled only when
-        requested < |candidates|; the walk creates synapses to candidates not yet on the
-        segment until n exist, raising an existing one to initial_permanence if lower.
+        lower slot) and n is capped by the room left; the walk creates synapses to candidates
+        not yet on the segment until n exist, raising an existing one to initial_permanence if
+        lower.
         """
-        n = min(requested, len(candidates))
+        n = min(requested, len(order))
         count = int(self.count[segment])
         if count + n > self.max_synapses:
             self._destroy_weakest(segment, count + n - self.max_synapses, candidate_set)
             count = int(self.count[segment])
             n = min(n, self.max_synapses - count)
-        if requested < len(candidates):
-            order = list(candidates)
-            rng.shuffle(order)
-        else:
-            order = candidates
         if n <= 0:
             return
         if count == 0:
