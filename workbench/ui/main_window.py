@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.shown_frame: Frame | None = None
         self.error_box = None
         self.recording: str | None = None
+        self.last_recording: Path | None = None
         self._pending_save: Path | None = None
         self._layout_key: str | None = None
         self._inspect_target: tuple[str, int, CellsView | None] | None = None
@@ -598,18 +599,33 @@ class MainWindow(QMainWindow):
             self._play(False)
 
     def continue_from_here(self) -> None:
-        """Fork a live run from the replayed step (the session layer re-simulates and checks it)."""
+        """Fork a live run from the replayed step: the session layer loads the nearest checkpoint,
+        re-simulates to the step, checks it against the recording, and records the continuation
+        into a new session file (named after the parent, in the recordings folder)."""
         if self.replay is None or self.cursor is None:
             return
-        from workbench.session.fork import fork_run  # noqa: PLC0415
+        from workbench.session.fork import fork_session  # noqa: PLC0415
 
-        path, step, registry = self.replay.path, self.cursor, self.registry
+        parent, step, registry = self.replay.path, self.cursor, self.registry
+        manifest = self.replay.manifest
+        folder = self.recordings_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{parent.stem}-fork{step}-{time.strftime('%Y%m%d-%H%M%S')}.wbsession"
+        if manifest.experiment not in registry.experiments:
+            self.show_error("Cannot continue", f"the {manifest.experiment} plugin is not installed, so "
+                            f"{parent.name} can be replayed but not continued")
+            return
 
-        def make() -> Run:
-            return fork_run(path, step, registry)
+        def unbuilt(name: str, params: dict, backend: str, seed: int) -> Run:
+            return Run(registry.get(name), params, backend=backend, seed=seed)
 
-        make.source = f"fork of {path.name} at step {step}"
-        self.log.log(f"continuing {path.name} from step {step}")
+        def make():
+            return fork_session(parent, step, target, unbuilt)
+
+        make.source = f"fork of {parent.name} at step {step}"
+        make.fresh = run_factory(registry, manifest.experiment, dict(manifest.params), manifest.backend,
+                                 manifest.seed)
+        self.log.log(f"continuing {parent.name} from step {step} (recording into {target.name})")
         self._build(make)
 
     def refresh_annotations(self) -> None:
@@ -669,21 +685,25 @@ class MainWindow(QMainWindow):
         self.transport.record.setChecked(path is not None)
         self.transport.record.blockSignals(False)
         if path is not None:
+            self.last_recording = Path(path)
             self.log.log(f"recording to {path}")
             return
         self.log.log("recording stopped")
         if self._pending_save is not None:
-            source, self._pending_save = self._last_recording, None
-            self._copy_session(Path(source), self._save_target)
+            target, self._pending_save = self._pending_save, None
+            self._copy_session(self.last_recording, target)
 
     def save_session(self, target: str | Path) -> None:
-        """Save the session on screen (replay) or the recording (live) as ``target``."""
+        """Save the session on screen (replay) or the live run's recording as ``target``; a
+        recording in progress is finished first."""
         target = Path(target)
         if self.mode == "replay" and self.replay is not None:
             self._copy_session(self.replay.path, target)
         elif self.recording is not None:
-            self._last_recording, self._save_target, self._pending_save = self.recording, target, target
+            self._pending_save = target
             self.worker.requestStopRecording.emit()
+        elif self.last_recording is not None:
+            self._copy_session(self.last_recording, target)
         else:
             self.show_error("Nothing to save", "Press Record first: a live run is saved from its recording.")
 

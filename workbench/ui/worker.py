@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from workbench.plugins.api import View
 from workbench.plugins.registry import PluginFailure, failure_from_exception
@@ -25,8 +25,10 @@ from workbench.session.frames import Frame, Stream, StreamKind
 
 from .history import FrameBuffer, ScalarHistory
 
-RunFactory = Callable[[], Run]
-"""Makes a built Run (from parameters, or by forking a session); called in the worker thread."""
+RunFactory = Callable[[], Any]
+"""Makes a built Run, or a fork (an object with ``.run`` and ``.recorder``, already recording);
+called in the worker thread. A factory may carry ``source`` (named in error reports) and
+``fresh`` (the factory Reset uses: a fork resets to its experiment's step 0, not to a new fork)."""
 
 SLICE_S = 0.012
 """How long one flat-out time slice steps before the worker returns to its event loop."""
@@ -107,7 +109,8 @@ class ModelWorker(QObject):
         self.pause()
         self._stop_recording()
         try:
-            run = factory()
+            made = factory()
+            run, recorder = (made.run, made.recorder) if hasattr(made, "recorder") else (made, None)
             views = list(run.experiment.views())
         except RunError as exc:
             self._fail(exc.failure)
@@ -115,8 +118,11 @@ class ModelWorker(QObject):
         except Exception as exc:  # a bad session, a fork that does not reproduce, a broken views()
             self._fail(failure_from_exception(getattr(factory, "source", "workbench"), "build", exc))
             return
-        self._factory = factory
+        self._factory = getattr(factory, "fresh", factory)
         self._install(run, views)
+        if recorder is not None:
+            self._recorder = recorder
+            self.sigRecording.emit(str(recorder.path))
 
     @Slot()
     def reset(self) -> None:
@@ -177,8 +183,13 @@ class ModelWorker(QObject):
     @Slot(bool)
     def set_learning(self, flag: bool) -> None:
         self._learning = bool(flag)
-        if self.run is not None:
+        if self.run is not None and self.run.experiment.learning != self._learning:
             self.run.set_learning(flag)
+            if self._recorder is not None:
+                try:
+                    self._recorder.record_event("learning", on=self._learning)
+                except Exception as exc:
+                    self.sigFailed.emit(failure_from_exception("recorder", "record", exc))
 
     @Slot(str, int)
     def inspect(self, layer: str, index: int) -> None:
@@ -299,9 +310,10 @@ class WorkerThread(QObject):
                              (self.requestPause, w.pause), (self.requestSpeed, w.set_speed),
                              (self.requestLearning, w.set_learning), (self.requestInspect, w.inspect),
                              (self.requestRecord, w.start_recording),
-                             (self.requestStopRecording, w.stop_recording),
-                             (self.requestShutdown, w.shutdown)):
+                             (self.requestStopRecording, w.stop_recording)):
             signal.connect(slot)
+        # blocking: when stop() returns, the worker's timer is stopped in its own thread
+        self.requestShutdown.connect(w.shutdown, Qt.ConnectionType.BlockingQueuedConnection)
         self.thread.start()
 
     def stop(self, timeout_ms: int = 5000) -> None:
