@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._inspect_target: tuple[str, int, CellsView | None] | None = None
         self._inspected_at = 0.0
         self._running = False
+        self._fallbacks: list[str] = []
         self.pacer = FramePacer()
         self._round: list[StreamView] = []
         self._round_display = Display()
@@ -245,23 +246,31 @@ class MainWindow(QMainWindow):
 
     def report_failure(self, failure: PluginFailure) -> None:
         self.transport.set_running(False)
+        if failure.stage == "build" and self.built is None and self._fallbacks:
+            following = self._fallbacks.pop(0)
+            self.log.log(f"{failure}; opening {following!r} instead", "warning", failure.details)
+            self.open_experiment(following)
+            return
         self.show_error(f"{failure.stage.capitalize()} failed", str(failure), failure.details)
 
     # -- opening experiments ------------------------------------------------------------------------
     def open_first_available(self, preferred: str) -> str | None:
-        """Open ``preferred``, or the first experiment there is, saying in the log why not."""
+        """Open ``preferred``, else the first experiment there is, saying in the log why; if it
+        then fails to build, the next one is tried (until one has been built)."""
+        names = self.registry.names()
         if preferred in self.registry.experiments:
+            self._fallbacks = [n for n in names if n != preferred]
             self.open_experiment(preferred)
             return preferred
-        reasons = [f"{f.message}" for f in self.registry.failures if preferred in f.source]
-        names = self.registry.names()
-        why = "; ".join(reasons) or "no plugin provides it"
+        why = "; ".join(f.message for f in self.registry.failures if preferred in f.source) or \
+            "no plugin provides it"
         if not names:
             self.log.log(f"experiment {preferred!r} is not available ({why}), and no other experiment is",
                          "error")
             return None
         self.log.log(f"experiment {preferred!r} is not available ({why}); opened {names[0]!r} instead",
                      "warning")
+        self._fallbacks = names[1:]
         self.open_experiment(names[0])
         return names[0]
 

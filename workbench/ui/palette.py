@@ -5,7 +5,7 @@ through the same 256-entry lookup table made here, so a colour means the same th
 view and the legend on screen (:func:`legend_entries`) is the whole story. Colours are chosen to
 stay apart for colour-blind readers (after Okabe and Ito) on the dark plot background, with one
 idea per hue: warm = active, blue = predicted, green = correctly predicted / connected,
-red = bursting (a surprise).
+red = bursting (a surprise), violet = a connected synapse.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ CELL_WINNER = "#ff8c42"
 CELL_PREDICTIVE = "#4ea8de"
 CELL_ACTIVE_PREDICTIVE = "#a7d676"
 SYNAPSE_POTENTIAL = "#7c8aa5"  # brightest potential synapse; dimmer = lower permanence
-SYNAPSE_CONNECTED = "#2ca58d"  # brightest connected synapse
+SYNAPSE_CONNECTED = "#c792ea"  # brightest connected synapse
 SELECTION = "#ffffff"
 
 CURVE_COLOURS = ("#4ea8de", "#f2c14e", "#e4572e", "#2ca58d", "#c792ea", "#e9eef5", "#ff8c42")
