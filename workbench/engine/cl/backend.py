@@ -1,7 +1,7 @@
 """The OpenCL backend: the numpy backend's primitives as kernels from ``kernels/*.cl``.
 
-Buffers are contiguous ``pyopencl.array.Array`` objects from the device's memory pool (bool is
-stored as uchar). Every launch is flat, one work-item per output element, with the global size
+Buffers are :class:`DeviceBuffer` objects: a contiguous pooled OpenCL buffer with its shape and
+dtype (bool is stored as uchar). Every launch is flat, one work-item per output element, with the global size
 rounded up to the work-group size and a bounds check in the kernel. Broadcasting and strided
 views are handled by collapsing the shape (merging axes that are contiguous in every operand)
 and passing element strides as six kernel arguments, so one compiled kernel serves every shape.
@@ -82,14 +82,19 @@ def _merge_axes(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[list
     return dims, strs
 
 
-def _collapse(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[list[int], list[list[int]]] | None:
-    """Merged axes left-padded to MAX_DIMS for the fixed-rank kernels, or None when the view
-    needs more than MAX_DIMS axes even after merging."""
+def _collapse(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[int, list[int], list[list[int]]] | None:
+    """(RANK, dims, strides) for the strided kernels: merged axes left-padded to MAX_DIMS, RANK 3
+    when at most three axes are left (the kernels then need no division), else 6; None when the
+    view needs more than MAX_DIMS axes even after merging."""
     dims, strs = _merge_axes(shape, *strides)
     if len(dims) > MAX_DIMS:
         return None
     pad = MAX_DIMS - len(dims)
-    return [1] * pad + dims, [[0] * pad + s for s in strs]
+    return 3 if len(dims) <= 3 else 6, [1] * pad + dims, [[0] * pad + s for s in strs]
+
+
+def _next_pow2(n: int) -> int:
+    return 1 << max(0, n - 1).bit_length()
 
 
 def _broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -101,6 +106,37 @@ def _broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tu
     return tuple(strides)
 
 
+class DeviceBuffer:
+    """A contiguous array on a device: a buffer from the runtime's memory pool, its shape and
+    element dtype. Reshaping shares the buffer.
+
+    Why not ``pyopencl.array.Array``: its constructor does tens of microseconds of bookkeeping
+    per allocation, more than a small kernel takes to run; a tensor op only needs these fields.
+    """
+
+    __slots__ = ("data", "shape", "dtype", "size", "nbytes")
+
+    def __init__(self, data, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.data = data  # None for an empty array
+        self.shape = shape
+        self.dtype = dtype
+        self.size = math.prod(shape)
+        self.nbytes = self.size * dtype.itemsize
+
+    @property
+    def base_data(self):
+        return self.data
+
+    def reshape(self, shape: tuple[int, ...]) -> "DeviceBuffer":
+        shape = tuple(shape)
+        if math.prod(shape) != self.size:
+            raise ValueError(f"cannot reshape a buffer of {self.size} elements into {shape}")
+        return DeviceBuffer(self.data, shape, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"DeviceBuffer(shape={self.shape}, dtype={self.dtype})"
+
+
 class OpenCLBackend:
     """Primitives on one OpenCL device."""
 
@@ -108,10 +144,8 @@ class OpenCLBackend:
 
     def __init__(self, runtime: CLRuntime) -> None:
         import pyopencl as cl  # noqa: PLC0415
-        import pyopencl.array as cl_array  # noqa: PLC0415
 
         self.cl = cl
-        self.cl_array = cl_array
         self.runtime = runtime
         self.queue = runtime.queue
         self.name = f"opencl:{runtime.index}"
@@ -119,32 +153,70 @@ class OpenCLBackend:
         self.int64_atomics = "cl_khr_int64_base_atomics" in runtime.device.extensions
         self.local_size = 256 if runtime.is_gpu else min(1024, runtime.max_work_group_size)
         self.matmul_tile = _matmul_tiles(runtime)
+        self._typed_kernels: set[int] = set()  # ids of kernels (cached for good by the runtime)
 
     def __repr__(self) -> str:
         return f"OpenCLBackend({self.runtime.info.describe()})"
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _empty(self, shape: tuple[int, ...], dtype: np.dtype):
-        return self.cl_array.empty(self.queue, shape, _storage(dtype), allocator=self.runtime.allocator)
+    def _empty(self, shape: tuple[int, ...], dtype: np.dtype) -> DeviceBuffer:
+        dtype = _storage(dtype)
+        shape = tuple(shape)
+        nbytes = math.prod(shape) * dtype.itemsize
+        return DeviceBuffer(self.runtime.allocator(nbytes) if nbytes else None, shape, dtype)
 
     def _launch(self, kernel, n: int, *args) -> None:
+        """A flat launch over ``n`` items (the kernel's first argument is ``n``)."""
         local = self.local_size
-        kernel(self.queue, (math.ceil(n / local) * local,), (local,), np.int32(n), *args)
+        self._call(kernel, (math.ceil(n / local) * local,), (local,), np.int32(n), *args)
+
+    def _launch_strided(self, kernel, dims: list[int], strides: list[list[int]], *args) -> None:
+        """A 3-D launch of a strided kernel (arguments: ``args``, then the sizes, then each
+        operand's strides) over collapsed ``dims`` (six sizes): dimension 0 along d5, dimension 1
+        along d4, dimension 2 over the rest. Dimension 0 gets a work-group width that leaves few
+        partial groups (they take the slower, bounds-checked path)."""
+        d5, d4, outer = dims[5], dims[4], math.prod(dims[:4])
+        max_sizes = self.runtime.device.max_work_item_sizes
+        l0 = min(self.local_size, _next_pow2(d5), max_sizes[0])
+        while l0 > 64 and d5 % l0 and d5 < 16 * l0:
+            l0 //= 2
+        l1 = min(self.local_size // l0, _next_pow2(d4), max_sizes[1])
+        l2 = min(self.local_size // (l0 * l1), _next_pow2(outer), max_sizes[2])
+        global_size = (math.ceil(d5 / l0) * l0, math.ceil(d4 / l1) * l1, math.ceil(outer / l2) * l2)
+        self._call(kernel, global_size, (l0, l1, l2), *args,
+                   *map(np.int32, dims[1:] + [outer] + [v for s in strides for v in s]))
+
+    def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args) -> None:
+        """Enqueue ``kernel``. On its first call the kernel learns which arguments are scalars
+        (numpy scalars here) and of what type: pyopencl then packs them directly, which on PoCL
+        makes a launch several times cheaper than its generic per-argument path."""
+        if id(kernel) not in self._typed_kernels:
+            kernel.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
+            self._typed_kernels.add(id(kernel))
+        kernel(self.queue, global_size, local_size, *args)
 
     def _kernel(self, filename: str, name: str, **defines):
         return self.runtime.kernel(filename, name, defines)
 
     # -- memory -------------------------------------------------------------------------------
-    def from_numpy(self, array: np.ndarray):
-        array = np.ascontiguousarray(array)
+    def from_numpy(self, array: np.ndarray) -> DeviceBuffer:
+        array = np.asarray(array)
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)
         if array.dtype == np.bool_:
             array = array.view(np.uint8)
         if array.dtype == np.float64 and not self.fp64:
             raise TypeError(f"{self.runtime.info.name} has no float64 support; use float32")
-        return self.cl_array.to_device(self.queue, array, allocator=self.runtime.allocator)
+        out = self._empty(array.shape, array.dtype)
+        if out.size:
+            self.cl.enqueue_copy(self.queue, out.data, array, is_blocking=True)
+        return out
 
-    def to_numpy(self, buf) -> np.ndarray:
-        return buf.get()
+    def to_numpy(self, buf: DeviceBuffer) -> np.ndarray:
+        out = np.empty(buf.shape, buf.dtype)
+        if buf.size:
+            self.cl.enqueue_copy(self.queue, out, buf.data, is_blocking=True)
+        return out
 
     def full(self, shape: tuple[int, ...], value: object, dtype: np.dtype):
         out = self._empty(shape, dtype)
@@ -199,9 +271,9 @@ class OpenCLBackend:
             a, b = self._expand(a, shape), self._expand(b, shape)
             self._launch(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data, out.data)
             return out
-        dims, (sa, sb) = collapsed
-        k = self._kernel("elementwise.cl", "binary_bcast", **defines)
-        self._launch(k, n, a.data, b.data, out.data, *map(np.int32, dims + sa + sb))
+        rank, dims, strides = collapsed
+        k = self._kernel("elementwise.cl", "binary_strided", STRIDED=1, RANK=rank, **defines)
+        self._launch_strided(k, dims, strides, a.data, b.data, out.data)
         return out
 
     def _expand(self, x, shape: tuple[int, ...]):
@@ -226,10 +298,10 @@ class OpenCLBackend:
             if collapsed is None:
                 cond, a, b = (self._expand(x, shape) for x in (cond, a, b))
                 collapsed = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
-            dims, strides = collapsed
-            k = self._kernel("elementwise.cl", "where_bcast", TA=CL_TYPE_NAMES[a.dtype], WHERE=1)
-            self._launch(k, out.size, cond.data, a.data, b.data, out.data,
-                         *map(np.int32, dims + strides[0] + strides[1] + strides[2]))
+            rank, dims, strides = collapsed
+            k = self._kernel("elementwise.cl", "where_strided", TA=CL_TYPE_NAMES[a.dtype], WHERE=1,
+                             STRIDED=1, RANK=rank)
+            self._launch_strided(k, dims, strides, cond.data, a.data, b.data, out.data)
         return out
 
     def cast(self, x, dtype: np.dtype):
@@ -286,7 +358,7 @@ class OpenCLBackend:
     def _reduce_launch(self, kernel, outer, length, inner, chunk, chunks, *bufs) -> None:
         items = outer * inner
         local = min(self.local_size, 64)
-        kernel(self.queue, (math.ceil(items / local) * local, chunks), (local, 1),
+        self._call(kernel, (math.ceil(items / local) * local, chunks), (local, 1),
                np.int32(outer), np.int32(length), np.int32(inner), np.int32(chunk), *bufs)
 
     def _argmax(self, x, outer: int, length: int, inner: int):
@@ -322,7 +394,7 @@ class OpenCLBackend:
                             TSK=tsk, WPTM=wptm, WPTN=wptn)
         local = (tsn // wptn, tsm // wptm, 1)
         glob = (math.ceil(n / tsn) * local[0], math.ceil(m / tsm) * local[1], batches)
-        kern(self.queue, glob, local, np.int32(m), np.int32(n), np.int32(k), a.data, b.data, out.data,
+        self._call(kern, glob, local, np.int32(m), np.int32(n), np.int32(k), a.data, b.data, out.data,
              np.int32(m * k), np.int32(k * n), np.int32(m * n))
         return out
 
@@ -339,20 +411,26 @@ class OpenCLBackend:
             self._strided_launch("strided_assign", src, dst, shape, strides, offset)
 
     def _strided_launch(self, name: str, src, dst, shape, strides, offset: int) -> None:
-        """One strided copy kernel over ``shape``: the six-argument kernel when the view merges
-        into six axes, otherwise the variant that reads shape and strides from a buffer."""
+        """One strided copy kernel over ``shape``. A view that merges into one contiguous run is
+        a plain buffer copy; one of up to six axes runs the 3-D strided kernel; any other reads
+        its shape and strides from a small buffer."""
         t = CL_TYPE_NAMES[dst.dtype]
         n = math.prod(shape)
         collapsed = _collapse(shape, strides)
         if collapsed is not None:
-            dims, (s,) = collapsed
-            k = self._kernel("copy.cl", name, T=t)
-            self._launch(k, n, src.data, dst.data, np.int32(offset), *map(np.int32, dims + s))
+            rank, dims, (s,) = collapsed
+            if s[-1] == 1 and math.prod(dims) == dims[-1]:
+                size = dst.dtype.itemsize
+                src_off, dst_off = (offset, 0) if name == "strided_copy" else (0, offset)
+                self.cl.enqueue_copy(self.queue, dst.data, src.data, byte_count=n * size,
+                                     src_offset=src_off * size, dst_offset=dst_off * size)
+                return
+            k = self._kernel("elementwise.cl", name, TA=t, COPY=1, STRIDED=1, RANK=rank)
+            self._launch_strided(k, dims, [s], src.data, dst.data, np.int32(offset))
             return
         dims, (s,) = _merge_axes(shape, strides)
-        meta = self.cl_array.to_device(self.queue, np.array(dims + s, dtype=np.int32),
-                                       allocator=self.runtime.allocator)
-        k = self._kernel("copy.cl", name + "_nd", T=t)
+        meta = self.from_numpy(np.array(dims + s, dtype=np.int32))
+        k = self._kernel("elementwise.cl", name + "_nd", TA=t, COPY_ND=1)
         self._launch(k, n, src.data, dst.data, np.int32(offset), np.int32(len(dims)), meta.data)
 
     def _take_geometry(self, x_shape, idx_shape, axis: int, along: bool):

@@ -1,0 +1,144 @@
+"""Tensor engine throughput, every backend side by side in one run.
+
+* elementwise: ``a + b`` on float32 vectors of 1e3 .. 1e8 elements, in GB/s counting the bytes
+  read and written (12 bytes per element);
+* matmul: square float32 products of 64 .. 2048, in GFLOP/s (2 n^3 per product).
+
+Every timed loop runs after a warm-up (kernel builds, memory pool filled) and ends with the
+device queue drained, so a figure is the time to the result, not to the enqueue. Each figure is
+the best of a few repeats and backends take turns at each size: the machine is shared, and only
+ratios between backends measured in the same run mean much. Issue targets (PoCL on the CPU):
+elementwise at 1e7 >= 60 % of numpy's GB/s, matmul at 1024 >= 25 % of numpy's GFLOP/s.
+
+    python -m benchmarks.bench_tensor [--quick] [--backends numpy,opencl:0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from workbench.engine import Tensor, available_backends, get_backend
+
+ELEMENTWISE_SIZES = [10**3, 10**4, 10**5, 10**6, 10**7, 10**8]
+MATMUL_SIZES = [64, 128, 256, 512, 1024, 2048]
+QUICK_ELEMENTWISE_MAX = 10**7
+QUICK_MATMUL_MAX = 1024
+MIN_SECONDS = 0.2  # per timed sample
+REPEATS = 3
+
+
+def _sync(backend) -> None:
+    if backend.is_opencl:
+        backend.queue.finish()
+
+
+def _seconds_per_call(fn, backend, repeats: int = REPEATS) -> float:
+    """Best-of-``repeats`` mean time of ``fn()``, each sample long enough to time reliably."""
+    fn()
+    _sync(backend)
+    start = time.perf_counter()
+    fn()
+    _sync(backend)
+    once = max(time.perf_counter() - start, 1e-7)
+    calls = max(1, int(MIN_SECONDS / once))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        _sync(backend)
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def _fits(backend, nbytes: int) -> bool:
+    """Whether ``nbytes`` (all operands and the result) fit comfortably on the device."""
+    if backend.is_opencl:
+        device = backend.runtime.device
+        return nbytes < device.global_mem_size // 2 and nbytes // 3 < device.max_mem_alloc_size
+    try:
+        import os  # noqa: PLC0415
+
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return nbytes < 2 << 30
+    return nbytes < available // 3
+
+
+def elementwise(names: list[str], sizes: list[int]) -> list[dict]:
+    rows = []
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        a_host = rng.standard_normal(n, dtype=np.float32)
+        b_host = rng.standard_normal(n, dtype=np.float32)
+        row: dict = {"bench": "add f32 GB/s", "size": f"{n:.0e}"}
+        for name in names:
+            be = get_backend(name)
+            if not _fits(be, 3 * 4 * n):
+                row[name] = "n/a (memory)"
+                continue
+            a, b = Tensor(a_host, backend=be), Tensor(b_host, backend=be)
+            seconds = _seconds_per_call(lambda: a + b, be)
+            row[name] = 12 * n / seconds / 1e9
+            del a, b
+        rows.append(_with_ratios(row, names))
+    return rows
+
+
+def matmul(names: list[str], sizes: list[int]) -> list[dict]:
+    rows = []
+    rng = np.random.default_rng(1)
+    for n in sizes:
+        a_host = rng.standard_normal((n, n), dtype=np.float32)
+        b_host = rng.standard_normal((n, n), dtype=np.float32)
+        row: dict = {"bench": "matmul f32 GFLOP/s", "size": str(n)}
+        for name in names:
+            be = get_backend(name)
+            a, b = Tensor(a_host, backend=be), Tensor(b_host, backend=be)
+            seconds = _seconds_per_call(lambda: a @ b, be, repeats=2 if n >= 1024 else REPEATS)
+            row[name] = 2 * n**3 / seconds / 1e9
+        rows.append(_with_ratios(row, names))
+    return rows
+
+
+def _with_ratios(row: dict, names: list[str]) -> dict:
+    """Add ``<backend>/numpy`` for every non-numpy backend measured in this row."""
+    base = row.get("numpy")
+    for name in names:
+        if name != "numpy" and isinstance(base, float) and isinstance(row.get(name), float):
+            row[f"{name}/numpy"] = row[name] / base
+    return row
+
+
+def run(quick: bool = False, backends: list[str] | None = None) -> list[dict]:
+    """One row per (benchmark, size), one column per backend, plus ratios to numpy."""
+    names = [b for b in (backends or available_backends()) if b != "opencl"]
+    e_sizes = [n for n in ELEMENTWISE_SIZES if not quick or n <= QUICK_ELEMENTWISE_MAX]
+    m_sizes = [n for n in MATMUL_SIZES if not quick or n <= QUICK_MATMUL_MAX]
+    return elementwise(names, e_sizes) + matmul(names, m_sizes)
+
+
+def _print(rows: list[dict]) -> None:
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(k for k in row if k not in columns)
+    cells = [[f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
+             for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_tensor")
+    parser.add_argument("--quick", action="store_true", help="stop at 1e7 elements and 1024^2")
+    parser.add_argument("--backends", default="", help="comma-separated names (default: all)")
+    args = parser.parse_args()
+    for name in [b for b in (args.backends.split(",") if args.backends else available_backends())
+                 if b != "opencl"]:
+        print(f"{name}: {get_backend(name)!r}")
+    _print(run(quick=args.quick, backends=[b for b in args.backends.split(",") if b] or None))
