@@ -46,7 +46,7 @@ class Digits(Experiment):
         Param("folder", "path", "", "folder with MNIST or Fashion-MNIST IDX files (for idx-folder; "
               "Debian's dataset-fashion-mnist installs /usr/share/datasets/fashion-mnist)", optional=True),
         Param("train_limit", "int", 0, "use only this many training images (0 = all)", low=0, high=1000000),
-        Param("epochs", "int", 2, "passes over the training images", low=1, high=100),
+        Param("epochs", "int", 4, "passes over the training images", low=1, high=100),
         Param("levels", "int", 4, "thermometer bits per pixel", low=1, high=16),
         Param("columns", "int", 1024, "Spatial Pooler columns", low=64, high=65536),
         Param("potential_pct", "float", 0.8, low=0.01, high=1.0),
@@ -54,7 +54,7 @@ class Digits(Experiment):
         Param("boost_strength", "float", 2.0, low=0.0, high=10.0),
         Param("sdr_alpha", "float", 0.01, "SDRClassifier learning rate", low=1e-5, high=1.0),
         Param("mlp_hidden", "int", 128, "MLP hidden units", low=1, high=4096),
-        Param("mlp_learning_rate", "float", 0.002, "MLP Adam learning rate", low=1e-5, high=1.0),
+        Param("mlp_learning_rate", "float", 0.001, "MLP Adam learning rate", low=1e-5, high=1.0),
         Param("eval_every", "int", 500, "steps between test-set evaluations", low=10, high=1000000),
     )
 
