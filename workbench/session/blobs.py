@@ -8,6 +8,7 @@ non-object dtype, shape matching the byte count, bytes inside the blob) before t
 from __future__ import annotations
 
 import math
+import zlib
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ def storable(dtype: np.dtype) -> bool:
 
 
 class BlobWriter:
-    """Collects arrays; :meth:`getvalue` joins their bytes in the order they were added."""
+    """Collects copies of arrays' bytes, laid out in the order they were added."""
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
@@ -42,6 +43,12 @@ class BlobWriter:
 
     def getvalue(self) -> bytes:
         return b"".join(self._parts)
+
+    def compressed(self, level: int, prefix: bytes = b"") -> bytes:
+        """zlib of ``prefix`` + the blob, streamed part by part (no joined copy of large states)."""
+        packer = zlib.compressobj(level)
+        out = [packer.compress(prefix), *(packer.compress(part) for part in self._parts), packer.flush()]
+        return b"".join(out)
 
 
 class BlobReader:

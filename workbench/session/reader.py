@@ -19,7 +19,7 @@ import numpy as np
 
 from . import store
 from .errors import CorruptSessionError, NewerFormatError, SessionError, StepRangeError
-from .frame_codec import decode_chunk, decode_scalars, scalar_names
+from .frame_codec import DecodedChunk, decode_chunk, decode_scalars, scalar_names
 from .frames import Frame, Stream, StreamKind
 from .manifest import FORMAT_VERSION, Manifest
 from .records import Annotation, Checkpoint, Event, json_object
@@ -35,7 +35,7 @@ class SessionReader:
         self.path = Path(path)
         self.annotate_mode = annotate
         self._conn = store.connect(self.path, query_only=not annotate)
-        self._cache: OrderedDict[int, list[Frame]] = OrderedDict()
+        self._cache: OrderedDict[int, DecodedChunk] = OrderedDict()
         try:
             with self._errors("open"):
                 self._load_head()
@@ -97,8 +97,8 @@ class SessionReader:
     def frame(self, step: int) -> Frame:
         """The frame recorded at ``step`` (1-based); its arrays and SDRs are read-only."""
         step = self.check_step(step)
-        first, frames = self._chunk_with(step)
-        return frames[step - first]
+        chunk = self._chunk_with(step)
+        return chunk[step - chunk.first_step]
 
     def __getitem__(self, step: int) -> Frame:
         return self.frame(step)
@@ -111,9 +111,10 @@ class SessionReader:
         first, last = self._span(first, last)
         step = first
         while step <= last:
-            start, frames = self._chunk_with(step)
-            stop = min(last, start + len(frames) - 1)
-            yield from frames[step - start:stop - start + 1]
+            chunk = self._chunk_with(step)
+            stop = min(last, chunk.first_step + len(chunk) - 1)
+            for at in range(step, stop + 1):
+                yield chunk[at - chunk.first_step]
             step = stop + 1
 
     def values(self, name: str, first: int = 1, last: int | None = None) -> list[Any]:
@@ -169,11 +170,11 @@ class SessionReader:
         if not (isinstance(first, int) and isinstance(count, int) and count >= 1) or first != expected:
             raise CorruptSessionError(f"{self.path} is damaged: the frames around step {expected} are missing")
 
-    def _chunk_with(self, step: int) -> tuple[int, list[Frame]]:
-        for first, frames in self._cache.items():
-            if first <= step < first + len(frames):
+    def _chunk_with(self, step: int) -> DecodedChunk:
+        for first, chunk in self._cache.items():
+            if first <= step < first + len(chunk):
                 self._cache.move_to_end(first)
-                return first, frames
+                return chunk
         with self._errors("read"):
             row = self._conn.execute(
                 "SELECT first_step, count, scalars_crc, scalars, payload_crc, payload FROM chunks "
@@ -184,11 +185,11 @@ class SessionReader:
         what = f"the chunk at step {first} of {self.path.name}"
         store.check_crc(scalars_crc, what, first, count, scalars)
         store.check_crc(payload_crc, what, first, count, payload)
-        frames = decode_chunk(self.manifest.streams, first, count, scalars, payload)
-        self._cache[first] = frames
+        chunk = decode_chunk(self.manifest.streams, first, count, scalars, payload)
+        self._cache[first] = chunk
         if len(self._cache) > CACHED_CHUNKS:
             self._cache.popitem(last=False)
-        return first, frames
+        return chunk
 
     def chunk_rows(self, last: int) -> list[tuple]:
         """The stored rows of the chunks that end at or before ``last`` (for copying into a fork)."""

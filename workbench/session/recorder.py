@@ -7,16 +7,18 @@
 Checkpoints are taken at the start, after every user event, and every K steps, where K is
 chosen while recording so that re-simulating from the nearest checkpoint to any step (a fork,
 a step back) takes at most about a second: K = budget / (median time per step over the last
-64 steps). The median ignores the long gaps of a paused GUI.
+64 steps). The median ignores the long gaps of a paused GUI. A model whose checkpoint costs
+more than 5 % of a second's worth of steps (snapshot here plus compression on the writer
+thread; a big model stepping fast, or a slow machine) is checkpointed less often, so that
+checkpoints never cost more than 5 % of the run: recording must stay cheap (at most 10 %).
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .errors import SessionError
 from .frames import Frame
@@ -26,11 +28,13 @@ from .writer import SessionWriter
 
 DEFAULT_CHUNK_SIZE = 256
 RESIMULATION_BUDGET_S = 1.0
+CHECKPOINT_SHARE = 0.05  # most of the run's time that checkpoints may take
 
 
 class CheckpointPolicy:
     """When the next periodic checkpoint is due: every ``every`` steps when given, else after
-    the number of steps that take ``budget_s`` at the measured step rate."""
+    the number of steps that take ``budget_s`` at the measured step rate, or more steps when
+    the last checkpoint took over ``CHECKPOINT_SHARE`` of that time."""
 
     WINDOW = 64   # step times kept for the median
     REESTIMATE = 16  # steps between estimates once the window has filled a little
@@ -43,9 +47,10 @@ class CheckpointPolicy:
         self.every = every
         self.budget_s = budget_s
         self.interval: int | None = every  # K; None until a step time has been measured
-        self._times = np.zeros(self.WINDOW)
+        self._times = [0.0] * self.WINDOW
         self._measured = 0
         self._since = 0
+        self._cost = 0.0
         self._last = time.perf_counter()
 
     def step_done(self, now: float) -> bool:
@@ -55,12 +60,15 @@ class CheckpointPolicy:
         self._last = now
         self._since += 1
         if self.every is None and (self._measured <= self.REESTIMATE or self._measured % self.REESTIMATE == 0):
-            median = float(np.median(self._times[:min(self._measured, self.WINDOW)]))
-            self.interval = max(1, int(self.budget_s / median)) if median > 0 else None
+            median = statistics.median(self._times[:min(self._measured, self.WINDOW)])
+            spacing = max(self.budget_s, self._cost / CHECKPOINT_SHARE)  # seconds between checkpoints
+            self.interval = max(1, int(spacing / median)) if median > 0 else None
         return self.interval is not None and self._since >= self.interval
 
-    def checkpointed(self) -> None:
+    def checkpointed(self, cost_s: float) -> None:
+        """A checkpoint was taken; it cost ``cost_s`` seconds (both threads)."""
         self._since = 0
+        self._cost = cost_s
 
 
 def manifest_for(run: Any, chunk_size: int) -> Manifest:
@@ -114,8 +122,10 @@ class Recorder:
 
     def checkpoint(self, reason: str) -> None:
         """Checkpoint the run now (state after the last recorded step)."""
+        start = time.perf_counter()
         self.writer.checkpoint(Checkpoint.capture(self.run.experiment, self.step, reason))
-        self.policy.checkpointed()
+        # the writer thread's share is known for the previous checkpoint: a close estimate
+        self.policy.checkpointed(time.perf_counter() - start + self.writer.checkpoint_seconds)
 
     def record_event(self, kind: str, **data: Any) -> None:
         """Log a user action already applied to the run (``param`` name=..., value=...;

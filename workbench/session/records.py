@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .blobs import BlobWriter
 from .errors import CorruptSessionError
 from .state_codec import decode_state, encode_state
 
@@ -63,7 +64,7 @@ class Checkpoint:
         experiment.learning = self.learning
         experiment.steps_done = self.steps_done
 
-    def encode(self) -> tuple[str, bytes]:
+    def encode(self) -> tuple[str, BlobWriter]:
         """(structure JSON, array bytes) of this checkpoint; a snapshot, arrays copied."""
         return encode_state({"state": self.state, "params": self.params, "learning": self.learning,
                              "steps_done": self.steps_done})
@@ -82,10 +83,9 @@ class Checkpoint:
                    content["steps_done"])
 
 
-def compress(structure: str, data: bytes) -> tuple[bytes, bytes]:
+def compress(structure: str, data: BlobWriter) -> tuple[bytes, bytes]:
     """The stored form of an encoded checkpoint."""
-    return (zlib.compress(structure.encode(), CHECKPOINT_COMPRESSION),
-            zlib.compress(data, CHECKPOINT_COMPRESSION))
+    return zlib.compress(structure.encode(), CHECKPOINT_COMPRESSION), data.compressed(CHECKPOINT_COMPRESSION)
 
 
 def json_object(text: str | None, what: str) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ class StateEncodeError(TypeError):
     """A state dict holds a value that cannot be stored; the message gives its path."""
 
 
-def encode_state(state: Any) -> tuple[str, bytes]:
+def encode_state(state: Any) -> tuple[str, BlobWriter]:
     """``state`` as (JSON structure, array bytes); arrays are copied, so the result is a snapshot
     that later in-place changes to the model cannot alter."""
     blob = BlobWriter()
@@ -64,7 +64,7 @@ def encode_state(state: Any) -> tuple[str, bytes]:
                                "dict, list, tuple, str, int, float, bool, None or numpy arrays")
 
     structure = encode(state, "state")
-    return json.dumps(structure, separators=(",", ":"), allow_nan=False), blob.getvalue()
+    return json.dumps(structure, separators=(",", ":"), allow_nan=False), blob
 
 
 def decode_state(structure: str, data: bytes | memoryview) -> Any:

@@ -99,7 +99,7 @@ def sqlite_errors(path: Path, doing: str) -> Iterator[None]:
         if "readonly" in text or "read-only" in text:
             raise SessionError(f"cannot {doing} {path}: the file is read-only") from None
         raise CorruptSessionError(f"cannot {doing} {path}: {text}") from None
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:  # UnicodeDecodeError: damaged TEXT values
         raise CorruptSessionError(f"cannot {doing} {path}: the file is damaged ({exc})") from None
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
-
 from . import store
 from .errors import SessionError
-from .frame_codec import encode_chunk
+from .frame_codec import ChunkBuilder
 from .frames import Frame
 from .manifest import FORMAT_VERSION, Manifest, now_utc
 from .records import EVENT_KINDS, Checkpoint, compress
@@ -48,7 +47,8 @@ class SessionWriter:
         self.manifest = manifest
         self.length = 0        # frames appended so far
         self.committed = 0     # frames whose chunk is on disk
-        self._pending: list[Frame] = []
+        self.checkpoint_seconds = 0.0  # what compressing and storing the last checkpoint took
+        self._pending = ChunkBuilder(manifest.streams)  # the frames not yet handed over
         self._closed = False
         self._error: BaseException | None = None
         self._conn = store.create(self.path)
@@ -71,10 +71,9 @@ class SessionWriter:
     def append(self, frame: Frame) -> None:
         """Add the next step's frame (its values must already match the manifest's streams)."""
         self._raise_if_failed()
-        values = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in frame.values.items()}
+        self._pending.add(frame.values)
         self.length += 1
-        self._pending.append(Frame(self.length, values))
-        if len(self._pending) >= self.manifest.chunk_size:
+        if self._pending.count >= self.manifest.chunk_size:
             self._submit_pending()
 
     def checkpoint(self, checkpoint: Checkpoint) -> None:
@@ -83,12 +82,14 @@ class SessionWriter:
         step, reason = checkpoint.step, checkpoint.reason
 
         def write(conn: sqlite3.Connection) -> None:
+            start = time.perf_counter()
             packed_structure, packed_data = compress(structure, data)
             with conn:
                 conn.execute("INSERT OR REPLACE INTO checkpoints(step, reason, crc, structure, data) "
                              "VALUES (?, ?, ?, ?, ?)",
                              (step, reason, store.row_crc(step, reason, packed_structure, packed_data),
                               packed_structure, packed_data))
+            self.checkpoint_seconds = time.perf_counter() - start
         self._submit(write)
 
     def event(self, step: int, kind: str, data: dict[str, Any]) -> None:
@@ -114,7 +115,7 @@ class SessionWriter:
         if self._closed:
             return
         try:
-            if self._pending and self._error is None:
+            if self._pending.count and self._error is None:
                 self._submit_pending()
         finally:
             self._closed = True
@@ -137,13 +138,14 @@ class SessionWriter:
         self.close()
 
     def _submit_pending(self) -> None:
-        frames, self._pending = self._pending, []
-        streams = self.manifest.streams
-        first = frames[0].step
+        chunk, self._pending = self._pending, ChunkBuilder(self.manifest.streams)
+        count = chunk.count
+        first = self.length - count + 1
+        # Encoding is Python work: done here, it costs what it costs; on the writer thread it
+        # would fight this thread for the GIL and cost more. Compression and SQLite release the GIL.
+        scalars, payload = chunk.encode()
 
         def write(conn: sqlite3.Connection) -> None:
-            scalars, payload = encode_chunk(streams, frames)
-            count = len(frames)
             with conn:
                 _insert_chunk(conn, (first, count, store.row_crc(first, count, scalars), scalars,
                                      store.row_crc(first, count, payload), payload))
@@ -182,7 +184,8 @@ class SessionWriter:
         for row in parent.chunk_rows(step):
             _insert_chunk(conn, row)
             self.committed = row[0] + row[1] - 1
-        self._pending = list(parent.frames(self.committed + 1, step))
+        for frame in parent.frames(self.committed + 1, step):
+            self._pending.add(frame.values)
         self.length = step
         for row in parent.checkpoint_rows(step):
             conn.execute("INSERT INTO checkpoints(step, reason, crc, structure, data) VALUES (?, ?, ?, ?, ?)", row)

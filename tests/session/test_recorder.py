@@ -1,0 +1,70 @@
+"""When the recorder checkpoints: K from the measured step time, stretched for costly checkpoints."""
+
+import pytest
+
+from tests.session.toy import toy_run
+from workbench.session import Recorder, SessionReader
+from workbench.session.recorder import CheckpointPolicy
+
+
+def feed(policy, step_times, start=0.0):
+    """Step the policy with the given step durations; returns the steps at which it said 'due'.
+    (Durations are binary fractions, so that sums of them are exact.)"""
+    due, now = [], start
+    for step, dt in enumerate(step_times, 1):
+        now += dt
+        if policy.step_done(now):
+            due.append(step)
+            policy.checkpointed(0.0)
+    return due
+
+
+def test_interval_is_the_steps_that_fit_in_the_budget():
+    policy = CheckpointPolicy(budget_s=1.0)
+    policy._last = 0.0
+    due = feed(policy, [1 / 128] * 450)
+    assert policy.interval == 128
+    assert due == [128, 256, 384]
+
+
+def test_a_pause_does_not_shrink_the_interval():
+    policy = CheckpointPolicy(budget_s=1.0)
+    policy._last = 0.0
+    due = feed(policy, [1 / 64] * 40 + [120.0] + [1 / 64] * 100)  # the GUI paused for two minutes
+    assert policy.interval == 64 and due == [64, 128]
+
+
+def test_costly_checkpoints_are_spaced_to_stay_under_five_percent():
+    policy = CheckpointPolicy(budget_s=1.0)
+    policy._last = 0.0
+    feed(policy, [1 / 128] * 16)
+    assert policy.interval == 128
+    policy.checkpointed(0.25)  # 0.25 s per checkpoint: at most one per 5 s of steps
+    feed(policy, [1 / 128] * 16, start=16 / 128)
+    assert policy.interval == 640
+
+
+def test_fixed_interval_and_bad_settings():
+    policy = CheckpointPolicy(every=7)
+    assert feed(policy, [1.0] * 20) == [7, 14]
+    with pytest.raises(ValueError, match="interval must be >= 1"):
+        CheckpointPolicy(every=0)
+    with pytest.raises(ValueError, match="budget must be > 0"):
+        CheckpointPolicy(budget_s=0)
+
+
+def test_recorder_checkpoints_at_start_periodically_and_on_events(tmp_path):
+    run = toy_run()
+    run.build()
+    with Recorder.create(tmp_path / "c.wbsession", run, checkpoint_every=30) as recorder:
+        for _ in range(40):
+            run.step()
+        recorder.record_event("learning", on=True)
+        for _ in range(35):
+            run.step()
+        assert recorder.step == 75
+    with SessionReader(tmp_path / "c.wbsession") as reader:
+        assert reader.checkpoint_steps == [0, 30, 40, 70]
+        assert [reader.checkpoint(s).reason for s in (0, 30, 40)] == ["start", "periodic", "learning"]
+        assert reader.checkpoint(75).step == 70
+    assert run.listeners == []  # closing detached the recorder
