@@ -169,6 +169,7 @@ def make_registry() -> Registry:
 def _private_dirs(tmp_path, monkeypatch):
     """Layouts, recordings and user plugins in a temporary folder, never the real user's."""
     monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("WORKBENCH_USER_PLUGINS", str(tmp_path / "plugins"))
 
 

@@ -70,8 +70,9 @@ def test_palette_lut_and_permanence_ramps():
     assert lut.shape == (256, 4) and lut.dtype == np.uint8 and (lut[:, 3] == 255).all()
     assert tuple(lut[palette.CODE_COLUMN_BURSTING, :3]) == palette.rgb(palette.COLUMN_BURSTING)
     codes = palette.permanence_codes(np.array([0.0, 0.49, 0.5, 1.0]), connected=0.5)
-    assert codes.tolist() == [palette.CODE_POTENTIAL_RAMP, palette.CODE_POTENTIAL_RAMP + 49,
-                              palette.CODE_CONNECTED_RAMP + 50, palette.CODE_CONNECTED_RAMP + 99]
+    # shades span each side of the threshold: 0.49 is 98 % of the way to 0.5
+    assert codes.tolist() == [palette.CODE_POTENTIAL_RAMP, palette.CODE_POTENTIAL_RAMP + 98,
+                              palette.CODE_CONNECTED_RAMP, palette.CODE_CONNECTED_RAMP + 99]
     assert tuple(lut[palette.CODE_CONNECTED_RAMP + 99, :3]) == palette.rgb(palette.SYNAPSE_CONNECTED)
     entries = palette.legend_entries()
     colours = [e.colour for e in entries]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
@@ -105,6 +107,7 @@ def test_continue_from_here_forks_a_live_run(qtbot, window, session):
 def test_record_a_live_run_and_save_it(qtbot, window, tmp_path, monkeypatch):
     window.transport.record.setChecked(True)
     qtbot.waitUntil(lambda: window.recording is not None, timeout=WAIT)
+    assert Path(window.recording).parent == tmp_path / "data" / "recordings"
     for _ in range(12):
         window.transport.step.trigger()
     qtbot.waitUntil(lambda: window.worker.worker.published().step == 12, timeout=WAIT)

@@ -15,7 +15,7 @@ cell (layer "tm")
 
 Synapses are laid over the input space (a column) or over the cell grid (a cell) in the
 palette's potential and connected ramps, brighter for higher permanence; inputs or cells that
-are active in the frame on screen are outlined in white.
+are active in the frame on screen carry a small white dot.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ class InspectorView(QWidget):
         self.image_item.setLookupTable(palette.LUT)
         self.image_item.setLevels((0, 255))
         self.viewbox.addItem(self.image_item)
-        self.markers = pg.ScatterPlotItem(symbol="s", brush=None, pen=pg.mkPen(palette.SELECTION, width=1),
-                                          pxMode=False, size=0.8)
+        self.markers = pg.ScatterPlotItem(symbol="o", brush=pg.mkBrush(palette.SELECTION), pen=None,
+                                          pxMode=False, size=0.3)
         self.viewbox.addItem(self.markers)
         self.facts = QLabel("")
         self.facts.setProperty("role", "muted")

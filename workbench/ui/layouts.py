@@ -1,7 +1,5 @@
-"""Dock layout presets, saved per experiment as JSON under the user's config folder.
-
-``$WORKBENCH_CONFIG_DIR`` overrides platformdirs' folder (tests point it at a temporary one, so
-they never write to the real user folder). Each experiment has one file with named presets;
+"""Dock layout presets, saved per experiment as JSON under the user's config folder
+(:func:`userdirs.config_dir`). Each experiment has one file with named presets;
 the preset called :data:`LAST` is written when the window leaves an experiment and restored
 when it comes back, so a rearrangement survives without asking.
 """
@@ -10,20 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 
-CONFIG_ENV = "WORKBENCH_CONFIG_DIR"
+from .userdirs import config_dir
+
 LAST = "last used"
-
-
-def config_dir() -> Path:
-    override = os.environ.get(CONFIG_ENV)
-    if override:
-        return Path(override)
-    import platformdirs  # noqa: PLC0415
-
-    return Path(platformdirs.user_config_dir("htm-workbench"))
 
 
 class LayoutStore:

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu, QToolBar,
-                               QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu, QTabWidget,
+                               QToolBar, QWidget)
 
 from workbench.engine.backend import available_backends
 from workbench.plugins.api import View
@@ -32,12 +32,13 @@ from .annotations import AnnotationsPanel
 from .experiment_panel import ExperimentPanel
 from .history import EMPTY_SERIES, SeriesSnapshot
 from .inspector import InspectionError, InspectorView
-from .layouts import LAST, LayoutStore, config_dir
+from .layouts import LAST, LayoutStore
 from .legend import Legend
 from .log_pane import LogPane, error_dialog
 from .pacing import FramePacer
 from .timeline import Timeline
 from .transport import Transport
+from .userdirs import recordings_dir
 from .views import Display, StreamView, make_view
 from .views.curves import CurvesView
 from .views.grid_views import CellsView, ColumnsView
@@ -122,12 +123,15 @@ class MainWindow(QMainWindow):
         self.experiment_dock = self._dock("Experiment", "experiment", self.panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.experiment_dock)
         self.log = LogPane()
-        self.log_dock = self._dock("Log", "log", self.log)
         self.annotations = AnnotationsPanel()
-        self.annotations_dock = self._dock("Annotations", "annotations", self.annotations)
+        # tabs inside one dock rather than tabified docks: QMainWindow leaves stray tab bars
+        # behind when a layout with tabified docks is restored
+        self.notes = QTabWidget()
+        self.notes.setDocumentMode(True)
+        self.notes.addTab(self.log, "Log")
+        self.notes.addTab(self.annotations, "Annotations")
+        self.log_dock = self._dock("Log and annotations", "log", self.notes)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.log_dock)
-        self.tabifyDockWidget(self.log_dock, self.annotations_dock)
-        self.log_dock.raise_()
         self.inspector = InspectorView()
         self.inspector_dock = self._dock("Synapse inspector", "inspector", self.inspector)
 
@@ -192,7 +196,7 @@ class MainWindow(QMainWindow):
     def _fill_view_menu(self) -> None:
         menu = self.view_menu
         menu.clear()
-        for dock in [self.experiment_dock, self.inspector_dock, self.log_dock, self.annotations_dock,
+        for dock in [self.experiment_dock, self.inspector_dock, self.log_dock,
                      *(d for _, _, d in self.views)]:
             menu.addAction(dock.toggleViewAction())
         menu.addSeparator()
@@ -235,7 +239,8 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, message: str, details: str = "") -> None:
         """Log the error with its details and show it in a non-modal dialog."""
         self.log.log(message, "error", details)
-        self.log_dock.raise_()
+        self.log_dock.show()
+        self.notes.setCurrentWidget(self.log)
         if self.error_box is not None:
             self.error_box.close()
         self.error_box = error_dialog(self, title, message, details)
@@ -316,6 +321,7 @@ class MainWindow(QMainWindow):
     def _install_views(self, key: str, streams: dict[str, Stream], views: list[View]) -> None:
         self._save_layout_state()
         for _, widget, dock in self.views:
+            dock.setObjectName("")  # restoreState() below must not find the old docks by name
             self.removeDockWidget(dock)
             dock.deleteLater()
         self.views = []
@@ -348,32 +354,35 @@ class MainWindow(QMainWindow):
         main = grids + curves
         anchor = (main or sides or [self.inspector_dock])[0]
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, anchor)
-        anchor.show()
-        previous = anchor
-        for dock in grids[1:]:
-            self.splitDockWidget(previous, dock, Qt.Orientation.Horizontal)
-            previous = dock
-        if grids and curves:
-            self.splitDockWidget(grids[0], curves[0], Qt.Orientation.Vertical)
-        previous = curves[0] if curves else None
-        for dock in curves[1:]:
-            self.splitDockWidget(previous, dock, Qt.Orientation.Horizontal)
-            previous = dock
-        right = [self.inspector_dock, *sides]
+        # order matters: the right column first (full height), then the curves row under the
+        # grids (full width of the middle), then the grids and curves side by side in their rows
         if anchor is not self.inspector_dock:
-            self.splitDockWidget(grids[-1] if grids else anchor, self.inspector_dock, Qt.Orientation.Horizontal)
+            self.splitDockWidget(anchor, self.inspector_dock, Qt.Orientation.Horizontal)
         for dock in sides:
             if dock is not anchor:
                 self.splitDockWidget(self.inspector_dock, dock, Qt.Orientation.Vertical)
-        for dock in right + main:
+        if grids and curves:
+            self.splitDockWidget(grids[0], curves[0], Qt.Orientation.Vertical)
+        for row in (grids, curves):
+            for before, dock in zip(row, row[1:]):
+                self.splitDockWidget(before, dock, Qt.Orientation.Horizontal)
+        for dock in [anchor, self.inspector_dock, *sides, *main]:
             dock.show()
-        self.resizeDocks([self.experiment_dock], [300], Qt.Orientation.Horizontal)
+        side_width, left_width = 330, 300
+        self.resizeDocks([self.experiment_dock], [left_width], Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [200], Qt.Orientation.Vertical)
-        if grids:
-            self.resizeDocks(grids, [360] * len(grids), Qt.Orientation.Horizontal)
-            if curves:
-                self.resizeDocks([grids[0], curves[0]], [480, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.inspector_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.inspector_dock], [side_width], Qt.Orientation.Horizontal)
+        row = grids or curves
+        if row:
+            free = max(300, self.width() - left_width - side_width - 40)
+            self.resizeDocks(row, [free // len(row)] * len(row), Qt.Orientation.Horizontal)
+        if grids and curves:
+            free = max(300, self.height() - 200)
+            self.resizeDocks([grids[0], curves[0]], [free * 3 // 5, free * 2 // 5], Qt.Orientation.Vertical)
+        if sides:
+            free = max(300, self.height() - 200)
+            self.resizeDocks([self.inspector_dock, *sides], [free * 2 // 5] + [free * 3 // 5 // len(sides)]
+                             * len(sides), Qt.Orientation.Vertical)
 
     def _save_layout_state(self) -> None:
         if self._layout_key is not None and self.views:
@@ -573,6 +582,7 @@ class MainWindow(QMainWindow):
         self._set_mode("replay")
         self._install_views(f"{m.experiment}", source.streams, views)
         self.refresh_annotations()
+        self.notes.setCurrentWidget(self.annotations)
         self.log.log(f"opened {source.path.name}: {m.experiment}, {source.length:,} steps, seed {m.seed}, "
                      f"{m.backend}" + ("" if source.writable else " (read-only: annotations cannot be saved)"))
         self.setWindowTitle(f"HTM Workbench — {source.path.name}")
@@ -617,7 +627,7 @@ class MainWindow(QMainWindow):
 
         parent, step, registry = self.replay.path, self.cursor, self.registry
         manifest = self.replay.manifest
-        folder = self.recordings_dir()
+        folder = recordings_dir()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{parent.stem}-fork{step}-{time.strftime('%Y%m%d-%H%M%S')}.wbsession"
         if manifest.experiment not in registry.experiments:
@@ -673,9 +683,6 @@ class MainWindow(QMainWindow):
         self.refresh_annotations()
 
     # -- recording and saving ------------------------------------------------------------------------------
-    def recordings_dir(self) -> Path:
-        return config_dir() / "recordings"
-
     def _record_toggled(self, on: bool) -> None:
         if not on:
             self.worker.requestStopRecording.emit()
@@ -683,7 +690,7 @@ class MainWindow(QMainWindow):
         if self.built is None:
             self.transport.record.setChecked(False)
             return
-        folder = self.recordings_dir()
+        folder = recordings_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.built.experiment}-{time.strftime('%Y%m%d-%H%M%S')}.wbsession"
         self.worker.requestRecord.emit(str(path))

@@ -63,7 +63,7 @@ def rgb(colour: str) -> tuple[int, int, int]:
     return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
 
 
-def _ramp(colour: str, levels: int, floor: float = 0.35) -> np.ndarray:
+def _ramp(colour: str, levels: int, floor: float = 0.45) -> np.ndarray:
     """``levels`` shades of ``colour`` from ``floor`` of its brightness up to all of it."""
     weights = np.linspace(floor, 1.0, levels)[:, None]
     base = np.array(rgb(OFF), dtype=np.float64)
@@ -91,10 +91,15 @@ LUT = _make_lut()
 
 
 def permanence_codes(permanences: np.ndarray, connected: float) -> np.ndarray:
-    """Codes for synapses: a potential or connected ramp step by permanence (0..1)."""
+    """Codes for synapses: below ``connected`` a step of the potential ramp (0 .. connected),
+    at or above it a step of the connected ramp (connected .. 1), so the shades use the whole
+    ramp whatever the threshold is."""
     perm = np.clip(np.asarray(permanences, dtype=np.float64), 0.0, 1.0)
-    shade = np.minimum((perm * RAMP_LEVELS).astype(np.int64), RAMP_LEVELS - 1)
-    base = np.where(perm >= connected, CODE_CONNECTED_RAMP, CODE_POTENTIAL_RAMP)
+    threshold = min(max(float(connected), 1e-6), 1.0 - 1e-6)
+    is_connected = perm >= threshold
+    fraction = np.where(is_connected, (perm - threshold) / (1.0 - threshold), perm / threshold)
+    shade = np.minimum((fraction * RAMP_LEVELS).astype(np.int64), RAMP_LEVELS - 1)
+    base = np.where(is_connected, CODE_CONNECTED_RAMP, CODE_POTENTIAL_RAMP)
     return (base + shade).astype(np.uint8)
 
 

@@ -20,6 +20,9 @@ from workbench.session.records import Annotation
 
 from .history import SeriesSnapshot
 
+LOOKBACK = 128
+"""How far back replay looks for a stream a frame lacks (covers streams sent every 100 steps)."""
+
 
 def generic_views(streams: list[Stream]) -> list[View]:
     """One view per stream, scalar curves grouped (what Experiment.views does by default)."""
@@ -70,7 +73,21 @@ class ReplaySource:
         return generic_views(list(self.streams.values()))
 
     def frame(self, step: int) -> Frame:
-        return self.reader.frame(step)
+        """The frame of ``step``, with streams it lacks (those sent every N steps) taken from
+        the latest earlier frame that has them, up to :data:`LOOKBACK` steps back."""
+        frame = self.reader.frame(step)
+        missing = [n for n in self.streams if n not in frame.values]
+        if not missing:
+            return frame
+        values = dict(frame.values)
+        for earlier in range(step - 1, max(0, step - LOOKBACK), -1):
+            older = self.reader.frame(earlier).values
+            for name in [n for n in missing if n in older]:
+                values[name] = older[name]
+                missing.remove(name)
+            if not missing:
+                break
+        return Frame(step, values)
 
     @property
     def annotations(self) -> list[Annotation]:

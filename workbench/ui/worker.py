@@ -87,6 +87,7 @@ class ModelWorker(QObject):
         self._paced_from = (time.perf_counter(), 0)
         self._steps_taken = 0
         self._recorder = None
+        self._sticky: dict[str, Any] = {}
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
 
@@ -137,6 +138,7 @@ class ModelWorker(QObject):
             self.run = run
             self._generation += 1
             self._history = ScalarHistory(scalars)
+            self._sticky = {}
             self.frames.clear()
             generation = self._generation
         self.sigBuilt.emit(BuiltRun(generation, run.info.name, dict(run.streams), views, run.backend,
@@ -147,9 +149,8 @@ class ModelWorker(QObject):
         """One step, shown by the GUI as soon as it is made (single-step mode)."""
         if self.run is None or self._running:
             return
-        frame = self._step()
-        if frame is not None:
-            self.sigStepped.emit(frame)
+        if self._step() is not None:
+            self.sigStepped.emit(self.frames.latest())
 
     @Slot()
     def start(self) -> None:
@@ -273,7 +274,9 @@ class ModelWorker(QObject):
             return None
         self._steps_taken += 1
         self._history.append(frame)
-        self.frames.append(frame)
+        # streams sent every N steps (duty cycles, histograms) keep showing their last value
+        self._sticky.update(frame.values)
+        self.frames.append(Frame(frame.step, dict(self._sticky)))
         if getattr(self.run.experiment, "finished", False):
             self.pause()
         return frame

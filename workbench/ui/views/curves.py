@@ -43,6 +43,7 @@ class CurvesView(StreamView):
         super().__init__(view, streams)
         controls = QHBoxLayout()
         controls.setContentsMargins(4, 0, 4, 0)
+        controls.setSpacing(12)
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(1, 200)
         self.smoothing.setValue(1)

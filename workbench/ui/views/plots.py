@@ -40,7 +40,7 @@ class HistogramView(StreamView):
         if len(self.streams) == 1:
             stream = next(iter(self.streams.values()))
             self.plot.setLabel("bottom", stream.unit or stream.title or stream.name)
-        self.range = SteadyRange(self.plot.getPlotItem(), min_x_span=0.0)
+        self.range = SteadyRange(self.plot.getPlotItem(), min_x_span=0.0, headroom=0.0)
         self.layout().addWidget(self.plot, 1)
         self.layout().addWidget(self.readout)
 
@@ -79,7 +79,7 @@ class VectorView(StreamView):
         self.colours = {}
         for i, stream in enumerate(self.streams.values()):
             self.colours[stream.name] = palette.CURVE_COLOURS[i % len(palette.CURVE_COLOURS)]
-        self.range = SteadyRange(self.plot.getPlotItem(), min_x_span=0.0)
+        self.range = SteadyRange(self.plot.getPlotItem(), min_x_span=0.0, headroom=0.0)
         self.layout().addWidget(self.plot, 1)
         self.layout().addWidget(self.readout)
 
@@ -106,8 +106,8 @@ class VectorView(StreamView):
             if legend is not None:
                 legend.addItem(item, label)
         else:
-            item = self.plot.plot([], [], pen=pg.mkPen(colour, width=1), fillLevel=0,
-                                  brush=_brush(colour, 90), name=label)
+            fill = {"fillLevel": 0, "brush": _brush(colour, 90)} if len(self.streams) == 1 else {}
+            item = self.plot.plot([], [], pen=pg.mkPen(colour, width=1), name=label, **fill)
         self.items[name] = item
         return item
 

@@ -20,8 +20,9 @@ HEADROOM = 0.25
 class SteadyRange:
     """Manages the x and y ranges of one PlotItem."""
 
-    def __init__(self, plot: pg.PlotItem, min_x_span: float = 50.0) -> None:
+    def __init__(self, plot: pg.PlotItem, min_x_span: float = 50.0, headroom: float = HEADROOM) -> None:
         self.plot = plot
+        self.headroom = headroom
         self.box = plot.getViewBox()
         self.min_x_span = min_x_span
         self.box.disableAutoRange()
@@ -46,7 +47,7 @@ class SteadyRange:
             return
         x = self.x
         if x is None or x_lo < x[0] or x_hi > x[1]:
-            span = max(self.min_x_span, (x_hi - x_lo) * (1 + HEADROOM))
+            span = max(self.min_x_span, (x_hi - x_lo) * (1 + self.headroom))
             x = (x_lo, x_lo + span)
         y = self.y
         if y is None or y_lo < y[0] or y_hi > y[1]:
