@@ -48,11 +48,13 @@ class NumpySpatialEngine:
         self.adc = np.zeros(n, dtype=np.float32)
         self.min_odc = np.zeros(n, dtype=np.float32)
         self.active = np.empty(0, dtype=np.uint32)
+        self._inputs = np.empty(0, dtype=np.int64)
 
     # -- compute steps 1-3 -------------------------------------------------------------------
     def infer(self, inputs: np.ndarray, use_global: bool, density: np.float32,
               radius: int) -> np.ndarray:
         """Overlap, boost, inhibition; returns the sorted active columns (uint32)."""
+        self._inputs = inputs
         self.overlaps = self._overlap(inputs)
         boosted = self.overlaps.astype(np.float32)
         if self.p.boosting:
@@ -126,13 +128,15 @@ class NumpySpatialEngine:
         return np.flatnonzero(status == 1)
 
     # -- compute step 4 ------------------------------------------------------------------------
-    def learn(self, dense: np.ndarray) -> None:
-        """4a: adapt the active columns' potential synapses, clip, raise to threshold."""
+    def learn(self) -> None:
+        """4a, on the input of the last :meth:`infer`: adapt the active columns' potential
+        synapses, clip, raise to threshold."""
         cols = self.active.astype(np.int64)
         if len(cols) == 0:
             return
         p = self.p
-        delta = np.where(dense, p.active_inc, -p.inactive_dec).astype(np.float32)
+        delta = np.full(p.num_inputs, -p.inactive_dec, dtype=np.float32)
+        delta[self._inputs] = p.active_inc
         rows = self.perm[cols]
         adapted = np.minimum(np.maximum(rows + delta, np.float32(0)), np.float32(1))
         adapted = np.where(rows < 0, rows, adapted)

@@ -107,9 +107,7 @@ class SpatialPooler:
         engine = self._engine
         active = engine.infer(inputs, use_global, density, radius)
         if learn:
-            dense = np.zeros(p.num_inputs, dtype=bool)
-            dense[inputs] = True
-            engine.learn(dense)
+            engine.learn()
             engine.update_duty_cycles(*sp_rules.duty_cycle_factors(
                 min(p.duty_cycle_period, self._iteration)))
             engine.bump_weak_columns()

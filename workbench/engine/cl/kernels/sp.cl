@@ -4,63 +4,51 @@
 // Every result must equal numpy's bit for bit: no contraction of a*b+c, no fast-math; only
 // float32 add/mul/min/max/compare (exact IEEE on both) and integer counts.
 //
+// Kernels avoid fmin/fmax (PoCL turns them into calls, 50x slower than compares: the clip
+// (x < 0 ? 0 : x), then (x > 1 ? 1 : x) is exact and equal to numpy's maximum/minimum here, as
+// no NaN or -0 can occur) and data-dependent early returns and scattered stores in hot loops
+// (they defeat PoCL's vectoriser).
+//
 // Defines (all required):
 //   N_COLS, N_INPUTS         sizes
-//   CONN_STRIDE              bytes per row of conn_t (>= N_COLS, a multiple of 16)
-//   COLS_PER_ITEM            columns per work item in sp_overlap (4 or 16)
+//   WORDS                    64-bit words per column of the connected bitmask: ceil(N_INPUTS / 64)
+//   PERM_STRIDE              floats per permanence row: WORDS * 64 (padding holds -1)
+//   CONN_WORD_MAJOR          1: conn[w * N_COLS + c] (GPU: neighbouring work items read
+//                            neighbouring words), 0: conn[c * WORDS + w] (CPU: a work item reads
+//                            its own contiguous row)
 //   NDIM_COL, COL_DIMS       column topology (COL_DIMS: comma-separated sizes)
 //   NDIM_IN, IN_DIMS         input topology
 //   WRAP                     1 for wrap-around neighbourhoods, else 0
-//   SELECT_WG                work-group size of sp_inhibit_global (>= 256)
+//   SELECT_WG                work-group size of sp_inhibit_global: 1 (sequential, CPU) or a
+//                            power of two >= 256 (GPU)
 //   INDEX_SHIFT              first digit shift when selecting among column indices
 #pragma OPENCL FP_CONTRACT OFF
 
 __constant int col_dims[NDIM_COL] = {COL_DIMS};
 __constant int in_dims[NDIM_IN] = {IN_DIMS};
 
-// ------------------------------------------------------------------------------------------
-// Step 1 + 2: input-driven overlap, then boost.
-// conn_t[i * CONN_STRIDE + c] is 1 when column c has a connected synapse on input i. A work item
-// owns COLS_PER_ITEM adjacent columns and adds the rows of the active inputs only, reading them
-// as 32-bit words holding four 8-bit counters each (SWAR); the counters are flushed into ints
-// every 255 rows, before any byte could overflow.
-#if COLS_PER_ITEM == 16
-typedef uint4 word_t;
-#define LOAD_WORD(p) vload4(0, (__global const uint *)(p))
-#define WORD_PARTS 4
-#define WORD_PART(w, k) ((k) == 0 ? (w).s0 : (k) == 1 ? (w).s1 : (k) == 2 ? (w).s2 : (w).s3)
+#if CONN_WORD_MAJOR
+#define CONN_AT(c, w) ((size_t)(w) * N_COLS + (c))
 #else
-typedef uint word_t;
-#define LOAD_WORD(p) (*(__global const uint *)(p))
-#define WORD_PARTS 1
-#define WORD_PART(w, k) (w)
+#define CONN_AT(c, w) ((size_t)(c) * WORDS + (w))
 #endif
 
-__kernel void sp_overlap(__global const uchar *conn_t, __global const uint *inputs,
-                         const uint num_active_inputs, __global const float *boost,
-                         const int boosting, __global int *overlaps, __global float *boosted)
+#define CLIP01(x) ((x) > 1.0f ? 1.0f : (x) < 0.0f ? 0.0f : (x))
+
+// ------------------------------------------------------------------------------------------
+// Step 1 + 2: overlap = popcount(connected bits & input bits) over the column's words, then
+// boost. Bit k of word w of column c is set when input 64w + k is connected to c.
+__kernel void sp_overlap(__global const ulong *conn, __global const ulong *input_bits,
+                         __global const float *boost, const int boosting,
+                         __global int *overlaps, __global float *boosted)
 {
-    const uint c0 = get_global_id(0) * COLS_PER_ITEM;
-    if (c0 >= N_COLS) return;
-    int counts[COLS_PER_ITEM];
-    for (int j = 0; j < COLS_PER_ITEM; ++j) counts[j] = 0;
-    for (uint k0 = 0; k0 < num_active_inputs; k0 += 255) {
-        const uint k1 = min(num_active_inputs, k0 + 255u);
-        word_t lanes = (word_t)(0);
-        for (uint k = k0; k < k1; ++k)
-            lanes += LOAD_WORD(conn_t + (size_t)inputs[k] * CONN_STRIDE + c0);
-        for (int part = 0; part < WORD_PARTS; ++part) {
-            const uint w = WORD_PART(lanes, part);
-            for (int b = 0; b < 4; ++b) counts[part * 4 + b] += (w >> (8 * b)) & 0xffu;
-        }
-    }
-    for (int j = 0; j < COLS_PER_ITEM; ++j) {
-        const uint c = c0 + j;
-        if (c < N_COLS) {
-            overlaps[c] = counts[j];
-            const float value = (float)counts[j];
-            boosted[c] = boosting ? value * boost[c] : value;
-        }
+    const uint c = get_global_id(0);
+    if (c < N_COLS) {
+        uint count = 0;
+        for (uint w = 0; w < WORDS; ++w) count += (uint)popcount(conn[CONN_AT(c, w)] & input_bits[w]);
+        overlaps[c] = (int)count;
+        const float value = (float)count;
+        boosted[c] = boosting ? value * boost[c] : value;
     }
 }
 
@@ -75,10 +63,16 @@ __kernel void sp_overlap(__global const uchar *conn_t, __global const uint *inpu
 // no particular order; the host sorts). Also resets the weak-column counter weak[0].
 
 #define RADIX 256
+#if SELECT_WG == 1
+#define HIST_INC(h) (++(h))
+#else
+#define HIST_INC(h) atomic_inc(&(h))
+#endif
 
 // One radix select. mode 0: keys are the values' bit patterns, every column a candidate.
 // mode 1: keys are the column indices, candidates the columns whose value bits == equal_to.
-// Returns (via key/need) the need-th largest key and how many candidates equal to it are needed.
+// Returns (via key_out/need_out) the need-th largest key and how many candidates equal to it
+// are needed (1 <= need <= candidates on entry).
 void radix_select(__global const float *boosted, const int mode, const uint equal_to,
                   const int first_shift, uint need, __local uint *hist, __local uint *result,
                   uint *key_out, uint *need_out)
@@ -86,15 +80,26 @@ void radix_select(__global const float *boosted, const int mode, const uint equa
     const uint lid = get_local_id(0);
     uint prefix = 0, mask = 0;
     for (int shift = first_shift; shift >= 0; shift -= 8) {
-        if (lid < RADIX) hist[lid] = 0;
+        for (uint b = lid; b < RADIX; b += SELECT_WG) hist[b] = 0;
         barrier(CLK_LOCAL_MEM_FENCE);
         for (uint c = lid; c < N_COLS; c += SELECT_WG) {
             const uint bits = as_uint(boosted[c]);
             const uint key = mode == 0 ? bits : c;
             if ((mode == 0 || bits == equal_to) && (key & mask) == prefix)
-                atomic_inc(&hist[(key >> shift) & 0xffu]);
+                HIST_INC(hist[(key >> shift) & 0xffu]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+#if SELECT_WG == 1
+        uint above = 0;
+        for (int b = RADIX - 1; b >= 0; --b) {
+            if (above + hist[b] >= need) {
+                result[0] = (uint)b;
+                result[1] = need - above;
+                break;
+            }
+            above += hist[b];
+        }
+#else
         // Suffix sums: hist[b] = candidates whose digit is >= b.
         uint mine = lid < RADIX ? hist[lid] : 0;
         for (uint d = 1; d < RADIX; d <<= 1) {
@@ -113,6 +118,7 @@ void radix_select(__global const float *boosted, const int mode, const uint equa
                 result[1] = need - above;
             }
         }
+#endif
         barrier(CLK_LOCAL_MEM_FENCE);
         prefix |= result[0] << shift;
         mask |= 0xffu << shift;
@@ -144,7 +150,11 @@ void sp_inhibit_global(__global const float *boosted, const uint n, const float 
         const int win = n > 0 && (bits > value_key || (bits == value_key && c >= index_key))
                         && value >= stimulus;
         active[c] = (uchar)win;
+#if SELECT_WG == 1
+        if (win) out[1 + count++] = c;
+#else
         if (win) out[1 + atomic_inc(&count)] = c;
+#endif
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lid == 0) {
@@ -262,26 +272,41 @@ __kernel void sp_inhibit_local_resolve(__global const float *boosted, const int 
 
 // ------------------------------------------------------------------------------------------
 // Step 4a: adapt the active columns' potential synapses (perm >= 0): + inc on active inputs,
-// - dec otherwise, clipped to [0, 1]. Global range (inputs, active columns). With track set, a
-// synapse whose connected state changes is rewritten in conn_t (raise-to-threshold off);
-// otherwise sp_raise does that after raising.
-__kernel void sp_adapt(__global float *perm, __global uchar *conn_t, __global const uchar *dense,
+// - dec otherwise, clipped to [0, 1]. One work item per (word of 64 inputs, active column):
+// it rewrites the 64 permanences and the word of connected bits they make (no scattered stores).
+__kernel void sp_adapt(__global float *perm, __global ulong *conn, __global const ulong *input_bits,
                        __global const uint *out, const float inc, const float dec,
-                       const float threshold, const int track)
+                       const float threshold)
 {
-    const uint i = get_global_id(0);
-    if (i >= N_INPUTS) return;
+    const uint w = get_global_id(0);
     const uint c = out[1 + get_global_id(1)];
-    const size_t at = (size_t)c * N_INPUTS + i;
-    const float p = perm[at];
-    if (p < 0.0f) return;
-    const float q = fmin(fmax(dense[i] ? p + inc : p - dec, 0.0f), 1.0f);
-    perm[at] = q;
-    if (track && (p >= threshold) != (q >= threshold))
-        conn_t[(size_t)i * CONN_STRIDE + c] = (uchar)(q >= threshold);
+    if (w < WORDS) {
+        __global float *row = perm + (size_t)c * PERM_STRIDE + (size_t)w * 64;
+        const ulong on = input_bits[w];
+        ulong word = 0;
+        for (int k = 0; k < 64; ++k) {
+            const float p = row[k];
+            const float moved = ((on >> k) & 1ul) ? p + inc : p - dec;
+            const float q = p < 0.0f ? p : CLIP01(moved);
+            row[k] = q;
+            word |= (ulong)(q >= threshold) << k;
+        }
+        conn[CONN_AT(c, w)] = word;
+    }
 }
 
-// Work-group sum of one uint per work item (size RAISE_WG, a power of two).
+// The connected bits of one column, rewritten from its permanences by a work-group.
+void rewrite_words(__global const float *row, __global ulong *conn, const uint c,
+                   const float threshold)
+{
+    for (uint w = get_local_id(0); w < WORDS; w += get_local_size(0)) {
+        ulong word = 0;
+        for (int k = 0; k < 64; ++k) word |= (ulong)(row[w * 64 + k] >= threshold) << k;
+        conn[CONN_AT(c, w)] = word;
+    }
+}
+
+// Work-group sum of one uint per work item (local size a power of two).
 uint group_sum(uint value, __local uint *scratch)
 {
     const uint lid = get_local_id(0);
@@ -300,13 +325,13 @@ uint group_sum(uint value, __local uint *scratch)
 // with fewer than k connected synapses, add (threshold - p_k) to every potential permanence,
 // p_k the k-th largest (k capped at the pool size), then clip. p_k is found by bisection on
 // the bit pattern (permanences lie in [0, 1], where floats order like their bits): the largest
-// pattern v with at least k permanences >= v. Finally conn_t is brought in line with the row.
-__kernel void sp_raise(__global float *perm, __global uchar *conn_t, __global const uint *out,
+// pattern v with at least k permanences >= v.
+__kernel void sp_raise(__global float *perm, __global ulong *conn, __global const uint *out,
                        const uint k, const float threshold, __local uint *scratch)
 {
     const uint c = out[1 + get_group_id(0)];
     const uint lid = get_local_id(0), size = get_local_size(0);
-    __global float *row = perm + (size_t)c * N_INPUTS;
+    __global float *row = perm + (size_t)c * PERM_STRIDE;
     uint pool = 0, connected = 0;
     for (uint i = lid; i < N_INPUTS; i += size) {
         pool += row[i] >= 0.0f;
@@ -328,15 +353,11 @@ __kernel void sp_raise(__global float *perm, __global uchar *conn_t, __global co
         const float increment = threshold - as_float(lo);
         for (uint i = lid; i < N_INPUTS; i += size) {
             const float p = row[i];
-            if (p >= 0.0f) row[i] = fmin(fmax(p + increment, 0.0f), 1.0f);
+            const float moved = p + increment;
+            if (p >= 0.0f) row[i] = CLIP01(moved);
         }
-    }
-    for (uint i = lid; i < N_INPUTS; i += size) {
-        const float p = row[i];
-        if (p < 0.0f) continue;
-        const uchar now = p >= threshold;
-        __global uchar *bit = conn_t + (size_t)i * CONN_STRIDE + c;
-        if (*bit != now) *bit = now;
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        rewrite_words(row, conn, c, threshold);
     }
 }
 
@@ -350,32 +371,35 @@ __kernel void sp_duty_cycles(__global const int *overlaps, __global const uchar 
                              const float increment, __global uint *weak)
 {
     const uint c = get_global_id(0);
-    if (c >= N_COLS) return;
-    float o = odc[c] * decay;
-    if (overlaps[c] > 0) o = o + increment;
-    odc[c] = o;
-    float a = adc[c] * decay;
-    if (active[c] == 1) a = a + increment;
-    adc[c] = a;
-    if (o < min_odc[c]) weak[1 + atomic_inc(&weak[0])] = c;
+    if (c < N_COLS) {
+        const float o0 = odc[c] * decay;
+        const float o = overlaps[c] > 0 ? o0 + increment : o0;
+        odc[c] = o;
+        const float a0 = adc[c] * decay;
+        adc[c] = active[c] == 1 ? a0 + increment : a0;
+        if (o < min_odc[c]) weak[1 + atomic_inc(&weak[0])] = c;
+    }
 }
 
 // Step 4c: every potential permanence of a weak column + bump, clipped; work-groups stride over
 // the weak list (its length is known only on the device).
-__kernel void sp_bump(__global float *perm, __global uchar *conn_t, __global const uint *weak,
+__kernel void sp_bump(__global float *perm, __global ulong *conn, __global const uint *weak,
                       const float bump, const float threshold)
 {
     const uint count = weak[0];
     for (uint j = get_group_id(0); j < count; j += get_num_groups(0)) {
         const uint c = weak[1 + j];
-        for (uint i = get_local_id(0); i < N_INPUTS; i += get_local_size(0)) {
-            const size_t at = (size_t)c * N_INPUTS + i;
-            const float p = perm[at];
-            if (p < 0.0f) continue;
-            const float q = fmin(fmax(p + bump, 0.0f), 1.0f);
-            perm[at] = q;
-            if ((p >= threshold) != (q >= threshold))
-                conn_t[(size_t)i * CONN_STRIDE + c] = (uchar)(q >= threshold);
+        __global float *row = perm + (size_t)c * PERM_STRIDE;
+        for (uint w = get_local_id(0); w < WORDS; w += get_local_size(0)) {
+            ulong word = 0;
+            for (int k = 0; k < 64; ++k) {
+                const float p = row[w * 64 + k];
+                const float moved = p + bump;
+                const float q = p < 0.0f ? p : CLIP01(moved);
+                row[w * 64 + k] = q;
+                word |= (ulong)(q >= threshold) << k;
+            }
+            conn[CONN_AT(c, w)] = word;
         }
     }
 }
@@ -397,7 +421,7 @@ __kernel void sp_spans(__global const float *perm, const float threshold, __glob
         my_lo[d] = INT_MAX;
         my_hi[d] = -1;
     }
-    __global const float *row = perm + (size_t)c * N_INPUTS;
+    __global const float *row = perm + (size_t)c * PERM_STRIDE;
     for (uint i = lid; i < N_INPUTS; i += get_local_size(0)) {
         if (row[i] < threshold) continue;
         uint rest = i;
