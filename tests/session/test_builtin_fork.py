@@ -11,6 +11,7 @@ from workbench.session.compare import frame_difference
 SMALL = {
     "sine": {"columns": 256, "encoder_size": 400},
     "sequences": {},
+    "hotgym": {"columns": 256, "value_size": 200, "cells_per_column": 4},
 }
 
 
