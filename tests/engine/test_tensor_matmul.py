@@ -4,11 +4,12 @@ broadcasting, 1-D operands, every dtype, and transposed inputs."""
 import numpy as np
 import pytest
 
-from workbench.engine import Tensor
+from workbench.engine import Tensor, get_backend
 
-from .tensor_testing import ALL_DTYPES, assert_exact, dtypes_of, random_array
+from .tensor_testing import ALL_DTYPES, BACKEND_NAMES, assert_exact, dtypes_of, random_array
 
 F32, F64, I32, U32, U8, BOOL = ALL_DTYPES
+OPENCL_NAMES = [name for name in BACKEND_NAMES if name.startswith("opencl:")]
 
 # (M, K, N): tiny, odd, one short of / one past a 64 tile, tall-skinny, and the issue's largest.
 SHAPES = [(1, 1, 1), (1, 7, 1), (3, 1, 5), (2, 3, 4), (17, 31, 13), (63, 65, 64), (64, 64, 64),
@@ -103,3 +104,18 @@ def test_matmul_shape_errors(backend):
         a @ Tensor(np.float32(1), backend=backend)
     with pytest.raises(ValueError, match=r"\(2,\) and \(3,\) cannot be broadcast"):
         Tensor(np.zeros((2, 2, 3)), backend=backend) @ Tensor(np.zeros((3, 3, 1)), backend=backend)
+
+
+@pytest.mark.parametrize("name", OPENCL_NAMES)
+@pytest.mark.parametrize("gpu_kernel", [False, True], ids=["cpu-panels", "gpu-tiles"])
+def test_both_opencl_matmul_kernels_on_this_device(name, gpu_kernel, monkeypatch):
+    """The backend picks the register-panel kernel on CPUs and the local-memory tiled one on
+    GPUs; both are valid OpenCL, so both are checked here whatever the device is."""
+    be = get_backend(name)
+    monkeypatch.setattr(be.runtime, "is_gpu", gpu_kernel)
+    rng = np.random.default_rng(18)
+    for dtype in [d for d in dtypes_of(be) if d != BOOL]:  # bools multiply as int32
+        for sa, sb in [((1, 1), (1, 1)), ((7, 13), (13, 5)), ((65, 70), (70, 129)), ((3, 17, 9), (3, 9, 33))]:
+            a = rng.integers(-3, 4, sa).astype(dtype) if dtype.kind != "u" else rng.integers(0, 4, sa).astype(dtype)
+            b = rng.integers(-3, 4, sb).astype(dtype) if dtype.kind != "u" else rng.integers(0, 4, sb).astype(dtype)
+            assert_exact(Tensor(a, backend=be) @ Tensor(b, backend=be), a @ b)

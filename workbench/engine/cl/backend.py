@@ -20,17 +20,23 @@ from .runtime import CLRuntime
 
 MAX_DIMS = 6
 
+# Operator expressions. Cheap ones avoid OpenCL builtins (isnan, fabs, max, min): PoCL calls
+# those as functions, which stops it vectorising a kernel and makes it several times slower.
+# `x != x` is isnan(x) (kernels are never built with fast-math, so it is not folded away).
 _FLOAT_UNARY = {
     "neg": "(-(x))",
     "exp": "exp(x)",
     "log": "log(x)",
     "sqrt": "sqrt(x)",
-    "abs": "fabs(x)",
-    "relu": "((isnan(x) || (x) > (TA)0) ? (x) : (TA)0)",
+    "relu": "((x) <= (TA)0 ? (TA)0 : (x))",
     "sigmoid": "((TA)1 / ((TA)1 + exp(-(x))))",
     "tanh": "tanh(x)",
 }
-_INT_UNARY = {"neg": "(TA)(-(x))", "abs": "(TA)abs(x)", "relu": "max((x), (TA)0)"}
+_FLOAT_ABS = {  # clear the sign bit, as fabs does (abs(-0.0) is +0.0, NaN stays NaN)
+    "float": "as_float(as_uint(x) & 0x7fffffffu)",
+    "double": "as_double(as_ulong(x) & 0x7fffffffffffffffUL)",
+}
+_INT_UNARY = {"neg": "(TA)(-(x))", "abs": "((x) < (TA)0 ? (TA)(-(x)) : (x))", "relu": "((x) > (TA)0 ? (x) : (TA)0)"}
 
 _COMMON_BINARY = {
     "add": "((a) + (b))",
@@ -48,10 +54,10 @@ _COMMON_BINARY = {
 _FLOAT_BINARY = {
     "div": "((a) / (b))",
     "pow": "pow((a), (b))",
-    "maximum": "((isnan(a) || (a) >= (b)) ? (a) : (b))",
-    "minimum": "((isnan(a) || (a) <= (b)) ? (a) : (b))",
+    "maximum": "(((a) != (a) || (a) >= (b)) ? (a) : (b))",
+    "minimum": "(((a) != (a) || (a) <= (b)) ? (a) : (b))",
 }
-_INT_BINARY = {"maximum": "max((a), (b))", "minimum": "min((a), (b))"}
+_INT_BINARY = {"maximum": "((a) >= (b) ? (a) : (b))", "minimum": "((a) <= (b) ? (a) : (b))"}
 _BOOL_OUT = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or"}
 
 _LIMITS = {
@@ -152,7 +158,6 @@ class OpenCLBackend:
         self.fp64 = runtime.fp64
         self.int64_atomics = "cl_khr_int64_base_atomics" in runtime.device.extensions
         self.local_size = 256 if runtime.is_gpu else min(1024, runtime.max_work_group_size)
-        self.matmul_tile = _matmul_tiles(runtime)
         self._typed_kernels: set[int] = set()  # ids of kernels (cached for good by the runtime)
 
     def __repr__(self) -> str:
@@ -239,7 +244,7 @@ class OpenCLBackend:
             if op == "logical_not":
                 expr = "(uchar)((x) == 0)"
             else:
-                table = _FLOAT_UNARY if is_float(x.dtype) else _INT_UNARY
+                table = {**_FLOAT_UNARY, "abs": _FLOAT_ABS[t]} if is_float(x.dtype) else _INT_UNARY
                 if op not in table:
                     raise TypeError(f"{op} is not defined for {x.dtype} tensors")
                 expr = table[op]
@@ -332,9 +337,10 @@ class OpenCLBackend:
         elif is_float(x.dtype):
             init = lo if op == "max" else hi
             cmp = ">=" if op == "max" else "<="
-            combine = f"((isnan(acc) || (acc) {cmp} (v)) ? (acc) : (v))"
+            combine = f"(((acc) != (acc) || (acc) {cmp} (v)) ? (acc) : (v))"
         else:
-            init, combine = (lo, "max((acc), (v))") if op == "max" else (hi, "min((acc), (v))")
+            cmp = ">=" if op == "max" else "<="
+            init, combine = lo if op == "max" else hi, f"((acc) {cmp} (v) ? (acc) : (v))"
         k = self._kernel("reduce.cl", "reduce_axis", T=t, INIT=f"(({t}){init})",
                          **{"COMBINE(acc,v)": combine})
         buf = x
@@ -363,7 +369,7 @@ class OpenCLBackend:
 
     def _argmax(self, x, outer: int, length: int, inner: int):
         t = CL_TYPE_NAMES[x.dtype]
-        isnan = "isnan(v)" if is_float(x.dtype) else "0"
+        isnan = "((v) != (v))" if is_float(x.dtype) else "0"
         k = self._kernel("reduce.cl", "argmax_axis", T=t, ARGMAX=1, **{"ISNAN(v)": isnan})
         vals, idx, has_idx = x, None, 0
         while True:
@@ -389,13 +395,32 @@ class OpenCLBackend:
             return out
         if k == 0:
             return self.full(out.shape, 0, a.dtype)
-        tsm, tsn, tsk, wptm, wptn = self.matmul_tile
+        if not self.runtime.is_gpu:
+            return self._matmul_panels(a, b, out, batches, m, n, k)
+        tsm, tsn, tsk, wptm, wptn = _GPU_MATMUL_TILE
         kern = self._kernel("matmul.cl", "matmul", T=CL_TYPE_NAMES[a.dtype], TSM=tsm, TSN=tsn,
                             TSK=tsk, WPTM=wptm, WPTN=wptn)
         local = (tsn // wptn, tsm // wptm, 1)
         glob = (math.ceil(n / tsn) * local[0], math.ceil(m / tsm) * local[1], batches)
         self._call(kern, glob, local, np.int32(m), np.int32(n), np.int32(k), a.data, b.data, out.data,
-             np.int32(m * k), np.int32(k * n), np.int32(m * n))
+                   np.int32(m * k), np.int32(k * n), np.int32(m * n))
+        return out
+
+    def _matmul_panels(self, a, b, out, batches: int, m: int, n: int, k: int):
+        """The CPU matmul: pack B into column panels, then one work-item per 6-row x panel block
+        of C (see matmul.cl for why this shape suits PoCL)."""
+        nv = 1 if a.dtype.itemsize == 8 else 2
+        width = 8 * nv
+        panels = math.ceil(n / width)
+        defines = {"T": CL_TYPE_NAMES[a.dtype], "NV": nv, "PANELS": 1}
+        packed = self._empty((batches, panels * k * width), a.dtype)
+        pack = self._kernel("matmul.cl", "pack_b", **defines)
+        self._call(pack, (panels * width, k, batches), None, np.int32(k), np.int32(n), b.data, packed.data,
+                   np.int32(k * n), np.int32(panels * k * width))
+        kern = self._kernel("matmul.cl", "matmul_panels", **defines)
+        self._call(kern, (math.ceil(m / 6), panels, batches), None, np.int32(m), np.int32(n), np.int32(k),
+                   a.data, packed.data, out.data, np.int32(m * k), np.int32(panels * k * width),
+                   np.int32(m * n))
         return out
 
     # -- data movement ------------------------------------------------------------------------
@@ -472,9 +497,6 @@ class OpenCLBackend:
                      src.data, idx.data, target.data)
 
 
-def _matmul_tiles(runtime: CLRuntime) -> tuple[int, int, int, int, int]:
-    """(TSM, TSN, TSK, WPTM, WPTN) for this device: big register blocks on GPUs; on CPUs
-    (PoCL turns a work-group into loops) a tile that fits the L1/L2 caches."""
-    if runtime.is_gpu:
-        return 64, 64, 16, 4, 4
-    return 64, 64, 32, 8, 8
+#: (TSM, TSN, TSK, WPTM, WPTN) of the GPU matmul: 64 x 64 tiles of C per work-group of 16 x 16
+#: work-items, each holding a 4 x 4 register block, over K in steps of 16.
+_GPU_MATMUL_TILE = (64, 64, 16, 4, 4)
