@@ -17,7 +17,7 @@ from __future__ import annotations
 
 MIN_INTERVAL_S = 1 / 30
 MAX_INTERVAL_S = 0.5
-DUTY = 0.15
+DUTY = 0.12
 TICK_BUDGET_S = 0.012
 
 
