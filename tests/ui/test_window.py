@@ -6,7 +6,7 @@ import csv
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 
 from workbench.ui.layouts import LAST, LayoutStore
 
@@ -174,11 +174,38 @@ def test_inspector_shows_a_clicked_column_and_cell(qtbot, window):
     columns = window.view_by_title("Columns")
     columns.sigInspect.emit("sp", 3)
     qtbot.waitUntil(lambda: window.inspector.target == ("sp", 3), timeout=WAIT)
-    assert "column 3: 32 potential synapses, 16 connected" in window.inspector.header.text()
-    assert "1 connected to an active input" not in window.inspector.header.text()
+    # step 1 lights input bits 1 and 2 (odd and even); the connected inputs are 32, 34, .. 62
+    assert window.inspector.header.text() == ("sp: column 3: 32 potential synapses, 16 connected "
+                                              "(permanence >= 0.5); 0 connected to an active input")
     cells = window.view_by_title("Cells")
     cells.sigInspect.emit("tm", 9)
     qtbot.waitUntil(lambda: window.inspector.target == ("tm", 9), timeout=WAIT)
     assert window.inspector.segments.count() == 3
     assert "2 segments" in window.inspector.header.text()
-    assert QApplication.instance() is not None
+
+
+def test_speed_limits_the_step_rate_and_learning_switches_off(qtbot, window):
+    window.transport.set_speed(10.0)
+    window.transport.learning.setChecked(False)
+    qtbot.waitUntil(lambda: window.worker.worker.run.experiment.learning is False, timeout=WAIT)
+    window.transport.run.setChecked(True)
+    qtbot.waitUntil(lambda: window.worker.worker.published().step >= 3, timeout=WAIT)
+    qtbot.wait(300)
+    window.transport.run.setChecked(False)
+    qtbot.waitUntil(lambda: not window._running, timeout=WAIT)
+    # 10 steps/s: a few steps in the time it took, never a flood
+    assert 3 <= window.worker.worker.published().step <= 20
+    window.transport.learning.setChecked(True)
+    qtbot.waitUntil(lambda: window.worker.worker.run.experiment.learning is True, timeout=WAIT)
+
+
+def test_reset_starts_over(qtbot, window):
+    for _ in range(3):
+        window.transport.step.trigger()
+    qtbot.waitUntil(lambda: window.worker.worker.published().step == 3, timeout=WAIT)
+    generation = window.built.generation
+    window.transport.reset.trigger()
+    qtbot.waitUntil(lambda: window.built.generation > generation, timeout=WAIT)
+    assert window.worker.worker.published().step == 0
+    window.transport.step.trigger()
+    qtbot.waitUntil(lambda: window.shown_frame is not None and window.shown_frame.step == 1, timeout=WAIT)

@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self._layout_key: str | None = None
         self._inspect_target: tuple[str, int, CellsView | None] | None = None
         self._inspected_at = 0.0
+        self._inspected_step = -1
         self._running = False
         self._fallbacks: list[str] = []
         self.pacer = FramePacer()
@@ -441,12 +442,18 @@ class MainWindow(QMainWindow):
                 self.timeline.set_range(0, -1, 0)
             else:
                 self.timeline.set_range(span[0], span[1], self.cursor if self.cursor is not None else span[1])
-        if self._inspect_target is not None and (pub.running or self._inspected_at == 0.0):
-            now = time.perf_counter()
-            if now - self._inspected_at > 0.5:
-                self._inspected_at = now
-                layer, index, _ = self._inspect_target
-                self.worker.requestInspect.emit(layer, index)
+        self._follow_inspection(pub.step)
+
+    def _follow_inspection(self, step: int) -> None:
+        """Ask again about the inspected column or cell after the model moved on (at most
+        twice a second: its synapses change as it learns)."""
+        if self._inspect_target is None or step == self._inspected_step:
+            return
+        now = time.perf_counter()
+        if now - self._inspected_at > 0.5:
+            self._inspected_at, self._inspected_step = now, step
+            layer, index, _ = self._inspect_target
+            self.worker.requestInspect.emit(layer, index)
 
     def _draw_paced(self, display: Display) -> None:
         """Draw the next few views of the current round (see pacing.py)."""
@@ -741,6 +748,7 @@ class MainWindow(QMainWindow):
             return
         self._inspect_target = (layer, index, view if isinstance(view, CellsView) else None)
         self._inspected_at = time.perf_counter()
+        self._inspected_step = self.worker.worker.published().step
         self.inspector_dock.show()
         self.inspector_dock.raise_()
         self.worker.requestInspect.emit(layer, index)
