@@ -62,20 +62,16 @@ class OpenCLSpatialEngine:
         self._word_major = bool(runtime.is_gpu)
         self._adapt_wg = math.gcd(self._words, 64 if runtime.is_gpu else 8)
         self._select_wg = min(1024, runtime.max_work_group_size) if runtime.is_gpu else 1
-        index_bits = max(1, (n - 1).bit_length())
-        defines = {
-            "N_COLS": n, "N_INPUTS": m, "WORDS": self._words, "PERM_STRIDE": self._stride,
-            "CONN_WORD_MAJOR": int(self._word_major),
-            "NDIM_COL": len(params.column_shape),
-            "COL_DIMS": ", ".join(str(d) for d in params.column_shape),
-            "NDIM_IN": len(params.input_shape),
-            "IN_DIMS": ", ".join(str(d) for d in params.input_shape),
-            "WRAP": int(params.wrap_around), "SELECT_WG": self._select_wg,
-            "INDEX_SHIFT": 8 * ((index_bits - 1) // 8),
-        }
+        self._index_shift = np.int32(8 * ((max(1, (n - 1).bit_length()) - 1) // 8))
+        defines = {"CONN_WORD_MAJOR": int(self._word_major), "NDIM_COL": len(params.column_shape),
+                   "NDIM_IN": len(params.input_shape), "WRAP": int(params.wrap_around),
+                   "SELECT_WG": self._select_wg}
         self._k = {name: runtime.kernel("sp.cl", name, defines) for name in (
             "sp_overlap", "sp_inhibit_global", "sp_inhibit_local_count", "sp_inhibit_local_resolve",
             "sp_adapt", "sp_raise", "sp_duty_cycles", "sp_bump", "sp_spans")}
+        self._n = np.uint32(n)
+        self._m = np.uint32(m)
+        self._w = np.uint32(self._words)
         self._bump_groups = max(1, runtime.info.compute_units) * (4 if runtime.is_gpu else 1)
         mf = cl.mem_flags
         ctx = runtime.context
@@ -97,6 +93,10 @@ class OpenCLSpatialEngine:
         self.weak = buffer((n + 1) * 4)
         self.spans = buffer(n * 4)
         self._input_bits = buffer(self._words * 8)
+        self._col_dims = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR,
+                                   hostbuf=np.asarray(params.column_shape, dtype=np.int32))
+        self._in_dims = cl.Buffer(ctx, mf.READ_ONLY | mf.COPY_HOST_PTR,
+                                  hostbuf=np.asarray(params.input_shape, dtype=np.int32))
         self._arrays = {"overlaps": (self.overlaps, np.int32), "boosted": (self.boosted, np.float32),
                         "boost": (self.boost, np.float32), "odc": (self.odc, np.float32),
                         "adc": (self.adc, np.float32), "min_odc": (self.min_odc, np.float32)}
@@ -132,20 +132,22 @@ class OpenCLSpatialEngine:
         dense = np.zeros(self._stride, dtype=bool)
         dense[inputs] = True
         self._bits = self._write(self._input_bits, np.packbits(dense, bitorder="little"))
-        k["sp_overlap"](q, (_round_up(n, 64),), (64,), self.conn, self._bits, self.boost,
-                        np.int32(p.boosting), self.overlaps, self.boosted)
+        k["sp_overlap"](q, (_round_up(n, 64),), (64,), self._n, self._w, self.conn, self._bits,
+                        self.boost, np.int32(p.boosting), self.overlaps, self.boosted)
         stimulus = np.float32(p.stimulus_threshold)
         if use_global:
             bound = sp_rules.global_winner_count(density, n)
-            k["sp_inhibit_global"](q, (self._select_wg,), (self._select_wg,), self.boosted,
-                                   np.uint32(bound), stimulus, self.flags, self.out, self.weak)
+            k["sp_inhibit_global"](q, (self._select_wg,), (self._select_wg,), self._n,
+                                   self._index_shift, self.boosted, np.uint32(bound), stimulus,
+                                   self.flags, self.out, self.weak)
         else:
             bound = n
-            k["sp_inhibit_local_count"](q, (_round_up(n, 64),), None, self.boosted,
-                                        np.int32(radius), np.float32(density), stimulus,
-                                        self.flags, self.room)
-            k["sp_inhibit_local_resolve"](q, (1,), (1,), self.boosted, np.int32(radius),
-                                          self.flags, self.room, self.out, self.weak)
+            k["sp_inhibit_local_count"](q, (_round_up(n, 64),), None, self._n, self._col_dims,
+                                        self.boosted, np.int32(radius), np.float32(density),
+                                        stimulus, self.flags, self.room)
+            k["sp_inhibit_local_resolve"](q, (1,), (1,), self._n, self._col_dims, self.boosted,
+                                          np.int32(radius), self.flags, self.room, self.out,
+                                          self.weak)
         head = self._read(self.out, 1 + bound, np.uint32)
         self.active = np.sort(head[1:1 + head[0]])
         return self.active
@@ -158,30 +160,31 @@ class OpenCLSpatialEngine:
             return
         p, k, q = self.p, self._k, self.queue
         threshold = p.connected_threshold
-        k["sp_adapt"](q, (self._words, count), (self._adapt_wg, 1), self.perm, self.conn, self._bits, self.out,
-                      p.active_inc, p.inactive_dec, threshold)
+        k["sp_adapt"](q, (self._words, count), (self._adapt_wg, 1), self._n, self._w, self.perm,
+                      self.conn, self._bits, self.out, p.active_inc, p.inactive_dec, threshold)
         if p.stimulus_threshold > 0:
-            k["sp_raise"](q, (count * _RAISE_WG,), (_RAISE_WG,), self.perm, self.conn, self.out,
-                          np.uint32(p.stimulus_threshold), threshold,
-                          self.cl.LocalMemory(4 * _RAISE_WG))
+            k["sp_raise"](q, (count * _RAISE_WG,), (_RAISE_WG,), self._n, self._w, self._m,
+                          self.perm, self.conn, self.out, np.uint32(p.stimulus_threshold),
+                          threshold, self.cl.LocalMemory(4 * _RAISE_WG))
 
     def update_duty_cycles(self, decay: np.float32, increment: np.float32) -> None:
         n = self.p.num_columns
-        self._k["sp_duty_cycles"](self.queue, (_round_up(n, 64),), None, self.overlaps, self.flags,
-                                  self.odc, self.adc, self.min_odc, np.float32(decay),
-                                  np.float32(increment), self.weak)
+        self._k["sp_duty_cycles"](self.queue, (_round_up(n, 64),), None, self._n, self.overlaps,
+                                  self.flags, self.odc, self.adc, self.min_odc,
+                                  np.float32(decay), np.float32(increment), self.weak)
 
     def bump_weak_columns(self) -> None:
         if not self._has_min_odc:  # every minimum is 0: no duty cycle can be below it
             return
-        self._k["sp_bump"](self.queue, (self._bump_groups * 64,), (64,), self.perm, self.conn,
-                           self.weak, self.p.bump, self.p.connected_threshold)
+        self._k["sp_bump"](self.queue, (self._bump_groups * 64,), (64,), self._n, self._w,
+                           self.perm, self.conn, self.weak, self.p.bump,
+                           self.p.connected_threshold)
 
     # -- state the host reads and writes ----------------------------------------------------------
     def connected_span_sums(self) -> np.ndarray:
         n = self.p.num_columns
-        self._k["sp_spans"](self.queue, (n * 64,), (64,), self.perm, self.p.span_threshold,
-                            self.spans)
+        self._k["sp_spans"](self.queue, (n * 64,), (64,), self._w, self._m, self._in_dims,
+                            self.perm, self.p.span_threshold, self.spans)
         return self._read(self.spans, n, np.int32).astype(np.int64)
 
     def permanence_row(self, column: int) -> np.ndarray:

@@ -9,28 +9,24 @@
 // no NaN or -0 can occur) and data-dependent early returns and scattered stores in hot loops
 // (they defeat PoCL's vectoriser).
 //
-// Defines (all required):
-//   N_COLS, N_INPUTS         sizes
-//   WORDS                    64-bit words per column of the connected bitmask: ceil(N_INPUTS / 64)
-//   PERM_STRIDE              floats per permanence row: WORDS * 64 (padding holds -1)
-//   CONN_WORD_MAJOR          1: conn[w * N_COLS + c] (GPU: neighbouring work items read
-//                            neighbouring words), 0: conn[c * WORDS + w] (CPU: a work item reads
-//                            its own contiguous row)
-//   NDIM_COL, COL_DIMS       column topology (COL_DIMS: comma-separated sizes)
-//   NDIM_IN, IN_DIMS         input topology
-//   WRAP                     1 for wrap-around neighbourhoods, else 0
-//   SELECT_WG                work-group size of sp_inhibit_global: 1 (sequential, CPU) or a
-//                            power of two >= 256 (GPU)
-//   INDEX_SHIFT              first digit shift when selecting among column indices
+// Sizes are kernel arguments, so one build serves every model of the same rank (a new
+// parameter setting in the GUI does not recompile). Every kernel that indexes the bitmask takes
+// n_cols and words (64-bit words per column: ceil(n_inputs / 64)); a permanence row holds
+// words * 64 floats, the padding -1.
+//
+// Defines:
+//   CONN_WORD_MAJOR   1: conn[w * n_cols + c] (GPU: neighbouring work items read neighbouring
+//                     words), 0: conn[c * words + w] (CPU: a work item reads its own row)
+//   NDIM_COL, NDIM_IN column and input ranks (their sizes come as __constant int arrays)
+//   WRAP              1 for wrap-around neighbourhoods, else 0
+//   SELECT_WG         work-group size of sp_inhibit_global: 1 (sequential, for CPUs) or a
+//                     power of two >= 256 (GPUs)
 #pragma OPENCL FP_CONTRACT OFF
 
-__constant int col_dims[NDIM_COL] = {COL_DIMS};
-__constant int in_dims[NDIM_IN] = {IN_DIMS};
-
 #if CONN_WORD_MAJOR
-#define CONN_AT(c, w) ((size_t)(w) * N_COLS + (c))
+#define CONN_AT(c, w) ((size_t)(w) * n_cols + (c))
 #else
-#define CONN_AT(c, w) ((size_t)(c) * WORDS + (w))
+#define CONN_AT(c, w) ((size_t)(c) * words + (w))
 #endif
 
 #define CLIP01(x) ((x) > 1.0f ? 1.0f : (x) < 0.0f ? 0.0f : (x))
@@ -38,14 +34,14 @@ __constant int in_dims[NDIM_IN] = {IN_DIMS};
 // ------------------------------------------------------------------------------------------
 // Step 1 + 2: overlap = popcount(connected bits & input bits) over the column's words, then
 // boost. Bit k of word w of column c is set when input 64w + k is connected to c.
-__kernel void sp_overlap(__global const ulong *conn, __global const ulong *input_bits,
-                         __global const float *boost, const int boosting,
-                         __global int *overlaps, __global float *boosted)
+__kernel void sp_overlap(const uint n_cols, const uint words, __global const ulong *conn,
+                         __global const ulong *input_bits, __global const float *boost,
+                         const int boosting, __global int *overlaps, __global float *boosted)
 {
     const uint c = get_global_id(0);
-    if (c < N_COLS) {
+    if (c < n_cols) {
         uint count = 0;
-        for (uint w = 0; w < WORDS; ++w) count += (uint)popcount(conn[CONN_AT(c, w)] & input_bits[w]);
+        for (uint w = 0; w < words; ++w) count += (uint)popcount(conn[CONN_AT(c, w)] & input_bits[w]);
         overlaps[c] = (int)count;
         const float value = (float)count;
         boosted[c] = boosting ? value * boost[c] : value;
@@ -73,7 +69,7 @@ __kernel void sp_overlap(__global const ulong *conn, __global const ulong *input
 // mode 1: keys are the column indices, candidates the columns whose value bits == equal_to.
 // Returns (via key_out/need_out) the need-th largest key and how many candidates equal to it
 // are needed (1 <= need <= candidates on entry).
-void radix_select(__global const float *boosted, const int mode, const uint equal_to,
+void radix_select(const uint n_cols, __global const float *boosted, const int mode, const uint equal_to,
                   const int first_shift, uint need, __local uint *hist, __local uint *result,
                   uint *key_out, uint *need_out)
 {
@@ -82,7 +78,7 @@ void radix_select(__global const float *boosted, const int mode, const uint equa
     for (int shift = first_shift; shift >= 0; shift -= 8) {
         for (uint b = lid; b < RADIX; b += SELECT_WG) hist[b] = 0;
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (uint c = lid; c < N_COLS; c += SELECT_WG) {
+        for (uint c = lid; c < n_cols; c += SELECT_WG) {
             const uint bits = as_uint(boosted[c]);
             const uint key = mode == 0 ? bits : c;
             if ((mode == 0 || bits == equal_to) && (key & mask) == prefix)
@@ -130,8 +126,9 @@ void radix_select(__global const float *boosted, const int mode, const uint equa
 }
 
 __kernel __attribute__((reqd_work_group_size(SELECT_WG, 1, 1)))
-void sp_inhibit_global(__global const float *boosted, const uint n, const float stimulus,
-                       __global uchar *active, __global uint *out, __global uint *weak)
+void sp_inhibit_global(const uint n_cols, const int index_shift, __global const float *boosted,
+                       const uint n, const float stimulus, __global uchar *active,
+                       __global uint *out, __global uint *weak)
 {
     __local uint hist[RADIX];
     __local uint result[2];
@@ -139,12 +136,13 @@ void sp_inhibit_global(__global const float *boosted, const uint n, const float 
     const uint lid = get_local_id(0);
     uint value_key = 0xffffffffu, index_key = 0xffffffffu, ties = 0;
     if (n > 0) {
-        radix_select(boosted, 0, 0, 24, n, hist, result, &value_key, &ties);
-        radix_select(boosted, 1, value_key, INDEX_SHIFT, ties, hist, result, &index_key, &ties);
+        radix_select(n_cols, boosted, 0, 0, 24, n, hist, result, &value_key, &ties);
+        radix_select(n_cols, boosted, 1, value_key, index_shift, ties, hist, result, &index_key,
+                     &ties);
     }
     if (lid == 0) count = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint c = lid; c < N_COLS; c += SELECT_WG) {
+    for (uint c = lid; c < n_cols; c += SELECT_WG) {
         const float value = boosted[c];
         const uint bits = as_uint(value);
         const int win = n > 0 && (bits > value_key || (bits == value_key && c >= index_key))
@@ -174,7 +172,7 @@ typedef struct {
     int step[NDIM_COL];
 } walk_t;
 
-void walk_start(walk_t *w, uint column, const int radius)
+void walk_start(walk_t *w, __constant const int *col_dims, uint column, const int radius)
 {
     uint rest = column;
     for (int d = NDIM_COL - 1; d >= 0; --d) {
@@ -194,14 +192,14 @@ void walk_start(walk_t *w, uint column, const int radius)
     }
 }
 
-uint walk_index(const walk_t *w)
+uint walk_index(const walk_t *w, __constant const int *col_dims)
 {
     uint index = 0;
     for (int d = 0; d < NDIM_COL; ++d) index = index * (uint)col_dims[d] + (uint)w->cur[d];
     return index;
 }
 
-int walk_next(walk_t *w)
+int walk_next(walk_t *w, __constant const int *col_dims)
 {
     for (int d = NDIM_COL - 1; d >= 0; --d) {
         if (++w->step[d] < w->len[d]) {
@@ -218,23 +216,24 @@ int walk_next(walk_t *w)
 // wins if (neighbours larger) + (equal neighbours that already won) < quota; "already won"
 // means a lower index. Counts alone decide most columns: status 0 lose, 1 win, 2 undecided
 // (depends on equal lower neighbours); room = quota - larger.
-__kernel void sp_inhibit_local_count(__global const float *boosted, const int radius,
+__kernel void sp_inhibit_local_count(const uint n_cols, __constant const int *col_dims,
+                                     __global const float *boosted, const int radius,
                                      const float density, const float stimulus,
                                      __global uchar *status, __global int *room)
 {
     const uint c = get_global_id(0);
-    if (c >= N_COLS) return;
+    if (c >= n_cols) return;
     const float mine = boosted[c];
     int larger = 0, equal_lower = 0, area = 0;
     walk_t w;
-    walk_start(&w, c, radius);
+    walk_start(&w, col_dims, c, radius);
     do {
-        const uint other = walk_index(&w);
+        const uint other = walk_index(&w, col_dims);
         const float value = boosted[other];
         ++area;
         if (value > mine) ++larger;
         else if (value == mine && other < c) ++equal_lower;
-    } while (walk_next(&w));
+    } while (walk_next(&w, col_dims));
     const float scaled = density * (float)area;
     const int quota = (int)(0.5f + scaled);
     uchar s = 0;
@@ -245,22 +244,23 @@ __kernel void sp_inhibit_local_count(__global const float *boosted, const int ra
 
 // Part 2 (a single work item): the undecided columns in ascending order, then the output list
 // (ascending). status doubles as the active flag afterwards.
-__kernel void sp_inhibit_local_resolve(__global const float *boosted, const int radius,
+__kernel void sp_inhibit_local_resolve(const uint n_cols, __constant const int *col_dims,
+                                       __global const float *boosted, const int radius,
                                        __global uchar *status, __global const int *room,
                                        __global uint *out, __global uint *weak)
 {
     uint count = 0;
-    for (uint c = 0; c < N_COLS; ++c) {
+    for (uint c = 0; c < n_cols; ++c) {
         uchar s = status[c];
         if (s == 2) {
             const float mine = boosted[c];
             int won = 0;
             walk_t w;
-            walk_start(&w, c, radius);
+            walk_start(&w, col_dims, c, radius);
             do {
-                const uint other = walk_index(&w);
+                const uint other = walk_index(&w, col_dims);
                 if (other < c && status[other] == 1 && boosted[other] == mine) ++won;
-            } while (walk_next(&w));
+            } while (walk_next(&w, col_dims));
             s = won < room[c] ? 1 : 0;
             status[c] = s;
         }
@@ -274,14 +274,15 @@ __kernel void sp_inhibit_local_resolve(__global const float *boosted, const int 
 // Step 4a: adapt the active columns' potential synapses (perm >= 0): + inc on active inputs,
 // - dec otherwise, clipped to [0, 1]. One work item per (word of 64 inputs, active column):
 // it rewrites the 64 permanences and the word of connected bits they make (no scattered stores).
-__kernel void sp_adapt(__global float *perm, __global ulong *conn, __global const ulong *input_bits,
+__kernel void sp_adapt(const uint n_cols, const uint words, __global float *perm,
+                       __global ulong *conn, __global const ulong *input_bits,
                        __global const uint *out, const float inc, const float dec,
                        const float threshold)
 {
     const uint w = get_global_id(0);
     const uint c = out[1 + get_global_id(1)];
-    if (w < WORDS) {
-        __global float *row = perm + (size_t)c * PERM_STRIDE + (size_t)w * 64;
+    if (w < words) {
+        __global float *row = perm + ((size_t)c * words + w) * 64;
         const ulong on = input_bits[w];
         ulong word = 0;
         for (int k = 0; k < 64; ++k) {
@@ -296,10 +297,10 @@ __kernel void sp_adapt(__global float *perm, __global ulong *conn, __global cons
 }
 
 // The connected bits of one column, rewritten from its permanences by a work-group.
-void rewrite_words(__global const float *row, __global ulong *conn, const uint c,
-                   const float threshold)
+void rewrite_words(const uint n_cols, const uint words, __global const float *row,
+                   __global ulong *conn, const uint c, const float threshold)
 {
-    for (uint w = get_local_id(0); w < WORDS; w += get_local_size(0)) {
+    for (uint w = get_local_id(0); w < words; w += get_local_size(0)) {
         ulong word = 0;
         for (int k = 0; k < 64; ++k) word |= (ulong)(row[w * 64 + k] >= threshold) << k;
         conn[CONN_AT(c, w)] = word;
@@ -326,14 +327,15 @@ uint group_sum(uint value, __local uint *scratch)
 // p_k the k-th largest (k capped at the pool size), then clip. p_k is found by bisection on
 // the bit pattern (permanences lie in [0, 1], where floats order like their bits): the largest
 // pattern v with at least k permanences >= v.
-__kernel void sp_raise(__global float *perm, __global ulong *conn, __global const uint *out,
+__kernel void sp_raise(const uint n_cols, const uint words, const uint n_inputs,
+                       __global float *perm, __global ulong *conn, __global const uint *out,
                        const uint k, const float threshold, __local uint *scratch)
 {
     const uint c = out[1 + get_group_id(0)];
     const uint lid = get_local_id(0), size = get_local_size(0);
-    __global float *row = perm + (size_t)c * PERM_STRIDE;
+    __global float *row = perm + (size_t)c * words * 64;
     uint pool = 0, connected = 0;
-    for (uint i = lid; i < N_INPUTS; i += size) {
+    for (uint i = lid; i < n_inputs; i += size) {
         pool += row[i] >= 0.0f;
         connected += row[i] >= threshold;
     }
@@ -346,18 +348,18 @@ __kernel void sp_raise(__global float *perm, __global ulong *conn, __global cons
             const uint mid = lo + (hi - lo + 1) / 2;
             const float v = as_float(mid);
             uint at_least = 0;
-            for (uint i = lid; i < N_INPUTS; i += size) at_least += row[i] >= v;
+            for (uint i = lid; i < n_inputs; i += size) at_least += row[i] >= v;
             if (group_sum(at_least, scratch) >= kk) lo = mid;
             else hi = mid - 1;
         }
         const float increment = threshold - as_float(lo);
-        for (uint i = lid; i < N_INPUTS; i += size) {
+        for (uint i = lid; i < n_inputs; i += size) {
             const float p = row[i];
             const float moved = p + increment;
             if (p >= 0.0f) row[i] = CLIP01(moved);
         }
         barrier(CLK_GLOBAL_MEM_FENCE);
-        rewrite_words(row, conn, c, threshold);
+        rewrite_words(n_cols, words, row, conn, c, threshold);
     }
 }
 
@@ -365,13 +367,13 @@ __kernel void sp_raise(__global float *perm, __global ulong *conn, __global cons
 // Step 4b: duty cycles, dc = dc * decay, then + increment where the event happened (overlap > 0;
 // active). Columns whose overlap duty cycle ends below the minimum are listed in weak (weak[0]
 // counts them) for step 4c.
-__kernel void sp_duty_cycles(__global const int *overlaps, __global const uchar *active,
-                             __global float *odc, __global float *adc,
-                             __global const float *min_odc, const float decay,
-                             const float increment, __global uint *weak)
+__kernel void sp_duty_cycles(const uint n_cols, __global const int *overlaps,
+                             __global const uchar *active, __global float *odc,
+                             __global float *adc, __global const float *min_odc,
+                             const float decay, const float increment, __global uint *weak)
 {
     const uint c = get_global_id(0);
-    if (c < N_COLS) {
+    if (c < n_cols) {
         const float o0 = odc[c] * decay;
         const float o = overlaps[c] > 0 ? o0 + increment : o0;
         odc[c] = o;
@@ -383,14 +385,15 @@ __kernel void sp_duty_cycles(__global const int *overlaps, __global const uchar 
 
 // Step 4c: every potential permanence of a weak column + bump, clipped; work-groups stride over
 // the weak list (its length is known only on the device).
-__kernel void sp_bump(__global float *perm, __global ulong *conn, __global const uint *weak,
-                      const float bump, const float threshold)
+__kernel void sp_bump(const uint n_cols, const uint words, __global float *perm,
+                      __global ulong *conn, __global const uint *weak, const float bump,
+                      const float threshold)
 {
     const uint count = weak[0];
     for (uint j = get_group_id(0); j < count; j += get_num_groups(0)) {
         const uint c = weak[1 + j];
-        __global float *row = perm + (size_t)c * PERM_STRIDE;
-        for (uint w = get_local_id(0); w < WORDS; w += get_local_size(0)) {
+        __global float *row = perm + (size_t)c * words * 64;
+        for (uint w = get_local_id(0); w < words; w += get_local_size(0)) {
             ulong word = 0;
             for (int k = 0; k < 64; ++k) {
                 const float p = row[w * 64 + k];
@@ -407,7 +410,8 @@ __kernel void sp_bump(__global float *perm, __global ulong *conn, __global const
 // ------------------------------------------------------------------------------------------
 // Step 4e, inhibition radius input: per column (one work-group each), the sum over input
 // dimensions of max - min + 1 coordinate of synapses with perm >= threshold (0 with none).
-__kernel void sp_spans(__global const float *perm, const float threshold, __global int *spans)
+__kernel void sp_spans(const uint words, const uint n_inputs, __constant const int *in_dims,
+                       __global const float *perm, const float threshold, __global int *spans)
 {
     __local int lo[NDIM_IN], hi[NDIM_IN];
     const uint c = get_group_id(0), lid = get_local_id(0);
@@ -421,8 +425,8 @@ __kernel void sp_spans(__global const float *perm, const float threshold, __glob
         my_lo[d] = INT_MAX;
         my_hi[d] = -1;
     }
-    __global const float *row = perm + (size_t)c * PERM_STRIDE;
-    for (uint i = lid; i < N_INPUTS; i += get_local_size(0)) {
+    __global const float *row = perm + (size_t)c * words * 64;
+    for (uint i = lid; i < n_inputs; i += get_local_size(0)) {
         if (row[i] < threshold) continue;
         uint rest = i;
         for (int d = NDIM_IN - 1; d >= 0; --d) {
