@@ -45,6 +45,8 @@ from .views.grid_views import CellsView, ColumnsView
 from .worker import BuiltRun, WorkerThread
 
 REFRESH_HZ = 30
+REPLAY_FASTEST = 600.0
+"""Steps per second that "as fast as possible" replays at (every frame is read from the file)."""
 GRID_KINDS = ("sdr", "columns", "cells")
 SIDE_KINDS = ("vector", "histogram", "image", "text")
 
@@ -601,6 +603,8 @@ class MainWindow(QMainWindow):
         if self.replay is not None:
             self.replay.close()
         self.replay = None
+        self.cursor = None
+        self._set_mode("live")
         self.setWindowTitle("HTM Workbench")
 
     def _play(self, playing: bool) -> None:
@@ -619,7 +623,7 @@ class MainWindow(QMainWindow):
         speed = self.transport.speed_value()
         start, first = self._play_from
         elapsed = time.perf_counter() - start
-        target = first + (int(elapsed * speed) if speed > 0 else int(elapsed * 600))
+        target = first + int(elapsed * (speed if speed > 0 else REPLAY_FASTEST))
         self.show_step(target)
         if self.cursor >= self.replay.length:
             self._play(False)
