@@ -7,6 +7,7 @@
     workbench replay SESSION ...   print a recorded session's scalar streams (table or CSV)
     workbench info SESSION         a recorded session's manifest, length and annotations
     workbench devices              backends and OpenCL devices found
+    workbench sweep EXPERIMENT ... a parameter sweep on Dask (docs/sweeps.md)
 
 Bad input (unknown experiment or parameter, a value out of range, a missing file) prints one
 clear line and exits with status 2; it never shows a traceback.
@@ -305,6 +306,66 @@ def _step_list(steps: list[int], shown: int = 8) -> str:
     return ", ".join(map(str, steps[:shown // 2])) + ", ..., " + ", ".join(map(str, steps[-shown // 2:]))
 
 
+# -- sweep -------------------------------------------------------------------------------------
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from workbench.plugins.params import ParamError  # noqa: PLC0415
+    from workbench.plugins.runner import RunError  # noqa: PLC0415
+    from workbench.plugins.sweep import (  # noqa: PLC0415
+        SweepError, SweepSpec, describe_ranking, describe_trial, prepare_sweep, run_command)
+
+    if args.workers is not None and (args.scheduler or args.workers < 1):
+        raise UsageError("--workers sizes the local cluster (>= 1); a --scheduler brings its own workers"
+                         if args.scheduler else f"--workers must be >= 1 (got {args.workers})")
+    reg = _registry(args.plugins)
+    _report_failures(reg, sys.stderr)
+    spec = SweepSpec(args.experiment, args.param, args.metric or "", minimize=not args.maximize,
+                     search=args.search, trials=args.trials, grid_points=args.grid_points, seeds=args.seeds,
+                     steps=args.steps, backend=args.backend, plugin_dirs=args.plugins, out=args.out,
+                     search_seed=args.search_seed, retry_failed=args.retry_failed)
+    try:
+        sweep = prepare_sweep(spec, reg)
+    except (ParamError, SweepError) as exc:
+        raise UsageError(str(exc)) from None
+    except RunError as exc:
+        return _plugin_failed(exc)
+    plan = sweep.plan
+    for note in [*plan.notes, *sweep.table.notes]:
+        print(f"note: {note}", file=sys.stderr)
+    if args.out is None:
+        print("note: results are not saved; give --out FILE.csv to keep them and to resume", file=sys.stderr)
+    print(f"sweep: {sweep.info.name}, {plan.strategy} search, {sweep.total} trials ({len(plan.seeds)} seed(s), "
+          f"{plan.steps} steps), scoring {args.metric} ({sweep.objective.direction} is best)", file=sys.stderr)
+
+    def show(result) -> None:
+        print(describe_trial(result, sweep.axes, sweep.objective, sweep.done, sweep.total), flush=True)
+
+    start = time.perf_counter()
+    interrupted = False
+    try:
+        sweep.run(args.scheduler, args.workers, on_trial=show,
+                  on_status=lambda message: print(f"sweep: {message}", file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        interrupted = True
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+    results = sweep.results
+    counts = {status: sum(r.status == status for r in results) for status in ("ok", "failed", "lost")}
+    print(f"{sweep.info.name}: {len(results)} of {sweep.total} trials in the table "
+          f"({', '.join(f'{n} {s}' for s, n in counts.items())}), {time.perf_counter() - start:.1f} s"
+          + (f"; table: {args.out}" if args.out else ""))
+    best = sweep.best()
+    if best is not None:
+        print(f"best ({sweep.objective.direction} {args.metric}, mean over seeds):")
+        for line in describe_ranking(sweep.ranking(), sweep.axes, sweep.objective):
+            print(line)
+        print(f"rerun the best: {run_command(sweep.info.name, best, sweep.axes)}")
+    if interrupted:
+        resume = "; run the same command again to resume" if args.out else ""
+        print(f"interrupted: stopped cleanly{resume}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
 # -- gui ---------------------------------------------------------------------------------------
 def cmd_gui(args: argparse.Namespace) -> int:
     session = getattr(args, "session", None)
@@ -351,6 +412,29 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="show a recorded session's manifest, length and annotations")
     info.add_argument("session", metavar="FILE.wbsession")
     info.set_defaults(func=cmd_info)
+
+    sweep = sub.add_parser("sweep", help="run an experiment over many parameter settings and seeds, on Dask")
+    sweep.add_argument("experiment")
+    sweep.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2,...|NAME=LOW:HIGH[:log]",
+                       help="a parameter to sweep: listed values, or a range (log-scaled with :log)")
+    sweep.add_argument("--metric", help="the metric that scores a trial (one of the experiment's metrics)")
+    direction = sweep.add_mutually_exclusive_group()
+    direction.add_argument("--minimize", action="store_true", help="lower is better (the default)")
+    direction.add_argument("--maximize", action="store_true", help="higher is better")
+    sweep.add_argument("--search", default=None, metavar="grid|random|halving",
+                       help="default: random with --trials, else grid")
+    sweep.add_argument("--trials", type=int, default=None, help="configurations to draw (random, halving)")
+    sweep.add_argument("--grid-points", type=int, default=5, metavar="K", help="values per range on a grid")
+    sweep.add_argument("--seeds", type=int, default=1, metavar="K", help="run each configuration with seeds 0..K-1")
+    sweep.add_argument("--steps", type=int, default=None, help="steps per trial (default: the experiment's)")
+    sweep.add_argument("--search-seed", type=int, default=0, help="seed of the random draws of the search")
+    sweep.add_argument("--backend", default="numpy", help="numpy, opencl or opencl:N (on every worker)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (default: a local cluster)")
+    sweep.add_argument("--workers", type=int, default=None, help="local cluster size (default: one per core)")
+    sweep.add_argument("--out", metavar="FILE.csv", help="results table, appended as trials finish; resumed if it exists")
+    sweep.add_argument("--retry-failed", action="store_true", help="when resuming, rerun trials that failed")
+    sweep.add_argument("--plugins", action="append", default=[], metavar="DIR")
+    sweep.set_defaults(func=cmd_sweep)
 
     dev = sub.add_parser("devices", help="list backends and OpenCL devices")
     dev.set_defaults(func=cmd_devices)

@@ -6,6 +6,8 @@ raise, ``step_seconds`` slows steps down (to kill or stop a sweep mid-trial), ``
 data early (``finished``), ``steps_seen`` tells how many steps ran.
 """
 
+import logging
+
 import pytest
 
 from tests.plugins.test_registry import write_plugin
@@ -76,3 +78,22 @@ def toy_dir(tmp_path_factory):
 def _no_user_plugins(tmp_path, monkeypatch):
     """Tests never read the real per-user plugin folder."""
     monkeypatch.setenv("WORKBENCH_USER_PLUGINS", str(tmp_path / "no-user-plugins"))
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A real local cluster: 2 worker processes with 1 thread each (closed however tests end)."""
+    from distributed import LocalCluster
+
+    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         silence_logs=logging.ERROR)
+    yield local
+    local.close()
+
+
+@pytest.fixture(scope="session")
+def client(cluster):
+    from distributed import Client
+
+    with Client(cluster) as connected:
+        yield connected

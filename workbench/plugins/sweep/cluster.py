@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
@@ -28,7 +29,8 @@ def dask_client(scheduler: "str | Client | None", workers: int | None = None) ->
     """A connected client, closed (with its local cluster) on the way out, however that happens.
 
     ``scheduler`` None starts a ``LocalCluster`` of ``workers`` processes (default: one per core)
-    with one thread each (HTM steps are single-threaded numpy; processes dodge the GIL); a string
+    with one thread each (HTM steps are single-threaded numpy; processes dodge the GIL) and its
+    HTTP server on a free port (two sweeps at once must not fight over 8787); a string
     is a scheduler address; a Client is used as it is and left open.
     """
     from distributed import Client, LocalCluster  # noqa: PLC0415 - dask loads only for sweeps
@@ -39,7 +41,7 @@ def dask_client(scheduler: "str | Client | None", workers: int | None = None) ->
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers or local_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR, preload=[__name__])
         client = Client(cluster)
     else:
         try:
@@ -53,6 +55,12 @@ def dask_client(scheduler: "str | Client | None", workers: int | None = None) ->
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def dask_setup(worker: object) -> None:
+    """Preloaded into local workers: Ctrl-C in a terminal reaches every process of the group, but
+    only the sweep that owns the cluster should act on it (it closes the workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def check_workers(client: "Client", context: TrialContext) -> int:

@@ -210,7 +210,7 @@ class Sweep:
             self._say("starting a local Dask cluster" if scheduler is None else f"connecting to {scheduler}")
             with dask_client(scheduler, workers) as client:
                 count = check_workers(client, self.context)
-                self._say(f"{count} worker(s) at {client.scheduler.address}" +
+                self._say(f"{count} worker(s) on the scheduler at {client.scheduler.address}" +
                           ("; waiting for workers to join" if count == 0 else ""))
                 self.status = "running"
                 for number, specs in enumerate(self.plan.rounds(self._outcomes), start=1):
