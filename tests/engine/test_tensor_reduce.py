@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
-from workbench.engine import Tensor
+from workbench.engine import Tensor, get_backend
 
-from .tensor_testing import ALL_DTYPES, assert_close, assert_exact, dtypes_of, random_array, sum_tolerance
+from .tensor_testing import ALL_DTYPES, BACKEND_NAMES, assert_close, assert_exact, dtypes_of, random_array, sum_tolerance
 
 F32, F64, I32, U32, U8, BOOL = ALL_DTYPES
 
@@ -145,3 +145,25 @@ def test_reductions_on_views(backend, shape, seed, data):
     assert_exact(tv.min(axis=axis), xv.min(axis=axis))
     assert_exact(tv.argmax(axis=axis), np.argmax(xv, axis=axis).astype(np.int32))
     assert_close(tv.cast(F32).mean(axis=axis), xv.mean(axis=axis).astype(np.float32))
+
+
+@pytest.mark.parametrize("name", [n for n in BACKEND_NAMES if n.startswith("opencl:")])
+@pytest.mark.parametrize("gpu_layout", [False, True], ids=["cpu-lanes", "gpu-items"])
+def test_both_opencl_reduction_layouts_on_this_device(name, gpu_layout, monkeypatch):
+    """CPUs get kernels that keep vectors of partial results, GPUs one work-item per output;
+    both are valid OpenCL, so both are checked here whatever the device is."""
+    be = get_backend(name)
+    monkeypatch.setattr(be.runtime, "is_gpu", gpu_layout)
+    rng = np.random.default_rng(14)
+    for shape in [(1,), (17,), (70001,), (5, 13), (3, 40, 33), (2000, 3), (3, 2000)]:
+        x = rng.integers(-50, 50, size=shape).astype(np.float32)
+        x.reshape(-1)[rng.integers(0, x.size, 3)] = 50  # ties for argmax
+        t = Tensor(x, backend=be)
+        for axis in axes_of(shape):
+            assert_exact(t.sum(axis=axis), x.sum(axis=axis).astype(np.float32))
+            assert_exact(t.max(axis=axis), x.max(axis=axis))
+            assert_exact(t.cast(I32).min(axis=axis), x.astype(np.int32).min(axis=axis))
+            assert_exact(t.argmax(axis=axis), np.argmax(x, axis=axis).astype(np.int32))
+        x.reshape(-1)[x.size // 2] = np.nan
+        assert_exact(Tensor(x, backend=be).argmax(), np.int32(np.argmax(x)))
+        assert_exact(Tensor(x, backend=be).max(axis=0), x.max(axis=0))

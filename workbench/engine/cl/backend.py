@@ -19,10 +19,13 @@ from ..dtypes import CL_TYPE_NAMES, is_float
 from .runtime import CLRuntime
 
 MAX_DIMS = 6
+#: Partial results a CPU reduction work-item keeps (two AVX2 vectors of float32).
+REDUCE_LANES = 16
 
 # Operator expressions. Cheap ones avoid OpenCL builtins (isnan, fabs, max, min): PoCL calls
 # those as functions, which stops it vectorising a kernel and makes it several times slower.
-# `x != x` is isnan(x) (kernels are never built with fast-math, so it is not folded away).
+# `x != x` is isnan(x) (kernels are never built with fast-math, so it is not folded away), and
+# conditions are joined with `|`, not `||`, so they compile to selects rather than branches.
 _FLOAT_UNARY = {
     "neg": "(-(x))",
     "exp": "exp(x)",
@@ -54,8 +57,8 @@ _COMMON_BINARY = {
 _FLOAT_BINARY = {
     "div": "((a) / (b))",
     "pow": "pow((a), (b))",
-    "maximum": "(((a) != (a) || (a) >= (b)) ? (a) : (b))",
-    "minimum": "(((a) != (a) || (a) <= (b)) ? (a) : (b))",
+    "maximum": "((((a) != (a)) | ((a) >= (b))) ? (a) : (b))",
+    "minimum": "((((a) != (a)) | ((a) <= (b))) ? (a) : (b))",
 }
 _INT_BINARY = {"maximum": "((a) >= (b) ? (a) : (b))", "minimum": "((a) <= (b) ? (a) : (b))"}
 _BOOL_OUT = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or"}
@@ -337,15 +340,14 @@ class OpenCLBackend:
         elif is_float(x.dtype):
             init = lo if op == "max" else hi
             cmp = ">=" if op == "max" else "<="
-            combine = f"(((acc) != (acc) || (acc) {cmp} (v)) ? (acc) : (v))"
+            combine = f"((((acc) != (acc)) | ((acc) {cmp} (v))) ? (acc) : (v))"
         else:
             cmp = ">=" if op == "max" else "<="
             init, combine = lo if op == "max" else hi, f"((acc) {cmp} (v) ? (acc) : (v))"
-        k = self._kernel("reduce.cl", "reduce_axis", T=t, INIT=f"(({t}){init})",
-                         **{"COMBINE(acc,v)": combine})
+        k = self._reduce_kernel("reduce", T=t, INIT=f"(({t}){init})", **{"COMBINE(acc,v)": combine})
         buf = x
         while True:
-            chunks = self._chunks(outer * inner, length)
+            chunks = self._chunks(self._reduce_items(outer, inner), length)
             chunk = math.ceil(length / chunks) if length else 0
             out = self._empty((outer, chunks, inner), x.dtype)
             if out.size:
@@ -353,6 +355,19 @@ class OpenCLBackend:
             if chunks == 1:
                 return out.reshape(out_shape)
             buf, length = out, chunks
+
+    def _reduce_kernel(self, name: str, **defines):
+        """``<name>_axis`` (one work-item per output element) on GPUs, ``<name>_lanes`` (each
+        work-item a vector of REDUCE_LANES partial results) on CPUs."""
+        if self.runtime.is_gpu:
+            return self._kernel("reduce.cl", f"{name}_axis", **defines)
+        return self._kernel("reduce.cl", f"{name}_lanes", LANES=REDUCE_LANES, **defines)
+
+    def _reduce_items(self, outer: int, inner: int) -> int:
+        """Work-items along dimension 0 of a reduction pass."""
+        if self.runtime.is_gpu:
+            return outer * inner
+        return outer * math.ceil(inner / REDUCE_LANES)
 
     def _chunks(self, items: int, length: int) -> int:
         """How many pieces to split each reduced row into so the device has enough work."""
@@ -362,28 +377,30 @@ class OpenCLBackend:
         return max(1, min(math.ceil(target / max(items, 1)), math.ceil(length / 256)))
 
     def _reduce_launch(self, kernel, outer, length, inner, chunk, chunks, *bufs) -> None:
-        items = outer * inner
+        items = self._reduce_items(outer, inner)
         local = min(self.local_size, 64)
         self._call(kernel, (math.ceil(items / local) * local, chunks), (local, 1),
                np.int32(outer), np.int32(length), np.int32(inner), np.int32(chunk), *bufs)
 
     def _argmax(self, x, outer: int, length: int, inner: int):
+        """First pass: indices are positions; later passes carry the winners' indices along."""
         t = CL_TYPE_NAMES[x.dtype]
         isnan = "((v) != (v))" if is_float(x.dtype) else "0"
-        k = self._kernel("reduce.cl", "argmax_axis", T=t, ARGMAX=1, **{"ISNAN(v)": isnan})
-        vals, idx, has_idx = x, None, 0
+        vals, idx = x, None
         while True:
-            chunks = self._chunks(outer * inner, length)
+            k = self._reduce_kernel("argmax", T=t, ARGMAX=1, HAS_IDX=int(idx is not None),
+                                    **{"ISNAN(v)": isnan})
+            chunks = self._chunks(self._reduce_items(outer, inner), length)
             chunk = math.ceil(length / chunks)
             out_v = self._empty((outer, chunks, inner), x.dtype)
             out_i = self._empty((outer, chunks, inner), np.dtype(np.int32))
             if out_v.size:
-                idx_buf = idx.data if idx is not None else out_i.data  # unread when has_idx == 0
+                idx_buf = idx.data if idx is not None else out_i.data  # not read without HAS_IDX
                 self._reduce_launch(k, outer, length, inner, chunk, chunks, vals.data, idx_buf,
-                                    np.int32(has_idx), out_v.data, out_i.data)
+                                    out_v.data, out_i.data)
             if chunks == 1:
                 return out_i
-            vals, idx, has_idx, length = out_v, out_i, 1, chunks
+            vals, idx, length = out_v, out_i, chunks
 
     # -- matmul -------------------------------------------------------------------------------
     def matmul(self, a, b):
