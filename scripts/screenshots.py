@@ -82,7 +82,7 @@ def main() -> None:
     window.transport.run.setChecked(True)
     wait_for(app, lambda: worker.published().step >= args.steps - 1, 300, f"{args.steps} steps")
     window.transport.run.setChecked(False)
-    wait_for(app, lambda: not window._running, 10, "the run to pause")
+    wait_for(app, lambda: not window.running, 10, "the run to pause")
     while worker.published().step < args.steps:
         window.transport.step.trigger()
         wait_for(app, lambda s=worker.published().step: worker.published().step > s, 10, "a step")

@@ -34,9 +34,9 @@ def test_step_shows_each_step(qtbot, window):
 
 def test_run_then_pause(qtbot, window):
     window.transport.run.setChecked(True)
-    qtbot.waitUntil(lambda: window._running and window.worker.worker.published().step > 50, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.running and window.worker.worker.published().step > 50, timeout=WAIT)
     window.transport.run.setChecked(False)
-    qtbot.waitUntil(lambda: not window._running, timeout=WAIT)
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
     stopped = window.worker.worker.published().step
     qtbot.wait(100)
     assert window.worker.worker.published().step == stopped
@@ -50,9 +50,9 @@ def test_keyboard_space_runs_and_pauses_right_steps(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: window.shown_frame is not None and window.shown_frame.step == 1, timeout=WAIT)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: window._running, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.running, timeout=WAIT)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: not window._running, timeout=WAIT)
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
 
 
 def test_live_timeline_scrubs_back_through_history(qtbot, window):
@@ -192,7 +192,7 @@ def test_speed_limits_the_step_rate_and_learning_switches_off(qtbot, window):
     qtbot.waitUntil(lambda: window.worker.worker.published().step >= 3, timeout=WAIT)
     qtbot.wait(300)
     window.transport.run.setChecked(False)
-    qtbot.waitUntil(lambda: not window._running, timeout=WAIT)
+    qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
     # 10 steps/s: a few steps in the time it took, never a flood
     assert 3 <= window.worker.worker.published().step <= 20
     window.transport.learning.setChecked(True)

@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self._inspect_target: tuple[str, int, CellsView | None] | None = None
         self._inspected_at = 0.0
         self._inspected_step = -1
-        self._running = False
+        self.running = False
         self._fallbacks: list[str] = []
         self.pacer = FramePacer()
         self._round: list[StreamView] = []
@@ -473,7 +473,7 @@ class MainWindow(QMainWindow):
     def _tick_done(self, start: float, count: int) -> None:
         """Called once the tick's drawing and painting are done: pace the next tick."""
         interval = self.pacer.measured(time.perf_counter() - start, count)
-        if self._running:
+        if self.running:
             self.refresh_timer.setInterval(int(interval * 1000))
 
     def _draw(self, display: Display) -> None:
@@ -500,7 +500,7 @@ class MainWindow(QMainWindow):
             self.worker.requestPause.emit()
 
     def _running_changed(self, running: bool) -> None:
-        self._running = running
+        self.running = running
         self.transport.set_running(running)
 
     def step(self) -> None:
@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
         span = self.worker.worker.frames.span()
         if span is None:
             return
-        if self._running:
+        if self.running:
             self.transport.run.setChecked(False)
         step = int(min(max(span[0], step), span[1]))
         self.cursor = None if step == span[1] else step
