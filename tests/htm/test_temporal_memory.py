@@ -15,7 +15,7 @@ import pytest
 
 from workbench.engine.backend import opencl_problem
 from workbench.engine.htm.rng import CompatRNG
-from workbench.engine.htm.temporal_memory import TemporalMemory, _shuffled
+from workbench.engine.htm.temporal_memory import TemporalMemory, _shuffle_rows
 
 BACKENDS = ["numpy"] + (["opencl"] if opencl_problem() is None else [])
 F32 = np.float32
@@ -91,13 +91,19 @@ def test_accepts_an_sdr_like_object(backend):
 
 
 # -- the step -----------------------------------------------------------------------------------
-def test_growth_shuffles_from_drawn_picks_equal_compat_rng_shuffles():
-    items = list(range(100, 150))
-    expected = list(items)
-    CompatRNG(3).shuffle(expected)
-    picks = (CompatRNG(3).draws(49) % np.arange(50, 1, -1, dtype=np.uint64)).tolist()
-    assert _shuffled(items, picks) == expected
-    assert items == list(range(100, 150))
+@pytest.mark.parametrize("rows", [1, 5, 31, 32, 150])
+def test_step_shuffles_equal_compat_rng_shuffles(rows):
+    n = 37
+    rng = CompatRNG(3)
+    picks = (rng.draws(rows * (n - 1)).reshape(rows, n - 1)
+             % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+    reference = CompatRNG(3)
+    expected = []
+    for _ in range(rows):
+        values = list(range(n))
+        reference.shuffle(values)
+        expected.append(values)
+    assert _shuffle_rows(n, picks).tolist() == expected
 
 
 def test_first_step_bursts_and_anomaly_is_nan_outside_steps(backend):

@@ -72,14 +72,30 @@ def _view(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _shuffled(items: list[int], picks: list[int]) -> list[int]:
-    """A copy of ``items`` shuffled as :meth:`CompatRNG.shuffle` does (for i = n-1 .. 1 swap
-    a[i] with a[pick]), from picks drawn in advance: the TM draws a whole step's picks in one
-    call (see ``_draw_picks``), which keeps numpy call overhead out of the growth loop."""
-    values = list(items)
-    for i, j in zip(range(len(values) - 1, 0, -1), picks):
-        values[i], values[j] = values[j], values[i]
-    return values
+def _shuffle_rows(n: int, picks: np.ndarray) -> np.ndarray:
+    """Row r: positions 0..n-1 shuffled as :meth:`CompatRNG.shuffle` does (for i = n-1 .. 1
+    swap a[i] with a[picks[r, n-1-i]]), from picks drawn in advance.
+
+    A learning step shuffles the same candidate list once per growing segment (hundreds of
+    times when many columns burst), so the swaps run for all rows at once, one numpy operation
+    per position, when there are enough rows for that to beat plain Python lists."""
+    rows = len(picks)
+    if rows < 32:
+        out = []
+        for row in picks.tolist():
+            values = list(range(n))
+            for i, j in zip(range(n - 1, 0, -1), row):
+                values[i], values[j] = values[j], values[i]
+            out.append(values)
+        return np.array(out, dtype=np.int64).reshape(rows, n)
+    # positions x rows, so that each swap step reads and writes contiguous memory
+    a = np.tile(np.arange(n, dtype=np.int64)[:, None], (1, rows))
+    r = np.arange(rows)
+    for i, j in zip(range(n - 1, 0, -1), np.ascontiguousarray(picks.T)):
+        previous = a[i].copy()
+        a[i] = a[j, r]
+        a[j, r] = previous
+    return a.T
 
 
 _GROW, _DESTROY, _BURST = 0, 1, 2
@@ -121,8 +137,8 @@ class TemporalMemory:
         self._lowest_activity = min(self.activation_threshold, self.min_threshold)
         self._pool = SegmentPool(self.num_cells, self.max_synapses_per_segment,
                                  self.max_segments_per_cell)
-        self._engine, self.backend_name = _dendrite_engine(backend, self.num_cells,
-                                                           self.max_synapses_per_segment)
+        self._engine, self.backend_name = _dendrite_engine(
+            backend, self.num_cells, self._connected_at, self._lowest_activity)
         self._prev_active_mask = np.zeros(self.num_cells + 1, dtype=bool)
         self._clear_cells()
 
@@ -264,57 +280,59 @@ class TemporalMemory:
         kinds, first, second = kinds[order].tolist(), first[order].tolist(), second[order].tolist()
         candidates = prev_winners.tolist()
         candidate_set = set(candidates)
-        new_count = min(self.max_new_synapse_count, len(candidates))
-        picks = self._draw_picks(kinds, second, len(candidates))
-        shuffle_draws = max(len(candidates) - 1, 0)
-        spare_draws = self.cells_per_column - 1
-        at = 0
+        shuffle_of, shuffles = self._step_shuffles(kinds, second, len(candidates))
+        fresh: list[int] = []
+        fresh_shuffles: list[int] = []
         initial = self.initial_permanence
-        for kind, a, b in zip(kinds, first, second):
+        for kind, a, b, row in zip(kinds, first, second, shuffle_of):
             if kind == _DESTROY:
                 pool.destroy_segment(a)
-                continue
-            if kind == _GROW:
-                segment, requested = a, b
+            elif kind == _GROW:
+                walk = candidates if row < 0 else prev_winners[shuffles[row]].tolist()
+                pool.grow(a, b, walk, candidate_set, initial)
+            elif candidates:
+                fresh.append(pool.create_segment(a))
+                fresh_shuffles.append(row)
+        if fresh:
+            # A new segment gets the first n candidates of its walk (it has nothing to skip or
+            # to raise), capped by max_synapses_per_segment; no other event of the step reads
+            # it, so all of them are written at once.
+            n = min(self.max_new_synapse_count, len(candidates), self.max_synapses_per_segment)
+            if fresh_shuffles[0] < 0:
+                cells = np.broadcast_to(prev_winners[:n], (len(fresh), n))
             else:
-                if b:
-                    at += spare_draws
-                if not candidates:
-                    continue
-                segment, requested = pool.create_segment(a), new_count
-            walk = candidates
-            if requested < len(candidates):
-                walk = _shuffled(candidates, picks[at: at + shuffle_draws])
-                at += shuffle_draws
-            pool.grow(segment, requested, walk, candidate_set, initial)
+                cells = prev_winners[shuffles[fresh_shuffles, :n]]
+            pool.fill_new(fresh, cells, initial)
 
-    def _draw_picks(self, kinds: list[int], second: list[int], n_candidates: int) -> list[int]:
-        """All of a step's random picks at once, in walk order: ``cells_per_column - 1`` per
-        least-used choice, then ``n - 1`` per shuffle of the n candidates (``draw % (i + 1)``
-        for i = n-1 .. 1). One draw call per step instead of one per shuffle."""
-        least_used = np.ones(self.cells_per_column - 1, dtype=np.uint64)
-        shuffle = np.arange(n_candidates, 1, -1, dtype=np.uint64)
-        creating = n_candidates > 0 and self.max_new_synapse_count < n_candidates
-        parts = []
+    def _step_shuffles(self, kinds: list[int], second: list[int], n: int
+                       ) -> tuple[list[int], np.ndarray]:
+        """The step's random draws, all in one call, in walk order: ``cells_per_column - 1``
+        spent by each least-used choice, ``n - 1`` by each shuffle of the n candidates. Returns,
+        per event, its row in the returned array of shuffled candidate positions (-1: none)."""
+        spare = self.cells_per_column - 1
+        creating = n > 0 and self.max_new_synapse_count < n
+        shuffle_of: list[int] = []
+        starts: list[int] = []
+        drawn = 0
         for kind, b in zip(kinds, second):
-            if kind == _GROW:
-                if b < n_candidates:
-                    parts.append(shuffle)
-            elif kind == _BURST:
-                if b:
-                    parts.append(least_used)
-                if creating:
-                    parts.append(shuffle)
-        if not parts:
-            return []
-        divisors = np.concatenate(parts)
-        return (self._rng.draws(len(divisors)) % divisors).tolist()
+            row = -1
+            if kind == _BURST and b:
+                drawn += spare
+            if (kind == _GROW and b < n) or (kind == _BURST and creating):
+                row = len(starts)
+                starts.append(drawn)
+                drawn += n - 1
+            shuffle_of.append(row)
+        raw = self._rng.draws(drawn)
+        if not starts:
+            return shuffle_of, np.empty((0, n), dtype=np.int64)
+        picks = raw[np.array(starts)[:, None] + np.arange(n - 1)] % np.arange(n, 1, -1, dtype=np.uint64)
+        return shuffle_of, _shuffle_rows(n, picks.astype(np.int64))
 
     def _compute_dendrites(self) -> None:
         """Step 1 for the next input, from this step's active cells and synapses."""
         self._engine.sync(self._pool)
-        found, connected, potential = self._engine.activity(
-            self._pool, self._active_cells, self._connected_at, self._lowest_activity)
+        found, connected, potential = self._engine.activity(self._pool, self._active_cells)
         self._set_dendrites(found, connected, potential)
 
     def _set_dendrites(self, found: np.ndarray, connected: np.ndarray,
@@ -433,14 +451,15 @@ class TemporalMemory:
         self._compute_dendrites()
 
 
-def _dendrite_engine(backend: Any, num_cells: int, max_synapses: int) -> tuple[Any, str]:
+def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
+                     lowest: int) -> tuple[Any, str]:
     """The dendrite engine for ``backend`` (a name or a backend object) and the backend's name."""
     from ..backend import get_backend  # noqa: PLC0415 - keeps the engine import light
 
     resolved = get_backend(backend)
     runtime = getattr(resolved, "runtime", None)
     if runtime is None:
-        return PresynapticIndex(num_cells), "numpy"
+        return PresynapticIndex(num_cells, connected, lowest), "numpy"
     from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
 
-    return DeviceDendrites(runtime, num_cells), f"opencl:{runtime.index}"
+    return DeviceDendrites(runtime, num_cells, connected, lowest), f"opencl:{runtime.index}"

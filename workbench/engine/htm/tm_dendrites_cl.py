@@ -29,8 +29,11 @@ _GROUP = 64
 class DeviceDendrites:
     """Segment activity computed on one OpenCL device, one work item per segment."""
 
-    def __init__(self, runtime: CLRuntime, num_cells: int) -> None:
+    def __init__(self, runtime: CLRuntime, num_cells: int, connected: np.float32,
+                 lowest: int) -> None:
         self.runtime = runtime
+        self.connected = connected  # already lowered by 1e-6
+        self.lowest = lowest
         self.cl = runtime.cl
         self.queue = runtime.queue
         self.num_cells = num_cells
@@ -79,8 +82,8 @@ class DeviceDendrites:
         pool.clear_changes()
 
     # -- activity ------------------------------------------------------------------------------
-    def activity(self, pool: SegmentPool, active_cells: np.ndarray, connected: np.float32,
-                 lowest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def activity(self, pool: SegmentPool, active_cells: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Segments with at least ``lowest`` active potential synapses: (segments ascending,
         active connected counts, active potential counts).
 
@@ -104,7 +107,7 @@ class DeviceDendrites:
         self._launch(self._write_rows, k * self._width, np.int32(self._width), np.int32(k),
                      np.int32(a), self._staging, self._pre, self._perm, self._count)
         self._launch(self._activity, pool.n_rows, np.int32(self._width), self._pre, self._perm,
-                     self._count, self._active, np.float32(connected), np.int32(lowest),
+                     self._count, self._active, np.float32(self.connected), np.int32(self.lowest),
                      self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
         self.cl.enqueue_copy(self.queue, head, self._found)

@@ -199,21 +199,17 @@ class SegmentPool:
         else:
             existing = self.pre[segment, :count].tolist()
             present = set(existing)
-            new = []
-            raised = []
-            for cell in order:
-                if cell in present:
-                    raised.append(cell)
-                else:
-                    new.append(cell)
-                    if len(new) == n:
-                        break
-            if raised:
+            absent = [c for c in order if c not in present]
+            new = absent[:n]
+            # the walk stops at its n-th new synapse; existing candidates before it are raised
+            passed = order[: order.index(absent[n - 1])] if len(absent) >= n else order
+            row = self.perm[segment]
+            if row[:count].min() < initial_permanence:
                 slot_of = {c: i for i, c in enumerate(existing)}
-                slots = [slot_of[c] for c in raised]
-                row = self.perm[segment]
-                row[slots] = np.maximum(row[slots], initial_permanence)
-                self.values_changed.add(segment)
+                slots = [slot_of[c] for c in passed if c in present]
+                if slots:
+                    row[slots] = np.maximum(row[slots], initial_permanence)
+                    self.values_changed.add(segment)
         if not new:
             return
         self._note_layout(segment)
@@ -223,6 +219,19 @@ class SegmentPool:
         self.pre[segment, count:end] = new
         self.perm[segment, count:end] = initial_permanence
         self.count[segment] = end
+
+    def fill_new(self, segments: list[int], cells: np.ndarray,
+                 initial_permanence: np.float32) -> None:
+        """Give freshly created (still empty) segments their first synapses: row i of
+        ``cells`` for ``segments[i]``, all at ``initial_permanence``."""
+        k = cells.shape[1]
+        if k > self.width:
+            self._widen(k)
+        rows = np.asarray(segments)
+        self.pre[rows, :k] = cells
+        self.perm[rows, :k] = initial_permanence
+        self.count[rows] = k
+        self.values_changed.update(segments)
 
     def _destroy_weakest(self, segment: int, how_many: int, candidate_set: set[int]) -> None:
         n = int(self.count[segment])
