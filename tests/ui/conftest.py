@@ -187,6 +187,7 @@ def window(qtbot, registry):
 
     theme.apply(QApplication.instance())
     win = MainWindow(registry, backends=["numpy"])
+    win.resize(1100, 720)  # smaller than the default: less to paint, faster tests
     qtbot.addWidget(win)
     win.show()
     win.open_experiment("everything")

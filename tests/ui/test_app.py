@@ -82,3 +82,31 @@ def test_main_opens_the_real_default_experiment_and_returns_the_exit_code(qtbot,
     assert ui_app.main(experiment="sine") == 3
     assert seen["experiment"] == "sine"
     assert {"Columns", "Cells"} <= set(seen["views"])
+
+
+def test_given_a_session_the_window_opens_in_replay(qtbot, registry, tmp_path):
+    from workbench.plugins.runner import Run
+    from workbench.session.recorder import Recorder
+
+    path = tmp_path / "counter.wbsession"
+    run = Run(registry.get("counter"))
+    run.build()
+    with Recorder.create(path, run):
+        for _ in range(5):
+            run.step()
+    window = ui_app.create_window(session=path, registry=registry)
+    qtbot.addWidget(window)
+    assert window.mode == "replay" and window.replay.length == 5
+    assert window.shown_frame.step == 1 and window.shown_frame["total"] == 1.0
+    _close(window)
+
+
+def test_a_bad_session_argument_falls_back_to_the_experiment(qtbot, registry, tmp_path):
+    bad = tmp_path / "bad.wbsession"
+    bad.write_text("nope")
+    window = ui_app.create_window(session=bad, experiment="counter", registry=registry)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.built is not None, timeout=WAIT)
+    assert window.built.experiment == "counter" and "bad.wbsession" in window.log.text()
+    window.error_box.close()
+    _close(window)
