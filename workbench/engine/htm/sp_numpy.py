@@ -22,7 +22,6 @@ import numpy as np
 
 from . import sp_rules
 from .sp_params import SpatialPoolerParams
-from .topology import neighbourhood, neighbourhoods
 
 _LANES = 8  # uint8 counters per uint64 word
 _MAX_ROWS_PER_SUM = 255  # rows summed before a uint8 lane could overflow
@@ -101,31 +100,44 @@ class NumpySpatialEngine:
         only the rest walk sequentially, in ascending order, over their equal lower neighbours.
         """
         p, b = self.p, self.boosted
+        larger, equal_lower, area = self._local_counts(radius)
+        quota = sp_rules.local_winner_quota(density, area)
+        eligible = b >= np.float32(p.stimulus_threshold)
+        win = eligible & (larger + equal_lower < quota)
+        status = np.where(win, 1, np.where(eligible & (larger < quota), 2, 0)).astype(np.int8)
+        undecided = np.flatnonzero(status == 2)
+        for cols, table, _ in sp_rules.column_neighbourhoods(radius, p, undecided):
+            # Equal-valued lower neighbours: the only ones whose outcome matters.
+            rival = (table >= 0) & (table < cols[:, None])
+            rival &= b[np.maximum(table, 0)] == b[cols][:, None]
+            room = quota[cols] - larger[cols]
+            for row, c in enumerate(cols):
+                won_equal = np.count_nonzero(status[table[row, rival[row]]] == 1)
+                status[c] = 1 if won_equal < room[row] else 0
+        return np.flatnonzero(status == 1)
+
+    def _local_counts(self, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per column: neighbours with a larger boosted overlap, equal ones with a lower index,
+        and the neighbourhood size (itself included)."""
+        p, b = self.p, self.boosted
         num, shape = p.num_columns, p.column_shape
-        stim = np.float32(p.stimulus_threshold)
-        status = np.zeros(num, dtype=np.int8)  # 0 lose, 1 win, 2 undecided
-        room = np.zeros(num, dtype=np.int64)
-        width = sp_rules.neighbourhood_width(radius, shape)
-        for start, stop in sp_rules.column_blocks(num, width):
-            cols = np.arange(start, stop)
-            table, counts = neighbourhoods(cols, radius, shape, p.wrap_around)
+        if all(d <= (2 * radius + 1 if p.wrap_around else radius + 1) for d in shape):
+            # The neighbourhood is every column: count by sorting instead of walking.
+            order = np.argsort(b, kind="stable")  # ascending value, ties by ascending index
+            ranked = b[order]
+            larger, equal_lower = np.empty(num, np.int64), np.empty(num, np.int64)
+            larger[order] = num - np.searchsorted(ranked, ranked, side="right")
+            equal_lower[order] = np.arange(num) - np.searchsorted(ranked, ranked, side="left")
+            return larger, equal_lower, np.full(num, num, dtype=np.int64)
+        larger, equal_lower, area = (np.empty(num, np.int64) for _ in range(3))
+        for cols, table, counts in sp_rules.column_neighbourhoods(radius, p):
             valid = table >= 0
             values = b[np.maximum(table, 0)]
             mine = b[cols][:, None]
-            larger = ((values > mine) & valid).sum(axis=1)
-            equal_lower = ((values == mine) & valid & (table < cols[:, None])).sum(axis=1)
-            quota = sp_rules.local_winner_quota(density, counts)
-            eligible = b[cols] >= stim
-            win = eligible & (larger + equal_lower < quota)
-            undecided = eligible & (larger < quota) & ~win
-            status[start:stop] = np.where(win, 1, np.where(undecided, 2, 0))
-            room[start:stop] = quota - larger
-        for c in np.flatnonzero(status == 2):
-            around = neighbourhood(int(c), radius, shape, p.wrap_around)
-            lower = around[around < c]
-            won_equal = np.count_nonzero((status[lower] == 1) & (b[lower] == b[c]))
-            status[c] = 1 if won_equal < room[c] else 0
-        return np.flatnonzero(status == 1)
+            larger[cols] = ((values > mine) & valid).sum(axis=1)
+            equal_lower[cols] = ((values == mine) & valid & (table < cols[:, None])).sum(axis=1)
+            area[cols] = counts
+        return larger, equal_lower, area
 
     # -- compute step 4 ------------------------------------------------------------------------
     def learn(self) -> None:

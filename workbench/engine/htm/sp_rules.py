@@ -9,7 +9,9 @@ makes both backends agree bit for bit by construction. The per-step, data-parall
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Iterator
 
 import numpy as np
 
@@ -31,6 +33,38 @@ def column_blocks(num: int, width: int):
 def neighbourhood_width(radius: int, shape: tuple[int, ...]) -> int:
     """The widest neighbourhood of ``radius`` in ``shape`` (an upper bound on the table width)."""
     return math.prod(min(2 * radius + 1, d) for d in shape)
+
+
+@functools.lru_cache(maxsize=4)
+def _column_table(radius: int, shape: tuple[int, ...], wrap: bool) -> tuple[np.ndarray, np.ndarray]:
+    table, counts = neighbourhoods(np.arange(math.prod(shape)), radius, shape, wrap)
+    table = table.astype(np.int32)
+    table.flags.writeable = False
+    counts.flags.writeable = False
+    return table, counts
+
+
+def column_neighbourhoods(radius: int, params: SpatialPoolerParams,
+                          columns: np.ndarray | None = None
+                          ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(columns, table, counts)`` blocks: the neighbourhoods of ``columns`` (all by default)
+    within ``radius`` in column space, as :func:`.topology.neighbourhoods` gives them.
+
+    The inhibition radius changes at most every 50 iterations, so the table of every column is
+    kept (a few recent radii, up to TABLE_BLOCK entries each) instead of being rebuilt per step.
+    """
+    shape, wrap = params.column_shape, params.wrap_around
+    wanted = np.arange(params.num_columns) if columns is None else np.asarray(columns)
+    width = neighbourhood_width(radius, shape)
+    if params.num_columns * width <= TABLE_BLOCK:
+        table, counts = _column_table(radius, shape, wrap)
+        if columns is None:
+            yield wanted, table, counts
+        else:
+            yield wanted, table[wanted], counts[wanted]
+        return
+    for start, stop in column_blocks(len(wanted), width):
+        yield (wanted[start:stop],) + neighbourhoods(wanted[start:stop], radius, shape, wrap)
 
 
 def inhibition_density(params: SpatialPoolerParams, radius: int) -> np.float32:
@@ -107,15 +141,13 @@ def boost_factors(active_duty_cycles: np.ndarray, params: SpatialPoolerParams, r
 
 
 def _local_mean(values: np.ndarray, radius: int, params: SpatialPoolerParams) -> np.ndarray:
-    shape = params.column_shape
     out = np.empty(params.num_columns, dtype=np.float32)
-    for start, stop in column_blocks(params.num_columns, neighbourhood_width(radius, shape)):
-        table, counts = neighbourhoods(np.arange(start, stop), radius, shape, params.wrap_around)
+    for cols, table, counts in column_neighbourhoods(radius, params):
         padded = np.where(table >= 0, values[np.maximum(table, 0)], np.float32(0))
-        total = np.zeros(stop - start, dtype=np.float32)
+        total = np.zeros(len(cols), dtype=np.float32)
         for t in range(table.shape[1]):
             total += padded[:, t]
-        out[start:stop] = total / counts.astype(np.float32)
+        out[cols] = total / counts.astype(np.float32)
     return out
 
 
@@ -128,14 +160,12 @@ def min_overlap_duty_cycles(overlap_duty_cycles: np.ndarray, params: SpatialPool
     """
     odc = np.asarray(overlap_duty_cycles, dtype=np.float32)
     pct = np.float32(params.min_pct_overlap_duty_cycle)
-    shape = params.column_shape
-    if radius >= max(shape):
+    if radius >= max(params.column_shape):
         return np.full(params.num_columns, pct * odc.max(), dtype=np.float32)
     out = np.empty(params.num_columns, dtype=np.float32)
-    for start, stop in column_blocks(params.num_columns, neighbourhood_width(radius, shape)):
-        table, _ = neighbourhoods(np.arange(start, stop), radius, shape, params.wrap_around)
+    for cols, table, _ in column_neighbourhoods(radius, params):
         values = np.where(table >= 0, odc[np.maximum(table, 0)], np.float32(-np.inf))
-        out[start:stop] = pct * values.max(axis=1)
+        out[cols] = pct * values.max(axis=1)
     return out
 
 
