@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.session.toy import toy_run
+from tests.session.toy import toy_factory, toy_run
 from workbench.cli import main
 from workbench.session import (
     CorruptSessionError,
@@ -27,6 +27,7 @@ from workbench.session import (
     Recorder,
     SessionError,
     SessionReader,
+    fork_session,
 )
 from workbench.session.compare import frame_difference
 
@@ -35,7 +36,7 @@ CHUNK = 8
 
 RECORD_FOREVER = f"""
 import sys
-from tests.session.toy import toy_run
+from tests.session.toy import toy_factory, toy_run
 from workbench.session import Recorder
 
 run = toy_run()
@@ -238,3 +239,14 @@ def test_writer_thread_failure_reaches_the_recording_thread(tmp_path):
         recorder.close()
     with pytest.raises(SessionError):
         SessionReader(tmp_path / "fail.wbsession")
+
+
+def test_fork_of_a_damaged_parent_fails_cleanly(sample, tmp_path):
+    parent = tmp_path / "parent.wbsession"
+    parent.write_bytes(sample[0])
+    with sqlite3.connect(parent) as conn:
+        conn.execute("UPDATE chunks SET scalars = x'00' WHERE first_step = 9")
+    conn.close()
+    with pytest.raises(CorruptSessionError, match="chunk at step 9"):
+        fork_session(parent, 20, tmp_path / "child.wbsession", toy_factory)  # the copy meets the damage
+    assert list(tmp_path.iterdir()) == [parent]

@@ -64,7 +64,9 @@ class SessionReader:
             "SELECT first_step, count FROM chunks ORDER BY first_step DESC LIMIT 1").fetchone()
         if first is not None and first[0] != 1:
             raise CorruptSessionError(f"{self.path} is damaged: its first frame is step {first[0]}, not 1")
-        self.length = 0 if last is None else int(last[0]) + int(last[1]) - 1
+        if last is not None:
+            self._check_chunk_key(last[0], last[1], last[0])
+        self.length = 0 if last is None else last[0] + last[1] - 1
         if end is not None and end.get("length") != self.length:
             raise CorruptSessionError(
                 f"{self.path} is damaged: it was closed after {end.get('length')} steps but holds {self.length}")
@@ -206,7 +208,10 @@ class SessionReader:
     @property
     def checkpoint_steps(self) -> list[int]:
         with self._errors("read"):
-            return [int(r[0]) for r in self._conn.execute("SELECT step FROM checkpoints ORDER BY step")]
+            steps = [r[0] for r in self._conn.execute("SELECT step FROM checkpoints ORDER BY step")]
+        if not all(isinstance(s, int) for s in steps):
+            raise CorruptSessionError(f"{self.path} is damaged: a checkpoint has no step")
+        return steps
 
     def checkpoint_rows(self, last: int) -> list[tuple]:
         """The stored checkpoint rows at steps ``<= last`` (for copying into a fork)."""

@@ -27,7 +27,6 @@ from .manifest import FORMAT_VERSION
 
 APPLICATION_ID = 0x57425353  # "WBSS"
 SQLITE_MAGIC = b"SQLite format 3\x00"
-SUFFIX = ".wbsession"
 SIDE_FILES = ("-journal", "-wal", "-shm")
 
 SCHEMA = """
@@ -42,7 +41,8 @@ CREATE TABLE events(id INTEGER PRIMARY KEY, step INTEGER NOT NULL, kind TEXT NOT
 CREATE TABLE annotations(id INTEGER PRIMARY KEY, step INTEGER NOT NULL, caption TEXT NOT NULL,
                          view TEXT, crc INTEGER NOT NULL);
 """
-TABLES = {"meta", "chunks", "checkpoints", "events", "annotations"}
+TABLE_SQL = {statement.split("(")[0].split()[-1]: statement
+             for statement in (part.strip() for part in SCHEMA.split(";")) if statement}
 
 
 def row_crc(*fields: bytes | str | int | None) -> int:
@@ -111,33 +111,32 @@ def connect(path: Path, *, query_only: bool) -> sqlite3.Connection:
         try:
             if query_only:
                 conn.execute("PRAGMA query_only=1")
-            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'").fetchall())
         except BaseException:
             conn.close()
             raise
-    if not TABLES <= tables:
+    missing = sorted(set(TABLE_SQL) - set(tables))
+    damaged = sorted(name for name, sql in TABLE_SQL.items() if name in tables and tables[name] != sql)
+    if missing or damaged:
         conn.close()
-        raise CorruptSessionError(f"{path} lacks the session tables {', '.join(sorted(TABLES - tables))}")
+        if missing:
+            raise CorruptSessionError(f"{path} lacks the session tables {', '.join(missing)}")
+        raise CorruptSessionError(f"{path} is damaged: the definitions of {', '.join(damaged)} were altered")
     return conn
 
 
 def create(path: Path) -> sqlite3.Connection:
-    """A new, empty session file at ``path`` (replacing an older session there, never another
-    kind of file), in write-ahead-log mode so that each chunk commits without waiting on disk."""
-    if path.exists():
-        if path.is_file() and path.stat().st_size == 0:
-            path.unlink()
-        else:
-            try:
-                check_header(path)
-            except (NewerFormatError, CorruptSessionError):
-                pass  # a session all the same: replace it
-            except SessionError:
-                raise SessionError(f"{path} exists and is not a workbench session; "
-                                   "choose another file name") from None
-            path.unlink()
-    for side in SIDE_FILES:
-        Path(f"{path}{side}").unlink(missing_ok=True)
+    """A new, empty session file at ``path``, replacing an empty file or an older session there,
+    never another kind of file."""
+    if path.exists() and not (path.is_file() and path.stat().st_size == 0):
+        try:
+            check_header(path)
+        except (NewerFormatError, CorruptSessionError):
+            pass  # a session all the same: replace it
+        except SessionError:
+            raise SessionError(f"{path} exists and is not a workbench session; "
+                               "choose another file name") from None
+    remove(path)
     try:
         conn = sqlite3.connect(path, check_same_thread=False)
     except sqlite3.OperationalError as exc:
@@ -148,6 +147,12 @@ def create(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA page_size=16384")
         conn.executescript(SCHEMA)
     return conn
+
+
+def remove(path: Path) -> None:
+    """Delete a session file and the journal files SQLite may have left beside it."""
+    for suffix in ("", *SIDE_FILES):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def begin_recording(conn: sqlite3.Connection) -> None:

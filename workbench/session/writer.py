@@ -1,9 +1,11 @@
 """Writing a session file: frames in chunks, checkpoints, events and annotations.
 
-Recording must not slow the run it records (the issue allows 10 %). The calling thread only
-collects frames (arrays are copied, SDRs and numbers are immutable and kept as they are) and
-snapshots checkpoints; encoding, compression and SQLite work happen on a background thread, one
-transaction per chunk. A chunk is a unit of loss: a crash costs at most the frames not yet
+Recording must not slow the run it records (at most 10 %). The calling thread collects each
+frame's values column by column (arrays copied; SDRs, numbers and texts are immutable), encodes
+a chunk when it is full, and snapshots checkpoints. Compressing checkpoints and all SQLite work
+happen on a background thread: they release the GIL, so a second core does them. Encoding stays
+on the calling thread because it is Python work: on the writer thread it would fight the run for
+the GIL and cost more. One transaction per chunk: a crash costs at most the frames not yet
 committed, and the file stays readable up to the last committed chunk.
 """
 
@@ -62,6 +64,7 @@ class SessionWriter:
                 store.begin_recording(self._conn)
         except BaseException:
             self._conn.close()
+            store.remove(self.path)  # a fork whose parent failed mid-copy leaves nothing behind
             raise
         self._queue: queue.Queue[Job | None] = queue.Queue(QUEUED_JOBS)
         self._thread = threading.Thread(target=self._work, name=f"session writer {self.path.name}", daemon=True)
