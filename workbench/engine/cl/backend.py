@@ -181,18 +181,23 @@ class OpenCLBackend:
     def _launch_strided(self, kernel, dims: list[int], strides: list[list[int]], *args) -> None:
         """A 3-D launch of a strided kernel (arguments: ``args``, then the sizes, then each
         operand's strides) over collapsed ``dims`` (six sizes): dimension 0 along d5, dimension 1
-        along d4, dimension 2 over the rest. Dimension 0 gets a work-group width that leaves few
-        partial groups (they take the slower, bounds-checked path)."""
-        d5, d4, outer = dims[5], dims[4], math.prod(dims[:4])
-        max_sizes = self.runtime.device.max_work_item_sizes
-        l0 = min(self.local_size, _next_pow2(d5), max_sizes[0])
-        while l0 > 64 and d5 % l0 and d5 < 16 * l0:
-            l0 //= 2
-        l1 = min(self.local_size // l0, _next_pow2(d4), max_sizes[1])
-        l2 = min(self.local_size // (l0 * l1), _next_pow2(outer), max_sizes[2])
-        global_size = (math.ceil(d5 / l0) * l0, math.ceil(d4 / l1) * l1, math.ceil(outer / l2) * l2)
-        self._call(kernel, global_size, (l0, l1, l2), *args,
+        along d4, dimension 2 over the rest."""
+        outer = math.prod(dims[:4])
+        global_size, local_size = self._range_3d(dims[5], dims[4], outer)
+        self._call(kernel, global_size, local_size, *args,
                    *map(np.int32, dims[1:] + [outer] + [v for s in strides for v in s]))
+
+    def _range_3d(self, n0: int, n1: int, n2: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+        """Global and local sizes covering n0 x n1 x n2 items. Dimension 0 (the contiguous one)
+        gets a work-group width that leaves few partial groups: those take the slower,
+        bounds-checked path."""
+        max_sizes = self.runtime.device.max_work_item_sizes
+        l0 = min(self.local_size, _next_pow2(n0), max_sizes[0])
+        while l0 > 64 and n0 % l0 and n0 < 16 * l0:
+            l0 //= 2
+        l1 = min(self.local_size // l0, _next_pow2(n1), max_sizes[1])
+        l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
+        return (math.ceil(n0 / l0) * l0, math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2), (l0, l1, l2)
 
     def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args) -> None:
         """Enqueue ``kernel``. On its first call the kernel learns which arguments are scalars
@@ -485,11 +490,18 @@ class OpenCLBackend:
         shape = idx.shape if along else x.shape[:axis] + idx.shape + x.shape[axis + 1:]
         out = self._empty(shape, x.dtype)
         if out.size:
-            outer, a, inner, j = self._take_geometry(x.shape, idx.shape, axis, along)
-            k = self._kernel("gather.cl", "take", T=CL_TYPE_NAMES[x.dtype], TI=CL_TYPE_NAMES[idx.dtype])
-            self._launch(k, out.size, np.int32(a), np.int32(inner), np.int32(j), np.int32(along),
-                         x.data, idx.data, out.data)
+            geometry = self._take_geometry(x.shape, idx.shape, axis, along)
+            k = self._kernel("gather.cl", "take", T=CL_TYPE_NAMES[x.dtype], TI=CL_TYPE_NAMES[idx.dtype],
+                             ALONG=int(along), INNER1=int(geometry[2] == 1))
+            self._launch_gather(k, geometry, x.data, idx.data, out.data)
         return out
+
+    def _launch_gather(self, kernel, geometry: tuple[int, int, int, int], *bufs) -> None:
+        """A launch of a gather.cl kernel over (i along inner, j over indices, o over outer), or
+        (j, o) when inner == 1 (the kernel's INNER1)."""
+        outer, a, inner, j = geometry
+        global_size, local_size = self._range_3d(inner, j, outer) if inner > 1 else self._range_3d(j, outer, 1)
+        self._call(kernel, global_size, local_size, *map(np.int32, (outer, a, inner, j)), *bufs)
 
     def scatter_add(self, target, idx, src, axis: int, along: bool) -> None:
         if not src.size:
@@ -505,13 +517,13 @@ class OpenCLBackend:
             atomic = "atomic_add(p, v)"
         else:
             raise TypeError(f"scatter_add is not supported for {target.dtype} on OpenCL")
-        defines = {"T": t, "TI": CL_TYPE_NAMES[idx.dtype], "ATOMIC_ADD(p,v)": atomic}
+        geometry = self._take_geometry(target.shape, idx.shape, axis, along)
+        defines = {"T": t, "TI": CL_TYPE_NAMES[idx.dtype], "ALONG": int(along), "INNER1": int(geometry[2] == 1),
+                   "ATOMIC_ADD(p,v)": atomic}
         if t == "double":
             defines["HAS_INT64_ATOMICS"] = 1
-        outer, a, inner, j = self._take_geometry(target.shape, idx.shape, axis, along)
         k = self._kernel("gather.cl", "scatter_add", **defines)
-        self._launch(k, src.size, np.int32(a), np.int32(inner), np.int32(j), np.int32(along),
-                     src.data, idx.data, target.data)
+        self._launch_gather(k, geometry, src.data, idx.data, target.data)
 
 
 #: (TSM, TSN, TSK, WPTM, WPTN) of the GPU matmul: 64 x 64 tiles of C per work-group of 16 x 16

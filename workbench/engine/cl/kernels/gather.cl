@@ -1,22 +1,49 @@
-// Gather and scatter-add along one axis of a tensor seen as (outer, A, inner).
-// take:     out[o, j, i] = x[o, idx[j], i]            (along = 0, numpy's take)
-//           out[o, j, i] = x[o, idx[o, j, i], i]      (along = 1, numpy's take_along_axis)
+// Gather and scatter-add along one axis of a tensor seen as (outer, A, inner), with J indices:
+// take:     out[o, j, i] = x[o, idx[j], i]            (numpy's take)
+//           out[o, j, i] = x[o, idx[o, j, i], i]      (ALONG: numpy's take_along_axis)
 // scatter:  out[o, idx[...], i] += src[o, j, i], atomically so repeated indices accumulate.
 // Negative indices count from the end (numpy's rule); indices still out of range read as 0 and
 // are not scattered (the host checks host-side indices).
-// Defines: T, TI, and ATOMIC_ADD(p, v) for scatter_add.
+// A 3-D range (i, j, o) as in elementwise.cl's strided kernels, or (j, o) when inner == 1
+// (INNER1): no division per element, the fastest-varying dimension first, and groups that are
+// full along dimension 0 run without a per-item bounds check so PoCL can vectorise them.
+// Defines: T, TI (index type), ALONG (0 or 1), INNER1 (0 or 1), ATOMIC_ADD(p, v) for scatter.
 
-__kernel void take(const int n, const int A, const int inner, const int J, const int along,
+#define FULL_GROUP(n) ((get_group_id(0) + 1) * get_local_size(0) <= (size_t)(n))
+#if INNER1
+#define POSITION                                                              \
+    const int i = 0, j = get_global_id(0), o = get_global_id(1);              \
+    if (o >= outer) return;                                                   \
+    const long g = (long)o * J + j;
+#define EACH(body) if (FULL_GROUP(J)) { body } else if (j < J) { body }
+#else
+#define POSITION                                                              \
+    const int i = get_global_id(0), j = get_global_id(1), o = get_global_id(2); \
+    if (j >= J || o >= outer) return;                                         \
+    const long g = ((long)o * J + j) * inner + i;
+#define EACH(body) if (FULL_GROUP(inner)) { body } else if (i < inner) { body }
+#endif
+#if ALONG
+#define RAW_INDEX ((long)idx[g])
+#else
+#define RAW_INDEX ((long)idx[j])
+#endif
+#define WRAP(raw) ((raw) < 0 ? (raw) + A : (raw))
+
+__kernel void take(const int outer, const int A, const int inner, const int J,
                    __global const T* x, __global const TI* idx, __global T* out) {
-    const int g = get_global_id(0);
-    if (g >= n) return;
-    const int i = g % inner;
-    const int rest = g / inner;
-    const int j = rest % J;
-    const int o = rest / J;
-    const long raw = along ? (long)idx[g] : (long)idx[j];
-    const long k = raw < 0 ? raw + A : raw;
-    out[g] = (k >= 0 && k < A) ? x[((long)o * A + k) * inner + i] : (T)0;
+    POSITION
+#if ALONG
+    EACH(const long k = WRAP(RAW_INDEX);
+         out[g] = (k >= 0 && k < A) ? x[((long)o * A + k) * inner + i] : (T)0;)
+#else
+    // One index per row of the output: the row is a contiguous copy, vectorised on PoCL. An
+    // out-of-range index selects zeros over row 0, so the load itself is never conditional.
+    const long k = WRAP(RAW_INDEX);
+    const int ok = k >= 0 && k < A;
+    __global const T* src = x + ((long)o * A + (ok ? k : 0)) * inner;
+    EACH(const T v = src[i]; out[g] = ok ? v : (T)0;)
+#endif
 }
 
 #ifdef ATOMIC_ADD
@@ -39,17 +66,11 @@ inline void atomic_add_double(volatile __global double* p, const double v) {
 }
 #endif
 
-__kernel void scatter_add(const int n, const int A, const int inner, const int J, const int along,
+__kernel void scatter_add(const int outer, const int A, const int inner, const int J,
                           __global const T* src, __global const TI* idx, __global T* out) {
-    const int g = get_global_id(0);
-    if (g >= n) return;
-    const int i = g % inner;
-    const int rest = g / inner;
-    const int j = rest % J;
-    const int o = rest / J;
-    const long raw = along ? (long)idx[g] : (long)idx[j];
-    const long k = raw < 0 ? raw + A : raw;
+    POSITION
+    if (i >= inner || j >= J) return;
+    const long k = WRAP(RAW_INDEX);
     if (k >= 0 && k < A) ATOMIC_ADD(out + ((long)o * A + k) * inner + i, src[g]);
 }
-
 #endif
