@@ -17,7 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 
-PROBE_MS = 5
+PROBE_MS = 10
 
 
 def headless_rate(registry, name: str, first: int, last: int) -> float:
