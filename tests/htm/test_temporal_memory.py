@@ -360,3 +360,19 @@ def test_backends_agree_over_a_long_random_sequence_workload(backend):
     assert steps == 2000
     assert tm.num_synapses() == reference.num_synapses() > 0
     assert predicted > 1000  # the workload is learned: the comparison covers predictions
+
+
+def test_falls_back_to_numpy_with_a_warning_when_kernels_do_not_build(monkeypatch):
+    from workbench.engine.backend import BackendFallbackWarning
+    from workbench.engine.cl.runtime import KernelBuildError
+    from workbench.engine.htm import tm_dendrites_cl
+
+    def broken(self, *args):
+        raise KernelBuildError("tm_dendrites.cl failed to build: test")
+
+    monkeypatch.setattr(tm_dendrites_cl.DeviceDendrites, "__init__", broken)
+    with pytest.warns(BackendFallbackWarning):
+        tm = TemporalMemory(16, cells_per_column=2, backend="opencl")
+    assert tm.backend_name == "numpy"
+    tm.compute(np.array([3]))
+    assert tm.active_cells.tolist() == [6, 7]

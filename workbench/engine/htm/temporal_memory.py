@@ -8,23 +8,35 @@ What runs where:
 - Dendrite activity (spec step 1) comes from a dendrite engine: on numpy a presynaptic index
   (:mod:`.tm_dendrites`: from the few active cells to the segments they reach), on OpenCL a
   device copy of the pool scanned one work item per segment (:mod:`.tm_dendrites_cl`).
-- The column walk (steps 2-4) is vectorised where the spec's order does not matter and a lean
-  Python loop where it does: growth shuffles, least-used-cell draws, segment creation and
-  destruction all happen in ascending column order, because they share the RNG stream and the
-  LIFO free list.
+- The column walk (steps 2-4) runs on the host on both backends: vectorised where the spec's
+  order does not matter (activation, winners, the anomaly, every adaptation of the step at
+  once), a lean Python loop where it does: growth, segment creation and destruction happen in
+  ascending column order because they share the RNG stream (all of a step's draws are made in
+  one call and its shuffles computed together) and the LIFO free list. On OpenCL the host
+  then sends the rows it changed and the active cells, and reads back only the list of active
+  and matching segments.
 
 The dendrites of step t are computed at the end of step t-1 (after its learning, from its
 active cells), which is the same thing the spec computes at the start of step t; it lets
 ``predictive_cells`` show, after a step, the cells predicted for the next input.
+
+Where the spec is silent (NuPIC / htm.core behaviour, as BAMI describes it): permanences are
+clipped at 1 when they grow; a synapse's index, for the tie rule of the max-synapses rule, is
+its slot in the segment (creation order: removing a synapse moves the later ones down); the
+sum of squared permanences that picks the segment a full cell loses is summed in float64; a
+segment is checked against min_threshold after every adaptation; winners are chosen (and the
+least-used cell's draws spent) with learning off too; thresholds and counts must be >= 1.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
+from ..backend import BackendFallbackWarning, get_backend
 from .anomaly import raw_anomaly_from_counts
 from .rng import CompatRNG
 from .tm_dendrites import PresynapticIndex
@@ -453,13 +465,19 @@ class TemporalMemory:
 
 def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
                      lowest: int) -> tuple[Any, str]:
-    """The dendrite engine for ``backend`` (a name or a backend object) and the backend's name."""
-    from ..backend import get_backend  # noqa: PLC0415 - keeps the engine import light
-
+    """The dendrite engine for ``backend`` (a name or a backend object) and the name of the
+    backend it runs on: numpy when OpenCL is missing (get_backend warns) or its kernels fail
+    to build (warned here)."""
     resolved = get_backend(backend)
     runtime = getattr(resolved, "runtime", None)
     if runtime is None:
         return PresynapticIndex(num_cells, connected, lowest), "numpy"
+    from ..cl.runtime import KernelBuildError  # noqa: PLC0415 - only with OpenCL
     from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
 
-    return DeviceDendrites(runtime, num_cells, connected, lowest), f"opencl:{runtime.index}"
+    try:
+        return DeviceDendrites(runtime, num_cells, connected, lowest), f"opencl:{runtime.index}"
+    except KernelBuildError as exc:
+        warnings.warn(f"Temporal Memory kernels failed to build ({exc}); running on numpy instead",
+                      BackendFallbackWarning, stacklevel=3)
+        return PresynapticIndex(num_cells, connected, lowest), "numpy"

@@ -1,0 +1,94 @@
+"""The dendrite engines keep an exact picture of the segment pool: the numpy presynaptic index
+(entries per presynaptic cell, through relocations and compactions) and the OpenCL device copy
+(row for row), checked against the pool after every step of a churning workload."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.engine.backend import opencl_problem
+from workbench.engine.htm.temporal_memory import TemporalMemory
+
+BACKENDS = ["numpy"] + (["opencl"] if opencl_problem() is None else [])
+KW = dict(cells_per_column=4, activation_threshold=3, min_threshold=2, max_new_synapse_count=5,
+          permanence_decrement=0.15, predicted_segment_decrement=0.05, max_segments_per_cell=3,
+          max_synapses_per_segment=9, connected_permanence=0.3)
+
+
+def churn(tm: TemporalMemory, steps: int, check) -> None:
+    gen = np.random.default_rng(4)
+    patterns = [np.sort(gen.choice(48, 7, replace=False)) for _ in range(12)]
+    for step in range(steps):
+        cols = patterns[gen.integers(12)] if gen.random() < 0.85 else np.sort(gen.choice(48, 7, replace=False))
+        tm.compute(cols)
+        check(step)
+
+
+def expected_by_cell(tm: TemporalMemory) -> dict[int, set[tuple[int, int, bool]]]:
+    connected = tm.connected_permanence - np.float32(1e-6)
+    out: dict[int, set] = {}
+    for cell in range(tm.num_cells):
+        for seg, syns in tm.segments_of(cell):
+            for slot, (pre, perm) in enumerate(syns):
+                out.setdefault(pre, set()).add((seg, slot, bool(perm >= connected)))
+    return out
+
+
+def check_presynaptic_index(tm: TemporalMemory):
+    """Numpy: every cell's live entries are exactly its synapses, through relocations and
+    compactions (at least one of which the workload must force)."""
+    ix = tm._engine
+    compactions = []
+    last_end = [0]
+
+    def check(step):
+        if ix.end < last_end[0]:
+            compactions.append(step)
+        last_end[0] = ix.end
+        expected = expected_by_cell(tm)
+        bits = ix.slot_bits
+        for cell in range(tm.num_cells):
+            block = ix.entries[ix.cell_start[cell]: ix.cell_start[cell] + ix.cell_len[cell]]
+            assert ix.cell_len[cell] <= ix.cell_cap[cell]
+            live = block[block > 0]
+            got = {(int(e >> (bits + 1)) - 1, int((e >> 1) & ((1 << bits) - 1)), bool(e & 1)) for e in live}
+            assert len(got) == len(live), (step, cell)
+            assert got == expected.get(cell, set()), (step, cell)
+        # every synapse's recorded position holds its entry
+        pool = tm._pool
+        for seg in range(pool.n_rows):
+            for slot in range(pool.count[seg]):
+                entry = ix.entries[ix.position[seg * pool.width + slot]]
+                assert (int(entry >> (bits + 1)) - 1, int((entry >> 1) & ((1 << bits) - 1))) == (seg, slot)
+
+    churn(tm, 300, check)
+    assert compactions, "the workload should force at least one compaction"
+
+
+def check_device_copy(tm: TemporalMemory):
+    """OpenCL: the device's copy of the pool equals the host's, row for row."""
+    dev = tm._engine
+    cl = dev.cl
+
+    def check(step):
+        pool = tm._pool
+        pre = np.empty_like(pool.pre)
+        perm = np.empty_like(pool.perm)
+        count = np.empty_like(pool.count)
+        for host, buf in ((pre, dev._pre), (perm, dev._perm), (count, dev._count)):
+            cl.enqueue_copy(dev.queue, host, buf)
+        n = pool.n_rows
+        assert np.array_equal(count[:n], pool.count[:n]), step
+        live = np.arange(pool.width) < pool.count[:n, None]
+        assert np.array_equal(pre[:n][live], pool.pre[:n][live]), step
+        assert np.array_equal(perm[:n][live].view(np.int32), pool.perm[:n][live].view(np.int32)), step
+
+    churn(tm, 300, check)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dendrite_engine_mirrors_the_segment_pool(backend):
+    tm = TemporalMemory(48, backend=backend, **KW)
+    (check_presynaptic_index if backend == "numpy" else check_device_copy)(tm)
+    assert tm.num_synapses() > 200
