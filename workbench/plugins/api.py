@@ -136,7 +136,16 @@ class Experiment(abc.ABC):
         return {}
 
     def inspect(self, layer: str, index: int) -> dict[str, Any]:
-        """Details of one column or cell for the synapse inspector (empty when not supported)."""
+        """Details of one column or cell for the synapse inspector (empty when not supported).
+
+        ``layer`` is the ``inspect`` name of the clicked view. For a column (layer "sp")
+        return ``kind="column"``, ``column``, ``input_shape``, ``potential`` (input indices of
+        the potential pool, ascending), ``permanences`` (one per potential input) and
+        ``threshold`` (the connected permanence), optionally ``connected`` and ``facts``
+        ({label: value}). For a cell (layer "tm") return ``kind="cell"``, ``cell``, ``column``,
+        ``cells_per_column``, ``segments`` (``[(segment_id, [(presynaptic_cell, permanence),
+        ...]), ...]``) and ``threshold``. ``workbench/plugins/builtin/_pipeline.py`` shows both.
+        """
         return {}
 
     # -- helpers -----------------------------------------------------------------------------
