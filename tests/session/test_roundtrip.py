@@ -184,6 +184,8 @@ def test_recording_over_a_non_session_file_is_refused(tmp_path):
     with pytest.raises(SessionError, match="not a workbench session"):
         Recorder.create(precious, run)
     assert precious.read_text() == "do not overwrite"
+    with pytest.raises(SessionError, match="folder .*missing does not exist"):
+        Recorder.create(tmp_path / "missing" / "x.wbsession", run)
     record(tmp_path / "again.wbsession", 5)
     record(tmp_path / "again.wbsession", 3)  # an older session is simply replaced
     with SessionReader(tmp_path / "again.wbsession") as reader:

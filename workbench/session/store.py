@@ -136,6 +136,8 @@ def create(path: Path) -> sqlite3.Connection:
         except SessionError:
             raise SessionError(f"{path} exists and is not a workbench session; "
                                "choose another file name") from None
+    if not path.parent.is_dir():
+        raise SessionError(f"cannot create {path}: the folder {path.parent} does not exist")
     remove(path)
     try:
         conn = sqlite3.connect(path, check_same_thread=False)
