@@ -41,9 +41,6 @@ class BlobWriter:
         self._size += len(data)
         return ref
 
-    def getvalue(self) -> bytes:
-        return b"".join(self._parts)
-
     def compressed(self, level: int, prefix: bytes = b"") -> bytes:
         """zlib of ``prefix`` + the blob, streamed part by part (no joined copy of large states)."""
         packer = zlib.compressobj(level)

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import store
-from .errors import CorruptSessionError, NewerFormatError, SessionError, StepRangeError
+from .errors import CorruptSessionError, SessionError, StepRangeError
 from .frame_codec import DecodedChunk, decode_chunk, decode_scalars, scalar_names
 from .frames import Frame, Stream, StreamKind
 from .manifest import FORMAT_VERSION, Manifest
@@ -48,9 +48,7 @@ class SessionReader:
         if version is None or not version.isdigit():
             raise CorruptSessionError(f"{self.path} has no format version")
         if int(version) > FORMAT_VERSION:
-            raise NewerFormatError(
-                f"{self.path} uses session format {version}, newer than this workbench reads "
-                f"(format {FORMAT_VERSION}); open it with a newer version of the workbench")
+            raise store.newer_format(self.path, int(version))
         text = store.get_meta(self._conn, "manifest")
         if text is None:
             raise CorruptSessionError(f"{self.path} has no manifest")
@@ -58,7 +56,7 @@ class SessionReader:
         self.streams: dict[str, Stream] = self.manifest.streams_by_name
         self._scalar_rows = {name: row for row, name in enumerate(scalar_names(self.manifest.streams))}
         end = json_object(store.get_meta(self._conn, "end"), "the end-of-recording marker")
-        self.complete = end is not None
+        self.complete = end is not None  # False: the recorder stopped without closing (a crash)
         first = self._conn.execute("SELECT first_step FROM chunks ORDER BY first_step LIMIT 1").fetchone()
         last = self._conn.execute(
             "SELECT first_step, count FROM chunks ORDER BY first_step DESC LIMIT 1").fetchone()
@@ -70,7 +68,6 @@ class SessionReader:
         if end is not None and end.get("length") != self.length:
             raise CorruptSessionError(
                 f"{self.path} is damaged: it was closed after {end.get('length')} steps but holds {self.length}")
-        self.end = end
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:

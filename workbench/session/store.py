@@ -80,11 +80,14 @@ def check_header(path: Path) -> None:
     if app_id != APPLICATION_ID:
         raise NotASessionError(f"{path} is an SQLite database but not a workbench session")
     if version > FORMAT_VERSION:
-        raise NewerFormatError(
-            f"{path} uses session format {version}, newer than this workbench reads "
-            f"(format {FORMAT_VERSION}); open it with a newer version of the workbench")
+        raise newer_format(path, version)
     if version < 1:
         raise CorruptSessionError(f"{path} has no session format version in its header")
+
+
+def newer_format(path: Path, version: int) -> NewerFormatError:
+    return NewerFormatError(f"{path} uses session format {version}, newer than this workbench reads "
+                            f"(format {FORMAT_VERSION}); open it with a newer version of the workbench")
 
 
 @contextlib.contextmanager
