@@ -139,3 +139,25 @@ def test_plugin_failing_mid_run_reports_its_traceback_and_exits_1(capsys, plugin
     assert code == 1
     assert "Traceback" in err and "seven is unlucky" in err
     assert "workbench: error: plugin file" in err and "step failed" in err
+
+
+@pytest.mark.parametrize("target", ["no/such/folder/x.wbsession", "not-a-session.txt"])
+def test_record_to_a_bad_place_is_a_usage_error(capsys, plugin_dir, tmp_path, monkeypatch, target):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "not-a-session.txt").write_text("hello")
+    code, _, err = run_cli(capsys, "run", "counter", "--plugins", str(plugin_dir), "--steps", "2",
+                           "--record", target)
+    assert code == 2 and err.startswith("workbench: error: ")
+
+
+def test_record_then_replay_and_info(capsys, plugin_dir, tmp_path):
+    session = tmp_path / "c.wbsession"
+    code, out, _ = run_cli(capsys, "run", "counter", "--plugins", str(plugin_dir), "--steps", "6",
+                           "--set", "step_size=2", "--record", str(session))
+    assert code == 0 and f"recorded to {session}" in out
+    code, out, _ = run_cli(capsys, "replay", str(session), "--from", "2", "--to", "4", "--csv")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].split(",")[:2] == ["step", "total"] and [line.split(",")[1] for line in lines[1:]] == ["4", "6", "8"]
+    code, out, _ = run_cli(capsys, "info", str(session))
+    assert code == 0 and "counter" in out and "6" in out

@@ -163,9 +163,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     steps = args.steps if args.steps is not None else getattr(run.experiment, "default_steps", 1000)
     recorder = None
     if args.record:
+        from workbench.session.errors import SessionError  # noqa: PLC0415
         from workbench.session.recorder import Recorder  # noqa: PLC0415
 
-        recorder = Recorder.create(args.record, run)
+        try:
+            recorder = Recorder.create(args.record, run)
+        except SessionError as exc:
+            raise UsageError(str(exc)) from None
     csv_handle = writer = None
     if args.csv:
         csv_handle, writer, columns = _csv_writer(Path(args.csv), run)
