@@ -2,7 +2,7 @@
 
 ``toy`` reports ``loss = (x - 3)^2 + n + 0.01 * seed (+ 0.5 in mode b)``: the best configuration
 of any sweep over x, n and mode is the one nearest x=3, n=1, mode a. ``fail_at`` makes a step
-raise, ``step_seconds`` slows steps down (to kill or stop a sweep mid-trial), ``length`` ends the
+raise, ``crash_at`` ends the worker process, ``step_seconds`` slows steps down (to kill or stop a sweep mid-trial), ``length`` ends the
 data early (``finished``), ``steps_seen`` tells how many steps ran.
 """
 
@@ -13,6 +13,7 @@ import pytest
 from tests.plugins.test_registry import write_plugin
 
 TOY = '''
+import os
 import time
 
 from workbench.plugins.api import Experiment
@@ -30,6 +31,8 @@ class Toy(Experiment):
         Param("fail_at", "int", 0, "raise at this step (0: never)", low=0, high=1000),
         Param("step_seconds", "float", 0.0, "sleep per step", low=0.0, high=2.0),
         Param("length", "int", 1000, "steps of data", low=1, high=1000),
+        Param("crash_at", "int", 0, "end this process at this step, as a crash would (0: never)",
+              low=0, high=1000),
     )
 
     def build(self, ctx):
@@ -47,6 +50,8 @@ class Toy(Experiment):
     def step(self):
         time.sleep(self.p["step_seconds"])
         self.seen += 1
+        if self.seen == self.p["crash_at"]:
+            os._exit(3)
         if self.seen == self.p["fail_at"]:
             raise RuntimeError(f"toy fails at step {self.seen}")
         self.finished = self.seen >= self.p["length"]

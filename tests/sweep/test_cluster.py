@@ -21,7 +21,7 @@ import pytest
 
 from tests.sweep.conftest import toy_loss
 from workbench.cli import main
-from workbench.plugins.sweep import FAILED, OK, SweepError, SweepSpec, prepare_sweep
+from workbench.plugins.sweep import FAILED, LOST, OK, SweepError, SweepSpec, prepare_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 DASK = Path(sys.executable).with_name("dask")
@@ -130,6 +130,27 @@ def test_a_worker_that_cannot_run_the_experiment_is_named_before_anything_runs(c
     with pytest.raises(SweepError, match=r"worker tcp://\S+ cannot run toy: unknown experiment 'toy'"):
         sweep.run(client)
     assert sweep.status == "failed" and table_rows(out) == []
+
+
+def test_a_trial_whose_worker_keeps_dying_is_recorded_as_lost(cluster, client, toy_dir, tmp_path):
+    out = tmp_path / "lost.csv"
+    sweep = prepare(toy_dir, out, "x=1,2", "crash_at=0,2")
+    cluster.scheduler.allowed_failures = 0  # give up after the first death (Dask's default reruns 3 times)
+    try:
+        sweep.run(client)
+    finally:
+        cluster.scheduler.allowed_failures = 3
+    assert sweep.status == "finished"
+    by_crash = {}
+    for r in sweep.results:
+        by_crash.setdefault(r.spec.param_dict["crash_at"], set()).add(r.status)
+    assert by_crash == {0: {OK}, 2: {LOST}}
+    lost = [r for r in table_rows(out) if r["status"] == LOST]
+    assert len(lost) == 2 and all(r["error"].startswith("KilledWorker: ") for r in lost)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the worker the crash ended
+
+    rerun = prepare(toy_dir, out, "x=1,2", "crash_at=0,2")  # resuming runs lost trials again
+    assert [rerun.is_finished(s) for s in rerun.plan.first_round()] == [True, False, True, False]
 
 
 def test_killing_a_worker_mid_sweep_still_completes_every_trial(client, toy_dir, tmp_path):

@@ -42,7 +42,11 @@ def dask_client(scheduler: "str | Client | None", workers: int | None = None) ->
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers or local_cores(), threads_per_worker=1, processes=True,
                                dashboard_address=":0", silence_logs=logging.ERROR, preload=[__name__])
-        client = Client(cluster)
+        try:
+            client = Client(cluster)
+        except BaseException:
+            cluster.close()
+            raise
     else:
         try:
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")

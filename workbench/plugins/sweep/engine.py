@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +215,8 @@ class Sweep:
                           ("; waiting for workers to join" if count == 0 else ""))
                 self.status = "running"
                 for number, specs in enumerate(self.plan.rounds(self._outcomes), start=1):
+                    if self._stop.is_set():
+                        break
                     self._planned.update(s.key for s in specs)
                     todo = [s for s in specs if not self.is_finished(s)]
                     self.done += len(specs) - len(todo)
@@ -223,8 +226,6 @@ class Sweep:
                     elif len(todo) < len(specs):
                         self._say(f"resuming: {len(specs) - len(todo)} of {len(specs)} trials already in the table")
                     self._run_round(client, todo)
-                    if self._stop.is_set():
-                        break
             self.status = "stopped" if self._stop.is_set() else "finished"
         except KeyboardInterrupt:
             self.status = "interrupted"
@@ -261,13 +262,13 @@ class Sweep:
             client.cancel([future for future, _ in pending.values() if not future.done()])
 
     def _collect(self, future: "Future", spec: TrialSpec) -> None:
-        if future.status == "finished":
-            result = future.result()
-        elif future.status == "error":  # the task itself failed: workers kept dying under it
-            exc = future.exception()
-            result = TrialResult(spec, LOST, error=f"{type(exc).__name__}: {exc}")
-        else:  # cancelled
+        if future.status == "cancelled":
             return
+        try:
+            result = future.result()
+        except Exception as exc:  # the task itself failed (e.g. KilledWorker: its workers kept dying)
+            result = TrialResult(spec, LOST, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                 error=f"{type(exc).__name__}: {exc}")
         self._record(result)
 
     def _record(self, result: TrialResult) -> None:
