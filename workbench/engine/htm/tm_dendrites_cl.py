@@ -1,12 +1,12 @@
 """Dendrite activity of the Temporal Memory on an OpenCL device (kernels/tm_dendrites.cl).
 
 The device holds a mirror of the segment pool (same rows, same width) and a mask of the
-active cells. Each step the host sends only what changed: the rows of segments the learning
-walk touched (staged contiguously, scattered by one kernel) and the active cell list (the
-previous one is cleared on the device). One work item per segment then counts its active
-potential and active connected synapses, which suits a GPU: no index to keep up, every
-segment in parallel. What comes back is only the short list of segments that are active or
-matching, as (segment, connected, potential) triples.
+active cells. Each step the host sends one buffer with only what changed: the active cells and
+the rows of the segments the learning walk touched. On the device a fill clears the mask, one
+kernel marks the active cells, one scatters the rows into the pool, and one work item per
+segment counts its active potential and active connected synapses, which suits a GPU: no index
+to keep up, every segment in parallel. What comes back is only the short list of segments that
+are active or matching, as (segment, connected, potential) triples, in one read.
 
 The learning walk itself stays on the host (:class:`~.tm_segments.SegmentPool` is the
 authoritative copy); the results equal the numpy engine's because the device does nothing
