@@ -67,6 +67,19 @@ class View:
         return list(self.streams.values())
 
 
+def default_views(streams: list[Stream]) -> list[View]:
+    """One view per stream, scalar curves grouped into one plot per ``Stream.group``."""
+    views: list[View] = []
+    groups: dict[str, list[str]] = {}
+    for s in streams:
+        if s.kind is StreamKind.SCALAR:
+            groups.setdefault(s.group or s.name, []).append(s.name)
+        else:
+            views.append(View(s.kind.value, [s.name], s.title or s.name))
+    views.extend(View("curves", names, key) for key, names in groups.items())
+    return views
+
+
 @dataclass
 class BuildContext:
     """What :meth:`Experiment.build` gets: the backend name, the seed and validated parameters."""
@@ -112,16 +125,8 @@ class Experiment(abc.ABC):
         return []
 
     def views(self) -> list[View]:
-        """The views to open; by default one per stream, curves grouped by ``Stream.group``."""
-        views: list[View] = []
-        groups: dict[str, list[str]] = {}
-        for s in self.streams():
-            if s.kind is StreamKind.SCALAR:
-                groups.setdefault(s.group or s.name, []).append(s.name)
-            else:
-                views.append(View(s.kind.value, [s.name], s.title or s.name))
-        views.extend(View("curves", names, key) for key, names in groups.items())
-        return views
+        """The views to open; by default :func:`default_views` of :meth:`streams`."""
+        return default_views(self.streams())
 
     @abc.abstractmethod
     def state_dict(self) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workbench.plugins.api import BuildContext, View
+from workbench.plugins.api import BuildContext, View, default_views
 from workbench.plugins.registry import Registry
 from workbench.session.frames import Frame, Stream, StreamKind
 from workbench.session.reader import SessionReader
@@ -22,19 +22,6 @@ from .history import SeriesSnapshot
 
 LOOKBACK = 128
 """How far back replay looks for a stream a frame lacks (covers streams sent every 100 steps)."""
-
-
-def generic_views(streams: list[Stream]) -> list[View]:
-    """One view per stream, scalar curves grouped (what Experiment.views does by default)."""
-    views: list[View] = []
-    groups: dict[str, list[str]] = {}
-    for s in streams:
-        if s.kind is StreamKind.SCALAR:
-            groups.setdefault(s.group or s.name, []).append(s.name)
-        else:
-            views.append(View(s.kind.value, [s.name], s.title or s.name))
-    views.extend(View("curves", names, key) for key, names in groups.items())
-    return views
 
 
 class ReplaySource:
@@ -70,7 +57,7 @@ class ReplaySource:
                 self.view_note = f"the {name} plugin could not say its views ({type(exc).__name__}: {exc})"
         else:
             self.view_note = f"the {name} plugin is not installed"
-        return generic_views(list(self.streams.values()))
+        return default_views(list(self.streams.values()))
 
     def frame(self, step: int) -> Frame:
         """The frame of ``step``, with streams it lacks (those sent every N steps) taken from

@@ -40,6 +40,14 @@ class Series:
     def __len__(self) -> int:
         return len(self.timestamps)
 
+    def record(self, position: int) -> tuple[dt.datetime, float]:
+        """Row ``position`` (from 0) as (timestamp, value); past the end, an IndexError that
+        tells the user the run is over."""
+        if position >= len(self):
+            raise IndexError(f"{self.path.name} has {len(self)} rows and all were used: the run is "
+                             "over (reset to start again)")
+        return self.timestamps[position], float(self.values[position])
+
 
 def parse_timestamp(text: str) -> dt.datetime:
     """A timestamp in one of the accepted formats, or ValueError."""

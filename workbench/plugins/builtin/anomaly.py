@@ -117,11 +117,7 @@ class Anomaly(Experiment):
                 *self.model.views()]
 
     def step(self):
-        if self.position >= len(self.series):
-            self.finished = True
-            raise IndexError(f"the series has {len(self.series)} rows; the run is over (reset to start again)")
-        when = self.series.timestamps[self.position]
-        value = float(self.series.values[self.position])
+        when, value = self.series.record(self.position)
         self.position += 1
         self.finished = self.position >= len(self.series)
         parts = [self.value_encoder.encode(value)]

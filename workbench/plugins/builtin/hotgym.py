@@ -152,11 +152,7 @@ class HotGym(Experiment):
                 View("vector", ["probabilities_1"], "Predicted distribution")]
 
     def step(self):
-        if self.position >= len(self.series):
-            self.finished = True
-            raise IndexError(f"hotgym has {len(self.series)} records; the run is over (reset to start again)")
-        when = self.series.timestamps[self.position]
-        power = float(self.series.values[self.position])
+        when, power = self.series.record(self.position)
         self.position += 1
         self.finished = self.position >= len(self.series)
         encoding = SDR.concatenate([self.value_encoder.encode(power), self.date_encoder.encode(when)])
