@@ -1,0 +1,1 @@
+"""Reinforcement learning: gymnasium environments, observation encoders, and two agents."""
