@@ -100,6 +100,28 @@ def test_transcendental_ops_match_numpy_within_rtol(backend, op):
             assert_close(getattr(Tensor(x, backend=backend), op)(), expected)
 
 
+EDGES = {
+    "exp": [-104.5, -103.9, -100.0, -87.5, -87.3, -1e-7, 1e-7, 88.0, 88.72, 88.73, 89.5, 1e-30, -0.0],
+    "log": [1e-45, 1e-40, 1.1754942e-38, 1.1754944e-38, 0.7071067, 0.7071068, 1 - 6e-8, 1 + 1.2e-7,
+            3.4e38, -1.0, -0.0, 2.0, 0.5],
+    "tanh": [-0.0, 1e-30, -1e-8, 0.62499994, 0.625, 0.62500006, -0.625, 8.0, 9.1, 10.0, -20.0, 1e5],
+    "sigmoid": [-104.5, -88.0, -20.0, -1e-7, 0.0, -0.0, 20.0, 88.0, 104.5],
+    "sqrt": [0.0, -0.0, 1e-45, 1e-40, 2.0, 3.4e38, -1.0],
+}
+
+
+@pytest.mark.parametrize("op", sorted(EDGES))
+def test_transcendental_float32_edge_values(backend, op):
+    """Range limits, subnormals, the switch points of the float32 formulas, signed zeros and
+    special values, against numpy's float32 functions."""
+    x = np.array(EDGES[op] + [0.0, np.inf, -np.inf, np.nan], np.float32)
+    with np.errstate(all="ignore"):
+        expected = UNARY_TRANSCENDENTAL[op](x)
+    got = getattr(Tensor(x, backend=backend), op)()
+    assert_close(got, expected)
+    assert np.array_equal(np.signbit(got.numpy()[expected == 0]), np.signbit(expected[expected == 0]))
+
+
 @pytest.mark.parametrize("op", sorted(UNARY_TRANSCENDENTAL))
 def test_transcendental_ops_on_integers_compute_in_float32(backend, op):
     x = np.array([[0, 1, 2], [3, 7, 100]], dtype=np.int32)
@@ -233,7 +255,7 @@ def weak_dtype(value, dtype):
 
 
 @pytest.mark.parametrize("op", sorted(SCALAR_OPS))
-@pytest.mark.parametrize("value", [3, 2.5, True])
+@pytest.mark.parametrize("value", [3, 2.5, 2.0, True])
 def test_python_scalar_operands_on_both_sides(backend, op, value):
     tensor_fn, np_fn = SCALAR_OPS[op]
     rng = np.random.default_rng(7)

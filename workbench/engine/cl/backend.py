@@ -35,6 +35,12 @@ _FLOAT_UNARY = {
     "sigmoid": "((TA)1 / ((TA)1 + exp(-(x))))",
     "tanh": "tanh(x)",
 }
+_FLOAT32_UNARY = {  # vectorisable float32 versions from elementwise.cl
+    "exp": "exp_f32(x)",
+    "log": "log_f32(x)",
+    "tanh": "tanh_f32(x)",
+    "sigmoid": "(1.0f / (1.0f + exp_f32(-(x))))",
+}
 _FLOAT_ABS = {  # clear the sign bit, as fabs does (abs(-0.0) is +0.0, NaN stays NaN)
     "float": "as_float(as_uint(x) & 0x7fffffffu)",
     "double": "as_double(as_ulong(x) & 0x7fffffffffffffffUL)",
@@ -174,9 +180,22 @@ class OpenCLBackend:
         return DeviceBuffer(self.runtime.allocator(nbytes) if nbytes else None, shape, dtype)
 
     def _launch(self, kernel, n: int, *args) -> None:
-        """A flat launch over ``n`` items (the kernel's first argument is ``n``)."""
+        """A flat launch over ``n`` items rounded up to the work-group size (the kernel's first
+        argument is ``n``, and it skips the items past it)."""
         local = self.local_size
         self._call(kernel, (math.ceil(n / local) * local,), (local,), np.int32(n), *args)
+
+    def _launch_exact(self, kernel, n: int, *args) -> None:
+        """A flat launch of exactly ``n`` work-items, for kernels without a bounds check: the
+        whole work-groups, then the remainder as one smaller group at an offset. A kernel body
+        with no bounds check is what lets PoCL vectorise it (LLVM will not unswitch a per-group
+        check out of a large body such as exp's)."""
+        local = self.local_size
+        bulk = n - n % local
+        if bulk:
+            self._call(kernel, (bulk,), (local,), *args)
+        if n > bulk:
+            self._call(kernel, (n - bulk,), (n - bulk,), *args, global_offset=(bulk,))
 
     def _launch_strided(self, kernel, dims: list[int], strides: list[list[int]], *args) -> None:
         """A 3-D launch of a strided kernel (arguments: ``args``, then the sizes, then each
@@ -199,14 +218,15 @@ class OpenCLBackend:
         l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
         return (math.ceil(n0 / l0) * l0, math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2), (l0, l1, l2)
 
-    def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args) -> None:
+    def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args,
+              global_offset: tuple | None = None) -> None:
         """Enqueue ``kernel``. On its first call the kernel learns which arguments are scalars
         (numpy scalars here) and of what type: pyopencl then packs them directly, which on PoCL
         makes a launch several times cheaper than its generic per-argument path."""
         if id(kernel) not in self._typed_kernels:
             kernel.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
             self._typed_kernels.add(id(kernel))
-        kernel(self.queue, global_size, local_size, *args)
+        kernel(self.queue, global_size, local_size, *args, global_offset=global_offset)
 
     def _kernel(self, filename: str, name: str, **defines):
         return self.runtime.kernel(filename, name, defines)
@@ -252,12 +272,17 @@ class OpenCLBackend:
             if op == "logical_not":
                 expr = "(uchar)((x) == 0)"
             else:
-                table = {**_FLOAT_UNARY, "abs": _FLOAT_ABS[t]} if is_float(x.dtype) else _INT_UNARY
+                if t == "float":
+                    table = {**_FLOAT_UNARY, **_FLOAT32_UNARY, "abs": _FLOAT_ABS[t]}
+                elif is_float(x.dtype):
+                    table = {**_FLOAT_UNARY, "abs": _FLOAT_ABS[t]}
+                else:
+                    table = _INT_UNARY
                 if op not in table:
                     raise TypeError(f"{op} is not defined for {x.dtype} tensors")
                 expr = table[op]
             k = self._kernel("elementwise.cl", "unary_flat", TA=t, TO=t, **{"UOP(x)": expr})
-            self._launch(k, x.size, x.data, out.data)
+            self._launch_exact(k, x.size, x.data, out.data)
         return out
 
     def _binary_expr(self, op: str, dtype: np.dtype) -> tuple[str, str]:
@@ -277,12 +302,14 @@ class OpenCLBackend:
             return out
         defines = {"TA": t, "TO": out_t, "BOP(a,b)": expr}
         if a.shape == b.shape:
-            self._launch(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data, out.data)
+            self._launch_exact(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data,
+                               out.data)
             return out
         collapsed = _collapse(shape, _broadcast_strides(a.shape, shape), _broadcast_strides(b.shape, shape))
         if collapsed is None:
             a, b = self._expand(a, shape), self._expand(b, shape)
-            self._launch(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data, out.data)
+            self._launch_exact(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data,
+                               out.data)
             return out
         rank, dims, strides = collapsed
         k = self._kernel("elementwise.cl", "binary_strided", STRIDED=1, RANK=rank, **defines)
@@ -295,12 +322,15 @@ class OpenCLBackend:
 
     def binary_scalar(self, op: str, x, value: object, scalar_first: bool):
         expr, out_t = self._binary_expr(op, x.dtype)
+        if op == "pow" and not scalar_first and value in (1, 2):
+            # x ** 1 and x ** 2 exactly, without pow (a scalar function call on PoCL, ~100x slower)
+            expr = "(a)" if value == 1 else "((a) * (a))"
         out = self._empty(x.shape, np.dtype(np.uint8) if op in _BOOL_OUT else x.dtype)
         if x.size:
             name = "binary_scalar_left" if scalar_first else "binary_scalar_right"
             k = self._kernel("elementwise.cl", name, TA=CL_TYPE_NAMES[x.dtype], TO=out_t,
                              **{"BOP(a,b)": expr})
-            self._launch(k, x.size, x.data, x.dtype.type(value), out.data)
+            self._launch_exact(k, x.size, x.data, x.dtype.type(value), out.data)
         return out
 
     def where(self, cond, a, b):
@@ -324,7 +354,7 @@ class OpenCLBackend:
             expr = "(uchar)((v) != 0)" if dtype == np.bool_ else f"({to_t})(v)"
             k = self._kernel("elementwise.cl", "cast_flat", TA=CL_TYPE_NAMES[x.dtype], TO=to_t,
                              **{"CAST(v)": expr})
-            self._launch(k, x.size, x.data, out.data)
+            self._launch_exact(k, x.size, x.data, out.data)
         return out
 
     # -- reductions ---------------------------------------------------------------------------

@@ -5,40 +5,125 @@
 #pragma OPENCL FP_CONTRACT OFF
 
 // PoCL runs a work-group as a loop over its work-items and vectorises that loop only when the
-// body has no per-item branch. So the bounds check is made per group: every group but the last
-// is full and runs the body unguarded (3-10x faster on PoCL than `if (i < n)`); GPUs don't mind.
-#define FULL_GROUP(n) ((get_group_id(0) + 1) * get_local_size(0) <= (size_t)(n))
-#define EACH_ITEM(n, body) \
-    if (FULL_GROUP(n)) { body } else if (get_global_id(0) < (size_t)(n)) { body }
-
+// body has no per-item branch (a bounds check `if (i < n)` makes it 3-10x slower). So the flat
+// kernels have none: the host launches exactly n work-items, the whole work-groups first and
+// the remainder as a smaller group at an offset.
 #ifdef UOP
-__kernel void unary_flat(const int n, __global const TA* x, __global TO* out) {
+// exp, log and tanh for float32 in plain arithmetic: PoCL's builtins are scalar function calls
+// (10-100x slower than numpy), these vectorise. Cephes' expf, logf and tanhf: each within
+// 1.5 ulp of the correctly rounded result, with IEEE special values (NaN, +-inf, 0, subnormals).
+
+// 2^n for n in [-252, 254] as two exact powers (so subnormal results round once at the end).
+inline float scale_pow2_f32(const float y, const int n) {
+    const int n1 = n >> 1, n2 = n - n1;
+    return y * as_float((n1 + 127) << 23) * as_float((n2 + 127) << 23);
+}
+
+inline float exp_f32(const float x) {
+    const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
+    const float t = xc * 1.44269504088896341f + 0.5f;
+    int n = (int)t;
+    n -= (float)n > t;  // floor(t)
+    const float fn = (float)n;
+    const float r = (xc - fn * 0.693359375f) - fn * -2.12194440e-4f;
+    const float r2 = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = scale_pow2_f32(p * r2 + r + 1.0f, n);
+    return x != x ? x : (x > 89.0f ? INFINITY : (x < -104.0f ? 0.0f : y));
+}
+
+inline float log_f32(const float x) {
+    const int subnormal = x < 1.17549435e-38f;
+    const float xs = subnormal ? x * 8388608.0f : x;  // 2^23
+    const int bits = as_int(xs);
+    int e = ((bits >> 23) & 0xff) - 126 - (subnormal ? 23 : 0);
+    float m = as_float((bits & 0x807fffff) | 0x3f000000);  // [0.5, 1)
+    const int low = m < 0.707106781186547524f;
+    e -= low;
+    m = (low ? m + m : m) - 1.0f;
+    const float z = m * m;
+    float p = 7.0376836292e-2f;
+    p = p * m - 1.1514610310e-1f;
+    p = p * m + 1.1676998740e-1f;
+    p = p * m - 1.2420140846e-1f;
+    p = p * m + 1.4249322787e-1f;
+    p = p * m - 1.6668057665e-1f;
+    p = p * m + 2.0000714765e-1f;
+    p = p * m - 2.4999993993e-1f;
+    p = p * m + 3.3333331174e-1f;
+    const float fe = (float)e;
+    float y = p * m * z;
+    y += fe * -2.12194440e-4f;
+    y += -0.5f * z;
+    const float r = (m + y) + fe * 0.693359375f;
+    return x != x ? x : (x < 0.0f ? NAN : (x == 0.0f ? -INFINITY : (x == INFINITY ? x : r)));
+}
+
+// tanh for |x| > 0.625: (1 - e) / (1 + e) with e = exp(-2|x|) <= 0.29 (no overflow, no
+// cancellation), sign restored from x's sign bit.
+inline float tanh_big_f32(const float x) {
+    const float z = as_float(as_int(x) & 0x7fffffff);
+    const float e = exp_f32(-(z + z));
+    return as_float(as_int((1.0f - e) / (1.0f + e)) | (as_int(x) & 0x80000000));
+}
+
+// tanh for |x| <= 0.625: Cephes' odd polynomial.
+inline float tanh_small_f32(const float x) {
+    const float x2 = x * x;
+    float p = -5.70498872745e-3f;
+    p = p * x2 + 2.06390887954e-2f;
+    p = p * x2 - 5.37397155531e-2f;
+    p = p * x2 + 1.33314422036e-1f;
+    p = p * x2 - 3.33332819422e-1f;
+    return p * x2 * x + x;
+}
+
+// Both halves are computed and one selected by the bits of |x| (> 0.625f is 0x3f200000): the
+// compiler then keeps it branch-free, which PoCL needs to vectorise it.
+inline float tanh_f32(const float x) {
+    const float big = tanh_big_f32(x);
+    const float small = tanh_small_f32(x);
+    const int magnitude = as_int(x) & 0x7fffffff;
+    return magnitude > 0x3f200000 ? big : (magnitude == 0 ? x : small);  // tanh(-0) is -0
+}
+
+__kernel void unary_flat(__global const TA* x, __global TO* out) {
     const int i = get_global_id(0);
-    EACH_ITEM(n, const TA a = x[i]; out[i] = UOP(a);)
+    const TA a = x[i];
+    out[i] = UOP(a);
 }
 #endif
 
 #ifdef BOP
-__kernel void binary_flat(const int n, __global const TA* a, __global const TA* b, __global TO* out) {
+__kernel void binary_flat(__global const TA* a, __global const TA* b, __global TO* out) {
     const int i = get_global_id(0);
-    EACH_ITEM(n, const TA x = a[i]; const TA y = b[i]; out[i] = BOP(x, y);)
+    const TA x = a[i];
+    const TA y = b[i];
+    out[i] = BOP(x, y);
 }
 
-__kernel void binary_scalar_right(const int n, __global const TA* a, const TA s, __global TO* out) {
+__kernel void binary_scalar_right(__global const TA* a, const TA s, __global TO* out) {
     const int i = get_global_id(0);
-    EACH_ITEM(n, const TA x = a[i]; out[i] = BOP(x, s);)
+    const TA x = a[i];
+    out[i] = BOP(x, s);
 }
 
-__kernel void binary_scalar_left(const int n, __global const TA* a, const TA s, __global TO* out) {
+__kernel void binary_scalar_left(__global const TA* a, const TA s, __global TO* out) {
     const int i = get_global_id(0);
-    EACH_ITEM(n, const TA y = a[i]; out[i] = BOP(s, y);)
+    const TA y = a[i];
+    out[i] = BOP(s, y);
 }
 #endif
 
 #ifdef CAST
-__kernel void cast_flat(const int n, __global const TA* x, __global TO* out) {
+__kernel void cast_flat(__global const TA* x, __global TO* out) {
     const int i = get_global_id(0);
-    EACH_ITEM(n, out[i] = CAST(x[i]);)
+    out[i] = CAST(x[i]);
 }
 #endif
 
@@ -64,9 +149,12 @@ __kernel void cast_flat(const int n, __global const TA* x, __global TO* out) {
 #endif
 // The start of this work-item's row in operand S (before the innermost index).
 #define ROW_START(S, start) OUTER_START(S, start##_outer) const int start = start##_outer + (int)get_global_id(1) * S##4;
-// Skip work-items past the end of dimensions 1 and 2, then guard dimension 0 per group.
+// Skip work-items past the end of dimensions 1 and 2, then guard dimension 0 per group: every
+// group but the last along a row is full and runs the (small) body unguarded, which LLVM
+// unswitches so PoCL can vectorise it.
 #define IN_RANGE ((int)get_global_id(1) < d4 && (int)get_global_id(2) < outer)
 #define OUT_ROW ((long)get_global_id(2) * d4 + get_global_id(1)) * d5
+#define FULL_GROUP(n) ((get_group_id(0) + 1) * get_local_size(0) <= (size_t)(n))
 #define EACH_IN_ROW(body) \
     if (FULL_GROUP(d5)) { body } else if (get_global_id(0) < (size_t)d5) { body }
 
