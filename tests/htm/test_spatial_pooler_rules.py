@@ -12,6 +12,9 @@ import math
 import numpy as np
 import pytest
 
+from workbench.engine.htm import sp_rules
+from workbench.engine.htm.sp_local import local_winners
+from workbench.engine.htm.sp_params import SpatialPoolerParams
 from workbench.engine.htm.spatial_pooler import SpatialPooler
 from workbench.engine.htm.topology import neighbourhood
 
@@ -352,3 +355,32 @@ def test_switching_to_local_keeps_the_radius_until_the_next_update(backend_name)
             expected = spec_local_inhibition(sp.boosted_overlaps, 32, (32,), True, F(0.1), 0)
             assert active.tolist() == expected
     assert sp.inhibition_radius < 32
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+@pytest.mark.parametrize(("shape", "radius"), [((50,), 4), ((50,), 30), ((7, 8), 2), ((64,), 40)])
+def test_every_local_counting_method_follows_the_spec_scan(monkeypatch, wrap, shape, radius):
+    # numpy picks sorting (the radius covers every column), 1-D windows with prefix sums, or
+    # neighbour tables; a tiny table budget forces tables everywhere.
+    gen = np.random.default_rng(radius)
+    params = SpatialPoolerParams(shape, shape, local_area_density=0.15, stimulus_threshold=1,
+                                 wrap_around=wrap)
+    for _ in range(4):
+        boosted = gen.integers(0, 4, int(np.prod(shape))).astype(F)
+        boosted[gen.random(len(boosted)) < 0.2] *= F(1.25)
+        expected = spec_local_inhibition(boosted, radius, shape, wrap, F(0.15), 1)
+        assert local_winners(boosted, radius, F(0.15), params).tolist() == expected
+        with monkeypatch.context() as patch:
+            patch.setattr(sp_rules, "TABLE_BLOCK", 1)
+            assert local_winners(boosted, radius, F(0.15), params).tolist() == expected
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_local_counting_with_many_distinct_values(monkeypatch, wrap):
+    # Boosted overlaps are mostly distinct: 1-D counting walks shifted views instead of prefixes.
+    gen = np.random.default_rng(3)
+    params = SpatialPoolerParams(60, 60, local_area_density=0.1, wrap_around=wrap)
+    boosted = (gen.integers(0, 5, 60) * gen.uniform(0.5, 2.0, 60)).astype(F)
+    expected = spec_local_inhibition(boosted, 7, (60,), wrap, F(0.1), 0)
+    monkeypatch.setattr(sp_rules, "TABLE_BLOCK", 60)
+    assert local_winners(boosted, 7, F(0.1), params).tolist() == expected

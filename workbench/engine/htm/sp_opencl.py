@@ -9,8 +9,9 @@ per-column spans computed on the device) and the minimum duty cycles.
 
 Storage, and why (measured on PoCL, 2,048 x 2,048, 15 % input density, 102 active columns):
 
-* ``perm`` float32 (num_columns x padded num_inputs), -1 outside the potential pool and in the
-  padding: learning touches the active columns only and each column is one contiguous row.
+* ``perm`` float32 (num_columns x padded num_inputs), NaN outside the potential pool and in the
+  padding (as in :mod:`.sp_numpy`: no masks in the updates): learning touches the active
+  columns only and each column is one contiguous row.
 * ``conn``: a connected bitmask, one 64-bit word per (column, 64 inputs). Learning rewrites
   whole words: one work item per (active column, word) updates 64 permanences and writes the
   word they make, with no scattered or conditional stores (~40 us). The overlap is then
@@ -188,12 +189,13 @@ class OpenCLSpatialEngine:
         return self._read(self.spans, n, np.int32).astype(np.int64)
 
     def permanence_row(self, column: int) -> np.ndarray:
-        return self._read(self.perm, self.p.num_inputs, np.float32, offset=column * self._stride)
+        row = self._read(self.perm, self.p.num_inputs, np.float32, offset=column * self._stride)
+        return np.nan_to_num(row, nan=-1.0)
 
     def permanence_matrix(self) -> np.ndarray:
         p = self.p
         rows = self._read(self.perm, p.num_columns * self._stride, np.float32)
-        return rows.reshape(p.num_columns, self._stride)[:, : p.num_inputs].copy()
+        return np.nan_to_num(rows.reshape(p.num_columns, self._stride)[:, : p.num_inputs], nan=-1.0)
 
     def get(self, name: str) -> np.ndarray:
         """A copy of one per-column array: overlaps, boosted, boost, odc, adc, min_odc, active."""
@@ -214,9 +216,11 @@ class OpenCLSpatialEngine:
             self._has_min_odc = bool((host > 0).any())
 
     def set_permanences(self, perm: np.ndarray) -> None:
+        """Replace every permanence (-1 marks inputs outside the potential pool)."""
         p = self.p
-        rows = np.full((p.num_columns, self._stride), -1.0, dtype=np.float32)
-        rows[:, : p.num_inputs] = perm
+        perm = np.asarray(perm, dtype=np.float32)
+        rows = np.full((p.num_columns, self._stride), np.nan, dtype=np.float32)
+        rows[:, : p.num_inputs] = np.where(perm < 0, np.float32(np.nan), perm)
         bits = np.packbits(rows >= p.connected_threshold, axis=1, bitorder="little")
         words = bits.view(np.uint64)
         if self._word_major:

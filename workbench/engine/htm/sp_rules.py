@@ -142,13 +142,47 @@ def boost_factors(active_duty_cycles: np.ndarray, params: SpatialPoolerParams, r
 
 def _local_mean(values: np.ndarray, radius: int, params: SpatialPoolerParams) -> np.ndarray:
     out = np.empty(params.num_columns, dtype=np.float32)
+    if len(params.column_shape) == 1:
+        total = np.zeros(params.num_columns, dtype=np.float32)
+        for neighbour in window_walk(values, radius, params.wrap_around, np.float32(0)):
+            total += neighbour  # the leading and trailing zeros of clipped windows add nothing
+        counts = window_sizes(radius, params)
+        return total / counts.astype(np.float32)
     for cols, table, counts in column_neighbourhoods(radius, params):
         padded = np.where(table >= 0, values[np.maximum(table, 0)], np.float32(0))
-        total = np.zeros(len(cols), dtype=np.float32)
-        for t in range(table.shape[1]):
-            total += padded[:, t]
+        # accumulate adds strictly left to right (reduce would sum pairwise); padding adds 0.
+        total = np.add.accumulate(padded, axis=1, dtype=np.float32)[:, -1]
         out[cols] = total / counts.astype(np.float32)
     return out
+
+
+def window_walk(values: np.ndarray, radius: int, wrap: bool, fill) -> Iterator[np.ndarray]:
+    """1-D columns: for each step t of the neighbourhood walk, every column's t-th neighbour.
+
+    Each yield is a contiguous view (no gather): with wrap-around, column c's t-th neighbour is
+    values[(c - r + t) mod n]; without, it is values[c - r + t] with ``fill`` outside the
+    columns, so a clipped window's neighbours come in walk order between runs of ``fill``.
+    """
+    n = len(values)
+    if wrap:
+        ext = np.concatenate((values, values, values))
+        first = (-radius) % n
+        for t in range(min(2 * radius + 1, n)):
+            yield ext[first + t: first + t + n]
+    else:
+        pad = np.full(radius, fill, dtype=values.dtype)
+        ext = np.concatenate((pad, values, pad))
+        for t in range(2 * radius + 1):
+            yield ext[t: t + n]
+
+
+def window_sizes(radius: int, params: SpatialPoolerParams) -> np.ndarray:
+    """1-D columns: each column's neighbourhood size, itself included."""
+    n = params.num_columns
+    if params.wrap_around:
+        return np.full(n, min(2 * radius + 1, n), dtype=np.int64)
+    c = np.arange(n)
+    return np.minimum(c + radius + 1, n) - np.maximum(c - radius, 0)
 
 
 def min_overlap_duty_cycles(overlap_duty_cycles: np.ndarray, params: SpatialPoolerParams,

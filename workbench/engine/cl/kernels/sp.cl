@@ -4,15 +4,18 @@
 // Every result must equal numpy's bit for bit: no contraction of a*b+c, no fast-math; only
 // float32 add/mul/min/max/compare (exact IEEE on both) and integer counts.
 //
+// Inputs outside a column's potential pool (and the padding of a row) hold NaN: it survives
+// the updates below and compares false, so no kernel needs a mask for them.
+//
 // Kernels avoid fmin/fmax (PoCL turns them into calls, 50x slower than compares: the clip
 // (x < 0 ? 0 : x), then (x > 1 ? 1 : x) is exact and equal to numpy's maximum/minimum here, as
-// no NaN or -0 can occur) and data-dependent early returns and scattered stores in hot loops
-// (they defeat PoCL's vectoriser).
+// no -0 can occur and NaN passes through both), data-dependent early returns and scattered
+// stores in hot loops (they defeat PoCL's vectoriser).
 //
 // Sizes are kernel arguments, so one build serves every model of the same rank (a new
 // parameter setting in the GUI does not recompile). Every kernel that indexes the bitmask takes
 // n_cols and words (64-bit words per column: ceil(n_inputs / 64)); a permanence row holds
-// words * 64 floats, the padding -1.
+// words * 64 floats, the padding NaN.
 //
 // Defines:
 //   CONN_WORD_MAJOR   1: conn[w * n_cols + c] (GPU: neighbouring work items read neighbouring
@@ -288,7 +291,7 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global float *perm
         for (int k = 0; k < 64; ++k) {
             const float p = row[k];
             const float moved = ((on >> k) & 1ul) ? p + inc : p - dec;
-            const float q = p < 0.0f ? p : CLIP01(moved);
+            const float q = CLIP01(moved);
             row[k] = q;
             word |= (ulong)(q >= threshold) << k;
         }
@@ -398,7 +401,7 @@ __kernel void sp_bump(const uint n_cols, const uint words, __global float *perm,
             for (int k = 0; k < 64; ++k) {
                 const float p = row[w * 64 + k];
                 const float moved = p + bump;
-                const float q = p < 0.0f ? p : CLIP01(moved);
+                const float q = CLIP01(moved);
                 row[w * 64 + k] = q;
                 word |= (ulong)(q >= threshold) << k;
             }
@@ -427,7 +430,7 @@ __kernel void sp_spans(const uint words, const uint n_inputs, __constant const i
     }
     __global const float *row = perm + (size_t)c * words * 64;
     for (uint i = lid; i < n_inputs; i += get_local_size(0)) {
-        if (row[i] < threshold) continue;
+        if (!(row[i] >= threshold)) continue;  // NaN (not potential) fails every compare
         uint rest = i;
         for (int d = NDIM_IN - 1; d >= 0; --d) {
             const int x = (int)(rest % (uint)in_dims[d]);
