@@ -108,6 +108,13 @@ def _collapse(shape: tuple[int, ...], *strides: tuple[int, ...]) -> tuple[int, l
     return 3 if len(dims) <= 3 else 6, [1] * pad + dims, [[0] * pad + s for s in strs]
 
 
+def _inner_steps(names: str, strides: list[list[int]]) -> dict[str, str]:
+    """``<operand>_STEP`` defines: each operand's innermost stride, as a literal when it is 0
+    (broadcast) or 1 (contiguous), so the compiler emits plain or broadcast vector loads instead
+    of gathers; other strides stay the kernel argument ``<operand>5``."""
+    return {f"{n}_STEP": str(s[-1]) if s[-1] in (0, 1) else f"{n}5" for n, s in zip(names, strides)}
+
+
 def _next_pow2(n: int) -> int:
     return 1 << max(0, n - 1).bit_length()
 
@@ -202,21 +209,26 @@ class OpenCLBackend:
         operand's strides) over collapsed ``dims`` (six sizes): dimension 0 along d5, dimension 1
         along d4, dimension 2 over the rest."""
         outer = math.prod(dims[:4])
-        global_size, local_size = self._range_3d(dims[5], dims[4], outer)
-        self._call(kernel, global_size, local_size, *args,
-                   *map(np.int32, dims[1:] + [outer] + [v for s in strides for v in s]))
+        self._launch_3d(kernel, dims[5], dims[4], outer, *args,
+                        *map(np.int32, dims[1:] + [outer] + [v for s in strides for v in s]))
 
-    def _range_3d(self, n0: int, n1: int, n2: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-        """Global and local sizes covering n0 x n1 x n2 items. Dimension 0 (the contiguous one)
-        gets a work-group width that leaves few partial groups: those take the slower,
-        bounds-checked path."""
+    def _launch_3d(self, kernel, n0: int, n1: int, n2: int, *args) -> None:
+        """Launch over n0 x n1 x n2 work-items with exactly n0 along dimension 0 (the contiguous
+        one), so kernels need no bounds check there: whole work-groups of a power-of-two width
+        first, then the remaining columns as narrower groups at an offset. Dimensions 1 and 2
+        are rounded up; kernels skip the items past n1 and n2, a test PoCL hoists out of its loop
+        over dimension 0."""
         max_sizes = self.runtime.device.max_work_item_sizes
-        l0 = min(self.local_size, _next_pow2(n0), max_sizes[0])
-        while l0 > 64 and n0 % l0 and n0 < 16 * l0:
-            l0 //= 2
-        l1 = min(self.local_size // l0, _next_pow2(n1), max_sizes[1])
-        l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
-        return (math.ceil(n0 / l0) * l0, math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2), (l0, l1, l2)
+        width = min(self.local_size, max_sizes[0], 1 << (n0.bit_length() - 1))
+        bulk = n0 - n0 % width
+        for offset, l0, count in ((0, width, bulk), (bulk, n0 - bulk, n0 - bulk)):
+            if not count:
+                continue
+            l1 = min(self.local_size // l0, _next_pow2(n1), max_sizes[1])
+            l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
+            global_size = (count, math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2)
+            self._call(kernel, global_size, (l0, l1, l2), *args,
+                       global_offset=(offset, 0, 0) if offset else None)
 
     def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args,
               global_offset: tuple | None = None) -> None:
@@ -295,7 +307,7 @@ class OpenCLBackend:
     def binary(self, op: str, a, b):
         expr, out_t = self._binary_expr(op, a.dtype)
         t = CL_TYPE_NAMES[a.dtype]
-        shape = tuple(np.broadcast_shapes(a.shape, b.shape))
+        shape = a.shape if a.shape == b.shape else tuple(np.broadcast_shapes(a.shape, b.shape))
         out = self._empty(shape, np.dtype(np.uint8) if out_t == "uchar" and op in _BOOL_OUT else a.dtype)
         n = out.size
         if n == 0:
@@ -312,7 +324,8 @@ class OpenCLBackend:
                                out.data)
             return out
         rank, dims, strides = collapsed
-        k = self._kernel("elementwise.cl", "binary_strided", STRIDED=1, RANK=rank, **defines)
+        k = self._kernel("elementwise.cl", "binary_strided", STRIDED=1, RANK=rank, **defines,
+                         **_inner_steps("ab", strides))
         self._launch_strided(k, dims, strides, a.data, b.data, out.data)
         return out
 
@@ -343,7 +356,7 @@ class OpenCLBackend:
                 collapsed = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
             rank, dims, strides = collapsed
             k = self._kernel("elementwise.cl", "where_strided", TA=CL_TYPE_NAMES[a.dtype], WHERE=1,
-                             STRIDED=1, RANK=rank)
+                             STRIDED=1, RANK=rank, **_inner_steps("cab", strides))
             self._launch_strided(k, dims, strides, cond.data, a.data, b.data, out.data)
         return out
 
@@ -502,7 +515,8 @@ class OpenCLBackend:
                 self.cl.enqueue_copy(self.queue, dst.data, src.data, byte_count=n * size,
                                      src_offset=src_off * size, dst_offset=dst_off * size)
                 return
-            k = self._kernel("elementwise.cl", name, TA=t, COPY=1, STRIDED=1, RANK=rank)
+            k = self._kernel("elementwise.cl", name, TA=t, COPY=1, STRIDED=1, RANK=rank,
+                             **_inner_steps("s", [s]))
             self._launch_strided(k, dims, [s], src.data, dst.data, np.int32(offset))
             return
         dims, (s,) = _merge_axes(shape, strides)
@@ -530,8 +544,8 @@ class OpenCLBackend:
         """A launch of a gather.cl kernel over (i along inner, j over indices, o over outer), or
         (j, o) when inner == 1 (the kernel's INNER1)."""
         outer, a, inner, j = geometry
-        global_size, local_size = self._range_3d(inner, j, outer) if inner > 1 else self._range_3d(j, outer, 1)
-        self._call(kernel, global_size, local_size, *map(np.int32, (outer, a, inner, j)), *bufs)
+        sizes = (inner, j, outer) if inner > 1 else (j, outer, 1)
+        self._launch_3d(kernel, *sizes, *map(np.int32, (outer, a, inner, j)), *bufs)
 
     def scatter_add(self, target, idx, src, axis: int, along: bool) -> None:
         if not src.size:

@@ -134,7 +134,9 @@ __kernel void cast_flat(__global const TA* x, __global TO* out) {
 // innermost axis d5, dimension 1 along d4, dimension 2 over everything outside (`outer` items).
 // With RANK <= 3 (nearly every view) an operand's index is a sum of products, with no division,
 // and the innermost index is affine in the work-item id, so PoCL vectorises it; with RANK 6
-// dimension 2 is unravelled over d3, d2, d1, d0 (three divisions per item).
+// dimension 2 is unravelled over d3, d2, d1, d0 (three divisions per item). The innermost
+// step of operand S is S_STEP: the literal 0 or 1 where it is one of those (so the compiler
+// emits plain or broadcast vector loads, not gathers), else the argument S5.
 #define STRIDED_ARGS const int d1, const int d2, const int d3, const int d4, const int d5, const int outer
 #define STRIDES(S) const int S##0, const int S##1, const int S##2, const int S##3, const int S##4, const int S##5
 #if RANK > 3
@@ -149,14 +151,10 @@ __kernel void cast_flat(__global const TA* x, __global TO* out) {
 #endif
 // The start of this work-item's row in operand S (before the innermost index).
 #define ROW_START(S, start) OUTER_START(S, start##_outer) const int start = start##_outer + (int)get_global_id(1) * S##4;
-// Skip work-items past the end of dimensions 1 and 2, then guard dimension 0 per group: every
-// group but the last along a row is full and runs the (small) body unguarded, which LLVM
-// unswitches so PoCL can vectorise it.
+// The host launches exactly d5 items along dimension 0 and rounds dimensions 1 and 2 up: items
+// past their end are skipped by a test that does not depend on dimension 0.
 #define IN_RANGE ((int)get_global_id(1) < d4 && (int)get_global_id(2) < outer)
 #define OUT_ROW ((long)get_global_id(2) * d4 + get_global_id(1)) * d5
-#define FULL_GROUP(n) ((get_group_id(0) + 1) * get_local_size(0) <= (size_t)(n))
-#define EACH_IN_ROW(body) \
-    if (FULL_GROUP(d5)) { body } else if (get_global_id(0) < (size_t)d5) { body }
 
 #ifdef COPY
 // out (contiguous) = the view of x at `offset` with strides s.
@@ -165,7 +163,7 @@ __kernel void strided_copy(__global const TA* x, __global TA* out, const int off
     ROW_START(s, src)
     __global TA* o = out + OUT_ROW;
     const int i = get_global_id(0);
-    EACH_IN_ROW(o[i] = x[offset + src + i * s5];)
+    o[i] = x[offset + src + i * s_STEP];
 }
 
 // The view of dst at `offset` with strides s = src (contiguous).
@@ -175,7 +173,7 @@ __kernel void strided_assign(__global const TA* src_buf, __global TA* dst, const
     ROW_START(s, target)
     __global const TA* v = src_buf + OUT_ROW;
     const int i = get_global_id(0);
-    EACH_IN_ROW(dst[offset + target + i * s5] = v[i];)
+    dst[offset + target + i * s_STEP] = v[i];
 }
 #endif
 
@@ -187,7 +185,9 @@ __kernel void binary_strided(__global const TA* a, __global const TA* b, __globa
     ROW_START(b, rb)
     __global TO* o = out + OUT_ROW;
     const int i = get_global_id(0);
-    EACH_IN_ROW(const TA x = a[ra + i * a5]; const TA y = b[rb + i * b5]; o[i] = BOP(x, y);)
+    const TA x = a[ra + i * a_STEP];
+    const TA y = b[rb + i * b_STEP];
+    o[i] = BOP(x, y);
 }
 #endif
 
@@ -201,7 +201,7 @@ __kernel void where_strided(__global const uchar* cond, __global const TA* a, __
     ROW_START(b, rb)
     __global TA* o = out + OUT_ROW;
     const int i = get_global_id(0);
-    EACH_IN_ROW(o[i] = cond[rc + i * c5] ? a[ra + i * a5] : b[rb + i * b5];)
+    o[i] = cond[rc + i * c_STEP] ? a[ra + i * a_STEP] : b[rb + i * b_STEP];
 }
 #endif
 #endif

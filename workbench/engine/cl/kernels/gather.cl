@@ -5,23 +5,20 @@
 // Negative indices count from the end (numpy's rule); indices still out of range read as 0 and
 // are not scattered (the host checks host-side indices).
 // A 3-D range (i, j, o) as in elementwise.cl's strided kernels, or (j, o) when inner == 1
-// (INNER1): no division per element, the fastest-varying dimension first, and groups that are
-// full along dimension 0 run without a per-item bounds check so PoCL can vectorise them.
+// (INNER1): no division per element, the fastest-varying dimension first, launched with exactly
+// as many items along it as there are (no per-item bounds check, so PoCL can vectorise).
 // Defines: T, TI (index type), ALONG (0 or 1), INNER1 (0 or 1), ATOMIC_ADD(p, v) for scatter.
 
-#define FULL_GROUP(n) ((get_group_id(0) + 1) * get_local_size(0) <= (size_t)(n))
 #if INNER1
 #define POSITION                                                              \
     const int i = 0, j = get_global_id(0), o = get_global_id(1);              \
     if (o >= outer) return;                                                   \
     const long g = (long)o * J + j;
-#define EACH(body) if (FULL_GROUP(J)) { body } else if (j < J) { body }
 #else
 #define POSITION                                                              \
     const int i = get_global_id(0), j = get_global_id(1), o = get_global_id(2); \
     if (j >= J || o >= outer) return;                                         \
     const long g = ((long)o * J + j) * inner + i;
-#define EACH(body) if (FULL_GROUP(inner)) { body } else if (i < inner) { body }
 #endif
 #if ALONG
 #define RAW_INDEX ((long)idx[g])
@@ -34,15 +31,16 @@ __kernel void take(const int outer, const int A, const int inner, const int J,
                    __global const T* x, __global const TI* idx, __global T* out) {
     POSITION
 #if ALONG
-    EACH(const long k = WRAP(RAW_INDEX);
-         out[g] = (k >= 0 && k < A) ? x[((long)o * A + k) * inner + i] : (T)0;)
+    const long k = WRAP(RAW_INDEX);
+    out[g] = (k >= 0 && k < A) ? x[((long)o * A + k) * inner + i] : (T)0;
 #else
     // One index per row of the output: the row is a contiguous copy, vectorised on PoCL. An
     // out-of-range index selects zeros over row 0, so the load itself is never conditional.
     const long k = WRAP(RAW_INDEX);
     const int ok = k >= 0 && k < A;
     __global const T* src = x + ((long)o * A + (ok ? k : 0)) * inner;
-    EACH(const T v = src[i]; out[g] = ok ? v : (T)0;)
+    const T v = src[i];
+    out[g] = ok ? v : (T)0;
 #endif
 }
 
@@ -69,7 +67,6 @@ inline void atomic_add_double(volatile __global double* p, const double v) {
 __kernel void scatter_add(const int outer, const int A, const int inner, const int J,
                           __global const T* src, __global const TI* idx, __global T* out) {
     POSITION
-    if (i >= inner || j >= J) return;
     const long k = WRAP(RAW_INDEX);
     if (k >= 0 && k < A) ATOMIC_ADD(out + ((long)o * A + k) * inner + i, src[g]);
 }
