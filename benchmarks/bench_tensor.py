@@ -5,10 +5,12 @@
 * matmul: square float32 products of 64 .. 2048, in GFLOP/s (2 n^3 per product).
 
 Every timed loop runs after a warm-up (kernel builds, memory pool filled) and ends with the
-device queue drained, so a figure is the time to the result, not to the enqueue. Each figure is
-the best of a few repeats and backends take turns at each size: the machine is shared, and only
-ratios between backends measured in the same run mean much. Issue targets (PoCL on the CPU):
-elementwise at 1e7 >= 60 % of numpy's GB/s, matmul at 1024 >= 25 % of numpy's GFLOP/s.
+device queue drained, so a figure is the time to the result, not to the enqueue. Backends take
+turns, sample by sample, at each size, after a short pause (BLAS and OpenCL worker threads spin
+for a while after a call and would slow whoever runs next); each figure is the best of a few
+samples. The machine is shared: only ratios between backends measured in the same run mean
+much. Issue targets (PoCL on the CPU): elementwise at 1e7 >= 60 % of numpy's GB/s, matmul at
+1024 >= 25 % of numpy's GFLOP/s.
 
     python -m benchmarks.bench_tensor [--quick] [--backends numpy,opencl:0]
 """
@@ -16,6 +18,7 @@ elementwise at 1e7 >= 60 % of numpy's GB/s, matmul at 1024 >= 25 % of numpy's GF
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -27,7 +30,8 @@ MATMUL_SIZES = [64, 128, 256, 512, 1024, 2048]
 QUICK_ELEMENTWISE_MAX = 10**7
 QUICK_MATMUL_MAX = 1024
 MIN_SECONDS = 0.2  # per timed sample
-REPEATS = 3
+REPEATS = 3  # samples per backend and size; the best counts
+PAUSE_SECONDS = 0.1  # before each sample
 
 
 def _sync(backend) -> None:
@@ -35,22 +39,29 @@ def _sync(backend) -> None:
         backend.queue.finish()
 
 
-def _seconds_per_call(fn, backend, repeats: int = REPEATS) -> float:
-    """Best-of-``repeats`` mean time of ``fn()``, each sample long enough to time reliably."""
+def _calls_per_sample(fn, backend) -> int:
+    """Warm ``fn`` up, then how many calls make a sample of about MIN_SECONDS."""
     fn()
     _sync(backend)
     start = time.perf_counter()
     fn()
     _sync(backend)
-    once = max(time.perf_counter() - start, 1e-7)
-    calls = max(1, int(MIN_SECONDS / once))
-    best = float("inf")
+    return max(1, int(MIN_SECONDS / max(time.perf_counter() - start, 1e-7)))
+
+
+def _best_seconds(work: dict[str, tuple], repeats: int = REPEATS) -> dict[str, float]:
+    """Best per-call time of each backend's ``fn``; ``work`` maps a name to (backend, fn).
+    Backends alternate sample by sample, each sample after a pause."""
+    calls = {name: _calls_per_sample(fn, be) for name, (be, fn) in work.items()}
+    best = {name: float("inf") for name in work}
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        _sync(backend)
-        best = min(best, (time.perf_counter() - start) / calls)
+        for name, (be, fn) in work.items():
+            time.sleep(PAUSE_SECONDS)
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            _sync(be)
+            best[name] = min(best[name], (time.perf_counter() - start) / calls[name])
     return best
 
 
@@ -60,8 +71,6 @@ def _fits(backend, nbytes: int) -> bool:
         device = backend.runtime.device
         return nbytes < device.global_mem_size // 2 and nbytes // 3 < device.max_mem_alloc_size
     try:
-        import os  # noqa: PLC0415
-
         available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return nbytes < 2 << 30
@@ -75,15 +84,16 @@ def elementwise(names: list[str], sizes: list[int]) -> list[dict]:
         a_host = rng.standard_normal(n, dtype=np.float32)
         b_host = rng.standard_normal(n, dtype=np.float32)
         row: dict = {"bench": "add f32 GB/s", "size": f"{n:.0e}"}
+        work = {}
         for name in names:
             be = get_backend(name)
             if not _fits(be, 3 * 4 * n):
                 row[name] = "n/a (memory)"
                 continue
             a, b = Tensor(a_host, backend=be), Tensor(b_host, backend=be)
-            seconds = _seconds_per_call(lambda: a + b, be)
+            work[name] = (be, lambda a=a, b=b: a + b)
+        for name, seconds in _best_seconds(work).items():
             row[name] = 12 * n / seconds / 1e9
-            del a, b
         rows.append(_with_ratios(row, names))
     return rows
 
@@ -95,10 +105,12 @@ def matmul(names: list[str], sizes: list[int]) -> list[dict]:
         a_host = rng.standard_normal((n, n), dtype=np.float32)
         b_host = rng.standard_normal((n, n), dtype=np.float32)
         row: dict = {"bench": "matmul f32 GFLOP/s", "size": str(n)}
+        work = {}
         for name in names:
             be = get_backend(name)
             a, b = Tensor(a_host, backend=be), Tensor(b_host, backend=be)
-            seconds = _seconds_per_call(lambda: a @ b, be, repeats=2 if n >= 1024 else REPEATS)
+            work[name] = (be, lambda a=a, b=b: a @ b)
+        for name, seconds in _best_seconds(work).items():
             row[name] = 2 * n**3 / seconds / 1e9
         rows.append(_with_ratios(row, names))
     return rows
