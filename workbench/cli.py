@@ -312,6 +312,8 @@ def _step_list(steps: list[int], shown: int = 8) -> str:
 
 # -- sweep -------------------------------------------------------------------------------------
 def cmd_sweep(args: argparse.Namespace) -> int:
+    import signal  # noqa: PLC0415
+
     from workbench.plugins.params import ParamError  # noqa: PLC0415
     from workbench.plugins.runner import RunError  # noqa: PLC0415
     from workbench.plugins.sweep import (  # noqa: PLC0415
@@ -343,6 +345,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     def show(result) -> None:
         print(describe_trial(result, sweep.axes, sweep.objective, sweep.done, sweep.total), flush=True)
 
+    def stop_on_ctrl_c(signum, frame) -> None:
+        """The first Ctrl-C stops the sweep between trials (all finished ones recorded); a second
+        one interrupts at once."""
+        sweep.stop()
+        signal.signal(signal.SIGINT, previous_handler)
+        print("sweep: stopping (Ctrl-C again to quit at once)", file=sys.stderr, flush=True)
+
+    previous_handler = signal.signal(signal.SIGINT, stop_on_ctrl_c)
     start = time.perf_counter()
     interrupted = False
     try:
@@ -352,6 +362,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         interrupted = True
     except SweepError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    interrupted = interrupted or sweep.status == "stopped"
     results = sweep.results
     counts = {status: sum(r.status == status for r in results) for status in ("ok", "failed", "lost")}
     print(f"{sweep.info.name}: {len(results)} of {sweep.total} trials in the table "

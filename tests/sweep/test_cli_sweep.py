@@ -101,6 +101,7 @@ def test_ctrl_c_keeps_finished_trials_and_the_same_command_resumes(capsys, clien
             proc.wait()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stdout + stderr
+    assert "sweep: stopping (Ctrl-C again to quit at once)" in stderr
     assert "interrupted: stopped cleanly; run the same command again to resume" in stderr
     with open(out, newline="") as handle:
         kept = list(csv.DictReader(handle))

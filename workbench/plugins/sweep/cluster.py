@@ -30,7 +30,8 @@ def dask_client(scheduler: "str | Client | None", workers: int | None = None) ->
 
     ``scheduler`` None starts a ``LocalCluster`` of ``workers`` processes (default: one per core)
     with one thread each (HTM steps are single-threaded numpy; processes dodge the GIL) and its
-    HTTP server on a free port (two sweeps at once must not fight over 8787); a string
+    HTTP server on a free port (two sweeps at once must not fight over 8787), its workers' logs
+    silenced (heartbeat errors while it shuts down are noise; trial errors come back as results); a string
     is a scheduler address; a Client is used as it is and left open.
     """
     from distributed import Client, LocalCluster  # noqa: PLC0415 - dask loads only for sweeps
@@ -41,7 +42,7 @@ def dask_client(scheduler: "str | Client | None", workers: int | None = None) ->
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers or local_cores(), threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.ERROR, preload=[__name__])
+                               dashboard_address=":0", silence_logs=logging.CRITICAL, preload=[__name__])
         try:
             client = Client(cluster)
         except BaseException:
