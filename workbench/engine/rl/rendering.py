@@ -140,7 +140,8 @@ def draw_bars(values: Sequence[float], height: int = 100, bar: int = 24) -> np.n
 
 def grid_desc(unwrapped: Any) -> np.ndarray | None:
     """The map of a grid environment as one-byte cells, when it has one (FrozenLake and the
-    workbench grid keep ``desc``; CliffWalking's cliff becomes holes)."""
+    workbench grid keep ``desc``; CliffWalking's cliff becomes holes). Taxi has a ``desc`` too,
+    but its states are not its cells: callers check that the map has one cell per state."""
     desc = getattr(unwrapped, "desc", None)
     if desc is not None:
         return np.asarray(desc, dtype="S1")
@@ -167,6 +168,7 @@ def render(env_id: str, unwrapped: Any, observation: Any, scaled: Sequence[float
     if name == "Acrobot":
         return draw_acrobot(observation)
     desc = grid_desc(unwrapped)
-    if desc is not None and np.ndim(observation) == 0:
+    states = getattr(getattr(unwrapped, "observation_space", None), "n", None)
+    if desc is not None and np.ndim(observation) == 0 and desc.size == states:  # one state per cell
         return draw_grid(desc, int(observation))
     return draw_bars(scaled if scaled is not None else np.asarray(observation, dtype=np.float64))

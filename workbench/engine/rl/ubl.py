@@ -62,7 +62,7 @@ def parse_goal(text: str, space: Any) -> Any:
 def default_goal(env_id: str, unwrapped: Any, space: Any) -> Any:
     """The goal of a known environment: the ``G`` cell of a grid map, or :data:`KNOWN_GOALS`."""
     desc = grid_desc(unwrapped)
-    if desc is not None and hasattr(space, "n"):
+    if desc is not None and hasattr(space, "n") and desc.size == space.n:  # one state per cell
         return int(np.flatnonzero(desc.reshape(-1) == b"G")[0])
     known = KNOWN_GOALS.get(family(env_id))
     if known is None or getattr(space, "shape", None) != (len(known),):
