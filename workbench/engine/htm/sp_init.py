@@ -9,9 +9,12 @@ threshold.
 The draws are exactly those a column-by-column loop over :class:`CompatRNG` would make, in the
 same order: a column consumes ``len - 1`` shuffle draws then two draws per potential input, so
 each column's slice of the stream is known in advance. That lets a block of columns take its
-draws in one call and run its shuffles side by side (one vectorised Fisher-Yates step per
-position), which turns minutes into seconds at 65,536 columns x 16,384 inputs. A test checks the
-result against the plain per-column loop.
+draws in one call and shuffle side by side: on numpy one vectorised Fisher-Yates step per
+position for all rows at once; on an OpenCL device (the one the model will live on) one work
+item per row, which is far faster for wide neighbourhoods (numpy's lock-step walk is bound by
+memory latency: about a minute per 4,096 columns of 16,384 inputs). Both are exact integer
+work, so the result does not depend on the backend; tests check both against the plain
+per-column loop.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ import numpy as np
 from .rng import CompatRNG
 from .rounding import round_half_away
 from .sp_params import SpatialPoolerParams
-from .sp_rules import column_blocks, neighbourhood_width, raise_to_threshold
+from .sp_rules import neighbourhood_width, raise_to_threshold
 from .topology import map_columns_to_inputs, neighbourhoods
 
 _UINT32_MAX = 4294967295.0
+#: Table entries per block of columns: large blocks keep the per-position Python steps of the
+#: shuffle few (65,536 columns x 16,384 inputs: 16 blocks), at about 30 bytes an entry.
+_BLOCK_ENTRIES = 1 << 26
 
 
 def pool_sizes(neighbourhood_sizes: np.ndarray, potential_pct: float) -> np.ndarray:
@@ -40,50 +46,86 @@ def _real_range(a: np.float32, b: np.float32, reals: np.ndarray) -> np.ndarray:
     return np.float32(a) + scaled
 
 
-def _shuffle_rows(table: np.ndarray, counts: np.ndarray, picks: np.ndarray) -> np.ndarray:
-    """Fisher-Yates on every row at once: row r swaps position i with picks[r, i] for i = n_r-1..1."""
-    pools = table.copy()
+def _shuffle_rows(pools: np.ndarray, counts: np.ndarray, picks: np.ndarray) -> None:
+    """Fisher-Yates on every row at once, in place: row r swaps position i with picks[r, i] for
+    i = n_r - 1 .. 1 (one vectorised step per position)."""
     rows = np.arange(len(pools))
     uniform = bool((counts == counts[0]).all()) if len(counts) else True
     for i in range(pools.shape[1] - 1, 0, -1):
-        r = rows if uniform else rows[counts > i]
-        j = picks[r, i]
-        held = pools[r, i].copy()
-        pools[r, i] = pools[r, j]
+        if uniform:
+            r, j = rows, picks[:, i]
+            held = pools[:, i].copy()
+            pools[:, i] = pools[r, j]
+        else:
+            r = rows[counts > i]
+            j = picks[r, i]
+            held = pools[r, i].copy()
+            pools[r, i] = pools[r, j]
         pools[r, j] = held
-    return pools
 
 
-def initial_permanences(params: SpatialPoolerParams, rng: CompatRNG) -> np.ndarray:
-    """The dense (num_columns, num_inputs) float32 permanences; -1 marks non-potential inputs."""
+def _shuffle_rows_on_device(pools: np.ndarray, counts: np.ndarray, raw: np.ndarray,
+                            offsets: np.ndarray, runtime) -> None:
+    """:func:`_shuffle_rows` on an OpenCL device, in place: the draws go over, rows come back."""
+    cl = runtime.cl
+    mf = cl.mem_flags
+    rows, width = pools.shape
+
+    def upload(array: np.ndarray):
+        return cl.Buffer(runtime.context, mf.READ_WRITE | mf.COPY_HOST_PTR,
+                         hostbuf=np.ascontiguousarray(array))
+
+    pools_buf = upload(pools)
+    runtime.kernel("sp_init.cl", "sp_shuffle_rows")(
+        runtime.queue, (-(-rows // 64) * 64,), None, pools_buf, np.uint32(width), np.uint32(rows),
+        upload(raw.astype(np.uint32)), upload(offsets[:-1].astype(np.uint64)),
+        upload(counts.astype(np.int32)))
+    cl.enqueue_copy(runtime.queue, pools, pools_buf, is_blocking=True)
+
+
+def initial_permanences(params: SpatialPoolerParams, rng: CompatRNG, runtime=None) -> np.ndarray:
+    """The dense (num_columns, num_inputs) float32 permanences; -1 marks non-potential inputs.
+
+    ``runtime`` (a :class:`CLRuntime`) runs the shuffles on that device; None runs them in numpy.
+    """
     num_columns, num_inputs = params.num_columns, params.num_inputs
     perm = np.full((num_columns, num_inputs), -1.0, dtype=np.float32)
     centres = map_columns_to_inputs(params.column_shape, params.input_shape)
     width = neighbourhood_width(params.potential_radius, params.input_shape)
     connected = params.connected
-    for start, stop in column_blocks(num_columns, 3 * width):
+    block = max(1, _BLOCK_ENTRIES // max(width, num_inputs))
+    for start in range(0, num_columns, block):
+        stop = min(num_columns, start + block)
         table, counts = neighbourhoods(centres[start:stop], params.potential_radius,
                                        params.input_shape, params.wrap_around)
         sizes = pool_sizes(counts, params.potential_pct)
         shuffle_draws = np.maximum(counts - 1, 0)
         offsets = np.concatenate(([0], np.cumsum(shuffle_draws + 2 * sizes)))
         raw = rng.draws(int(offsets[-1]))
-        rows = np.arange(stop - start)
-        # picks[r, i] = draw(step) % (i + 1), step = n_r - 1 - i counting the row's shuffle draws.
-        positions = np.arange(table.shape[1])[None, :]
-        live = (positions >= 1) & (positions < counts[:, None])
-        draw_at = np.where(live, offsets[:-1, None] + counts[:, None] - 1 - positions, 0)
-        picks = np.where(live, raw[draw_at] % (positions + 1).astype(np.uint64), 0).astype(np.int64)
-        pools = _shuffle_rows(table, counts, picks)
-        chosen = positions < sizes[:, None]
-        pools = np.sort(np.where(chosen, pools, np.iinfo(np.int64).max), axis=1)
-        r_idx, t_idx = np.nonzero(chosen)  # row-major: ascending rows, then t
-        inputs = pools[r_idx, t_idx]  # ascending within each row after the sort
-        first = offsets[:-1][r_idx] + shuffle_draws[r_idx] + 2 * t_idx
+        positions = np.arange(table.shape[1], dtype=np.int64)[None, :]
+        pools = table.astype(np.int32)
+        del table
+        if runtime is not None:
+            _shuffle_rows_on_device(pools, counts, raw, offsets, runtime)
+        else:
+            # picks[r, i] = (row r's draw number n_r - 1 - i) % (i + 1), for 1 <= i < n_r.
+            live = (positions >= 1) & (positions < counts[:, None])
+            draw_at = np.where(live, offsets[:-1, None] + counts[:, None] - 1 - positions, 0)
+            picks = np.where(live, raw[draw_at] % (positions + 1).astype(np.uint64), 0)
+            del draw_at, live
+            _shuffle_rows(pools, counts, picks.astype(np.int32))
+        # The first size_r entries of each shuffled row, in ascending input order: a mask's
+        # row-major nonzero walks each row's inputs upwards.
+        chosen = np.zeros((stop - start, num_inputs), dtype=bool)
+        keep = positions < sizes[:, None]
+        chosen[np.nonzero(keep)[0], pools[keep]] = True
+        rank = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        row_of = np.repeat(np.arange(stop - start), sizes)
+        first = offsets[:-1][row_of] + shuffle_draws[row_of] + 2 * rank
         coins = raw[first] / _UINT32_MAX
         reals = raw[first + 1] / _UINT32_MAX
         values = np.where(coins <= 0.5, _real_range(connected, np.float32(1), reals),
                           _real_range(np.float32(0), connected, reals))
-        perm[start + rows[r_idx], inputs] = values
+        perm[start:stop][chosen] = values
     raise_to_threshold(perm, params)
     return perm

@@ -52,7 +52,8 @@ def _round_up(value: int, multiple: int) -> int:
 class OpenCLSpatialEngine:
     """Holds the SP's arrays on one OpenCL device and runs compute steps 1-4 there."""
 
-    def __init__(self, params: SpatialPoolerParams, perm: np.ndarray, runtime) -> None:
+    def __init__(self, params: SpatialPoolerParams, runtime) -> None:
+        """Builds the kernels and allocates the state; :meth:`set_permanences` fills it."""
         cl = runtime.cl
         self.cl, self.rt, self.p = cl, runtime, params
         self.queue = runtime.queue
@@ -103,7 +104,6 @@ class OpenCLSpatialEngine:
                         "adc": (self.adc, np.float32), "min_odc": (self.min_odc, np.float32)}
         for name, (_, dtype) in self._arrays.items():
             self.set(name, np.ones(n, dtype) if name == "boost" else np.zeros(n, dtype))
-        self.set_permanences(perm)
         self.active = np.empty(0, dtype=np.uint32)
 
     # -- transfers -------------------------------------------------------------------------------

@@ -46,20 +46,27 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _make_engine(params: SpatialPoolerParams, perm: np.ndarray, backend: Any):
-    """The engine for ``backend`` (a name or a backend object); numpy when OpenCL cannot run."""
-    runtime = getattr(get_backend(backend), "runtime", None)
-    if runtime is None:
-        return NumpySpatialEngine(params, perm)
-    from ..cl.runtime import KernelBuildError  # noqa: PLC0415 - only with OpenCL
-    from .sp_opencl import OpenCLSpatialEngine  # noqa: PLC0415
+def _initialise(params: SpatialPoolerParams, rng: CompatRNG, backend: Any):
+    """Initial permanences and the engine for ``backend`` (a name or a backend object).
 
-    try:
-        return OpenCLSpatialEngine(params, perm, runtime)
-    except KernelBuildError as exc:
-        warnings.warn(f"Spatial Pooler kernels failed to build ({exc}); running on numpy instead",
-                      BackendFallbackWarning, stacklevel=3)
-        return NumpySpatialEngine(params, perm)
+    On OpenCL the initial shuffles run on the model's device too; if the SP kernels cannot be
+    built there, the model runs on numpy, with a warning that says why.
+    """
+    runtime = getattr(get_backend(backend), "runtime", None)
+    if runtime is not None:
+        from ..cl.runtime import KernelBuildError  # noqa: PLC0415 - only with OpenCL
+        from .sp_opencl import OpenCLSpatialEngine  # noqa: PLC0415
+
+        try:
+            runtime.program("sp_init.cl")
+            engine = OpenCLSpatialEngine(params, runtime)
+        except KernelBuildError as exc:
+            warnings.warn(f"Spatial Pooler kernels failed to build ({exc}); running on numpy "
+                          "instead", BackendFallbackWarning, stacklevel=3)
+        else:
+            engine.set_permanences(initial_permanences(params, rng, runtime))
+            return engine
+    return NumpySpatialEngine(params, initial_permanences(params, rng))
 
 
 class SpatialPooler:
@@ -83,8 +90,7 @@ class SpatialPooler:
             syn_perm_inactive_dec, syn_perm_active_inc, syn_perm_connected,
             min_pct_overlap_duty_cycle, duty_cycle_period, boost_strength, wrap_around, seed)
         self._rng = CompatRNG(self.params.seed)
-        perm = initial_permanences(self.params, self._rng)
-        self._engine = _make_engine(self.params, perm, backend)
+        self._engine = _initialise(self.params, self._rng, backend)
         self._global_inhibition = self.params.global_inhibition
         self._iteration = 0
         self._inhibition_radius = sp_rules.inhibition_radius(
