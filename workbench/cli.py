@@ -448,7 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--backend", default="numpy", help="numpy, opencl or opencl:N (on every worker)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (default: a local cluster)")
     sweep.add_argument("--workers", type=int, default=None, help="local cluster size (default: one per core)")
-    sweep.add_argument("--out", metavar="FILE.csv", help="results table, appended as trials finish; resumed if it exists")
+    sweep.add_argument("--out", metavar="FILE.csv",
+                       help="results table, appended as trials finish; resumed if it exists")
     sweep.add_argument("--retry-failed", action="store_true", help="when resuming, rerun trials that failed")
     sweep.add_argument("--plugins", action="append", default=[], metavar="DIR")
     sweep.set_defaults(func=cmd_sweep)

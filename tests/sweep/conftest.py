@@ -2,8 +2,9 @@
 
 ``toy`` reports ``loss = (x - 3)^2 + n + 0.01 * seed (+ 0.5 in mode b)``: the best configuration
 of any sweep over x, n and mode is the one nearest x=3, n=1, mode a. ``fail_at`` makes a step
-raise, ``crash_at`` ends the worker process, ``step_seconds`` slows steps down (to kill or stop a sweep mid-trial), ``length`` ends the
-data early (``finished``), ``steps_seen`` tells how many steps ran.
+raise, ``crash_at`` ends the worker process, ``step_seconds`` slows steps down (to kill or stop a
+sweep mid-trial), ``length`` ends the data early (``finished``), ``steps_seen`` tells how many
+steps ran.
 """
 
 import logging

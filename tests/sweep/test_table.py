@@ -126,4 +126,5 @@ def test_ranking_means_over_seeds_at_the_longest_budget():
     assert lines == ["  1. loss=3 over 1 seed(s), 1 failed: x=1.0", "  2. loss=5 +- 1.41 over 2 seed(s): x=2.0"]
     labelled = rank_configs([result(1.0, label="two words")], Objective("loss"))[0]
     label_axes = parse_axes(["x=1,2", "label=two words,b"], DECLARED, "toy")
-    assert run_command("toy", labelled, label_axes) == "workbench run toy --set x=1.0 --set 'label=two words' --steps 10"
+    assert run_command("toy", labelled, label_axes) == \
+        "workbench run toy --set x=1.0 --set 'label=two words' --steps 10"

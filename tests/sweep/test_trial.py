@@ -45,7 +45,7 @@ def test_a_worker_without_the_plugin_or_with_other_code_says_so(toy, tmp_path):
     info, context = toy
     assert check_worker(context) == ""
     elsewhere = TrialContext("toy", context.version, (str(tmp_path),))
-    assert check_worker(elsewhere).startswith(f"unknown experiment 'toy'; available: ")
+    assert check_worker(elsewhere).startswith("unknown experiment 'toy'; available: ")
     assert f"(plugin folders here: {tmp_path})" in check_worker(elsewhere)
     r = run_trial(spec(info), elsewhere)
     assert r.status == FAILED and r.error.startswith("KeyError: unknown experiment 'toy'")

@@ -30,7 +30,7 @@ from workbench.plugins.runner import Run, RunError
 
 from .cluster import check_workers, dask_client
 from .errors import SweepError
-from .plan import Objective, SearchPlan, TrialOutcome, TrialSpec, build_plan
+from .plan import Objective, SearchPlan, TrialSpec, build_plan
 from .report import ConfigScore, rank_configs
 from .space import Axis, parse_axes
 from .table import ResultsTable

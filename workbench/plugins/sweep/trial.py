@@ -13,7 +13,6 @@ import math
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
 
 from workbench.plugins.registry import PluginInfo, Registry
 from workbench.plugins.runner import Run, RunError
