@@ -192,43 +192,46 @@ class OpenCLBackend:
         local = self.local_size
         self._call(kernel, (math.ceil(n / local) * local,), (local,), np.int32(n), *args)
 
-    def _launch_exact(self, kernel, n: int, *args) -> None:
-        """A flat launch of exactly ``n`` work-items, for kernels without a bounds check: the
-        whole work-groups, then the remainder as one smaller group at an offset. A kernel body
-        with no bounds check is what lets PoCL vectorise it (LLVM will not unswitch a per-group
-        check out of a large body such as exp's)."""
+    def _launch_exact(self, filename: str, name: str, defines: dict, n: int, *args) -> None:
+        """A flat launch of exactly ``n`` work-items (the kernel's first argument is ``n``). A
+        kernel body without a bounds check is what lets PoCL vectorise it (LLVM will not
+        unswitch a check out of a large body such as exp's), so the whole work-groups run the
+        kernel built without one, and the remainder one group of the variant built with
+        GUARD=1 (only these two variants: PoCL compiles a kernel anew for every work-group size)."""
         local = self.local_size
         bulk = n - n % local
         if bulk:
-            self._call(kernel, (bulk,), (local,), *args)
+            self._call(self._kernel(filename, name, GUARD=0, **defines), (bulk,), (local,), np.int32(n), *args)
         if n > bulk:
-            self._call(kernel, (n - bulk,), (n - bulk,), *args, global_offset=(bulk,))
+            self._call(self._kernel(filename, name, GUARD=1, **defines), (local,), (local,), np.int32(n), *args,
+                       global_offset=(bulk,))
 
-    def _launch_strided(self, kernel, dims: list[int], strides: list[list[int]], *args) -> None:
-        """A 3-D launch of a strided kernel (arguments: ``args``, then the sizes, then each
-        operand's strides) over collapsed ``dims`` (six sizes): dimension 0 along d5, dimension 1
-        along d4, dimension 2 over the rest."""
+    def _launch_strided(self, name: str, defines: dict, dims: list[int], strides: list[list[int]],
+                        *args) -> None:
+        """A 3-D launch of a strided kernel of elementwise.cl (arguments: ``args``, then the sizes,
+        then each operand's strides) over collapsed ``dims`` (six sizes): dimension 0 along d5,
+        dimension 1 along d4, dimension 2 over the rest."""
         outer = math.prod(dims[:4])
-        self._launch_3d(kernel, dims[5], dims[4], outer, *args,
+        self._launch_3d("elementwise.cl", name, defines, dims[5], dims[4], outer, *args,
                         *map(np.int32, dims[1:] + [outer] + [v for s in strides for v in s]))
 
-    def _launch_3d(self, kernel, n0: int, n1: int, n2: int, *args) -> None:
-        """Launch over n0 x n1 x n2 work-items with exactly n0 along dimension 0 (the contiguous
-        one), so kernels need no bounds check there: whole work-groups of a power-of-two width
-        first, then the remaining columns as narrower groups at an offset. Dimensions 1 and 2
-        are rounded up; kernels skip the items past n1 and n2, a test PoCL hoists out of its loop
-        over dimension 0."""
+    def _launch_3d(self, filename: str, name: str, defines: dict, n0: int, n1: int, n2: int, *args) -> None:
+        """Launch over n0 x n1 x n2 work-items. Along dimension 0 (the contiguous one) whole
+        work-groups of a power-of-two width run the kernel without a bounds check there; the
+        remaining columns, if any, run the GUARD=1 variant in one more column of groups at an
+        offset. Dimensions 1 and 2 are rounded up to power-of-two groups and kernels skip the
+        items past n1 and n2 (a test PoCL hoists out of its loop over dimension 0). Work-group
+        sizes are powers of two, so PoCL compiles few variants of a kernel."""
         max_sizes = self.runtime.device.max_work_item_sizes
-        width = min(self.local_size, max_sizes[0], 1 << (n0.bit_length() - 1))
-        bulk = n0 - n0 % width
-        for offset, l0, count in ((0, width, bulk), (bulk, n0 - bulk, n0 - bulk)):
-            if not count:
-                continue
-            l1 = min(self.local_size // l0, _next_pow2(n1), max_sizes[1])
-            l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
-            global_size = (count, math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2)
-            self._call(kernel, global_size, (l0, l1, l2), *args,
-                       global_offset=(offset, 0, 0) if offset else None)
+        l0 = min(self.local_size, max_sizes[0], 1 << (n0.bit_length() - 1))
+        l1 = min(self.local_size // l0, _next_pow2(n1), max_sizes[1])
+        l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
+        rest = (math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2)
+        bulk = n0 - n0 % l0
+        self._call(self._kernel(filename, name, GUARD=0, **defines), (bulk, *rest), (l0, l1, l2), *args)
+        if n0 > bulk:
+            self._call(self._kernel(filename, name, GUARD=1, **defines), (l0, *rest), (l0, l1, l2), *args,
+                       global_offset=(bulk, 0, 0))
 
     def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args,
               global_offset: tuple | None = None) -> None:
@@ -293,8 +296,8 @@ class OpenCLBackend:
                 if op not in table:
                     raise TypeError(f"{op} is not defined for {x.dtype} tensors")
                 expr = table[op]
-            k = self._kernel("elementwise.cl", "unary_flat", TA=t, TO=t, **{"UOP(x)": expr})
-            self._launch_exact(k, x.size, x.data, out.data)
+            self._launch_exact("elementwise.cl", "unary_flat", {"TA": t, "TO": t, "UOP(x)": expr}, x.size,
+                               x.data, out.data)
         return out
 
     def _binary_expr(self, op: str, dtype: np.dtype) -> tuple[str, str]:
@@ -314,19 +317,16 @@ class OpenCLBackend:
             return out
         defines = {"TA": t, "TO": out_t, "BOP(a,b)": expr}
         if a.shape == b.shape:
-            self._launch_exact(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data,
-                               out.data)
+            self._launch_exact("elementwise.cl", "binary_flat", defines, n, a.data, b.data, out.data)
             return out
         collapsed = _collapse(shape, _broadcast_strides(a.shape, shape), _broadcast_strides(b.shape, shape))
         if collapsed is None:
             a, b = self._expand(a, shape), self._expand(b, shape)
-            self._launch_exact(self._kernel("elementwise.cl", "binary_flat", **defines), n, a.data, b.data,
-                               out.data)
+            self._launch_exact("elementwise.cl", "binary_flat", defines, n, a.data, b.data, out.data)
             return out
         rank, dims, strides = collapsed
-        k = self._kernel("elementwise.cl", "binary_strided", STRIDED=1, RANK=rank, **defines,
-                         **_inner_steps("ab", strides))
-        self._launch_strided(k, dims, strides, a.data, b.data, out.data)
+        self._launch_strided("binary_strided", {"STRIDED": 1, "RANK": rank, **defines, **_inner_steps("ab", strides)},
+                             dims, strides, a.data, b.data, out.data)
         return out
 
     def _expand(self, x, shape: tuple[int, ...]):
@@ -341,9 +341,8 @@ class OpenCLBackend:
         out = self._empty(x.shape, np.dtype(np.uint8) if op in _BOOL_OUT else x.dtype)
         if x.size:
             name = "binary_scalar_left" if scalar_first else "binary_scalar_right"
-            k = self._kernel("elementwise.cl", name, TA=CL_TYPE_NAMES[x.dtype], TO=out_t,
-                             **{"BOP(a,b)": expr})
-            self._launch_exact(k, x.size, x.data, x.dtype.type(value), out.data)
+            defines = {"TA": CL_TYPE_NAMES[x.dtype], "TO": out_t, "BOP(a,b)": expr}
+            self._launch_exact("elementwise.cl", name, defines, x.size, x.data, x.dtype.type(value), out.data)
         return out
 
     def where(self, cond, a, b):
@@ -355,9 +354,9 @@ class OpenCLBackend:
                 cond, a, b = (self._expand(x, shape) for x in (cond, a, b))
                 collapsed = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
             rank, dims, strides = collapsed
-            k = self._kernel("elementwise.cl", "where_strided", TA=CL_TYPE_NAMES[a.dtype], WHERE=1,
-                             STRIDED=1, RANK=rank, **_inner_steps("cab", strides))
-            self._launch_strided(k, dims, strides, cond.data, a.data, b.data, out.data)
+            defines = {"TA": CL_TYPE_NAMES[a.dtype], "WHERE": 1, "STRIDED": 1, "RANK": rank,
+                       **_inner_steps("cab", strides)}
+            self._launch_strided("where_strided", defines, dims, strides, cond.data, a.data, b.data, out.data)
         return out
 
     def cast(self, x, dtype: np.dtype):
@@ -365,9 +364,8 @@ class OpenCLBackend:
         if x.size:
             to_t = CL_TYPE_NAMES[dtype]
             expr = "(uchar)((v) != 0)" if dtype == np.bool_ else f"({to_t})(v)"
-            k = self._kernel("elementwise.cl", "cast_flat", TA=CL_TYPE_NAMES[x.dtype], TO=to_t,
-                             **{"CAST(v)": expr})
-            self._launch_exact(k, x.size, x.data, out.data)
+            defines = {"TA": CL_TYPE_NAMES[x.dtype], "TO": to_t, "CAST(v)": expr}
+            self._launch_exact("elementwise.cl", "cast_flat", defines, x.size, x.data, out.data)
         return out
 
     # -- reductions ---------------------------------------------------------------------------
@@ -479,11 +477,13 @@ class OpenCLBackend:
         panels = math.ceil(n / width)
         defines = {"T": CL_TYPE_NAMES[a.dtype], "NV": nv, "PANELS": 1}
         packed = self._empty((batches, panels * k * width), a.dtype)
+        # Fixed work-group sizes (the kernels skip items past the edges): PoCL compiles a kernel
+        # anew for every work-group size it meets, and would meet many if it chose them.
         pack = self._kernel("matmul.cl", "pack_b", **defines)
-        self._call(pack, (panels * width, k, batches), None, np.int32(k), np.int32(n), b.data, packed.data,
-                   np.int32(k * n), np.int32(panels * k * width))
+        self._call(pack, (panels * width, math.ceil(k / 16) * 16, batches), (width, 16, 1), np.int32(k),
+                   np.int32(n), b.data, packed.data, np.int32(k * n), np.int32(panels * k * width))
         kern = self._kernel("matmul.cl", "matmul_panels", **defines)
-        self._call(kern, (math.ceil(m / 6), panels, batches), None, np.int32(m), np.int32(n), np.int32(k),
+        self._call(kern, (math.ceil(m / 6), panels, batches), (1, 1, 1), np.int32(m), np.int32(n), np.int32(k),
                    a.data, packed.data, out.data, np.int32(m * k), np.int32(panels * k * width),
                    np.int32(m * n))
         return out
@@ -515,9 +515,8 @@ class OpenCLBackend:
                 self.cl.enqueue_copy(self.queue, dst.data, src.data, byte_count=n * size,
                                      src_offset=src_off * size, dst_offset=dst_off * size)
                 return
-            k = self._kernel("elementwise.cl", name, TA=t, COPY=1, STRIDED=1, RANK=rank,
-                             **_inner_steps("s", [s]))
-            self._launch_strided(k, dims, [s], src.data, dst.data, np.int32(offset))
+            defines = {"TA": t, "COPY": 1, "STRIDED": 1, "RANK": rank, **_inner_steps("s", [s])}
+            self._launch_strided(name, defines, dims, [s], src.data, dst.data, np.int32(offset))
             return
         dims, (s,) = _merge_axes(shape, strides)
         meta = self.from_numpy(np.array(dims + s, dtype=np.int32))
@@ -535,17 +534,17 @@ class OpenCLBackend:
         out = self._empty(shape, x.dtype)
         if out.size:
             geometry = self._take_geometry(x.shape, idx.shape, axis, along)
-            k = self._kernel("gather.cl", "take", T=CL_TYPE_NAMES[x.dtype], TI=CL_TYPE_NAMES[idx.dtype],
-                             ALONG=int(along), INNER1=int(geometry[2] == 1))
-            self._launch_gather(k, geometry, x.data, idx.data, out.data)
+            defines = {"T": CL_TYPE_NAMES[x.dtype], "TI": CL_TYPE_NAMES[idx.dtype], "ALONG": int(along),
+                       "INNER1": int(geometry[2] == 1)}
+            self._launch_gather("take", defines, geometry, x.data, idx.data, out.data)
         return out
 
-    def _launch_gather(self, kernel, geometry: tuple[int, int, int, int], *bufs) -> None:
+    def _launch_gather(self, name: str, defines: dict, geometry: tuple[int, int, int, int], *bufs) -> None:
         """A launch of a gather.cl kernel over (i along inner, j over indices, o over outer), or
         (j, o) when inner == 1 (the kernel's INNER1)."""
         outer, a, inner, j = geometry
         sizes = (inner, j, outer) if inner > 1 else (j, outer, 1)
-        self._launch_3d(kernel, *sizes, *map(np.int32, (outer, a, inner, j)), *bufs)
+        self._launch_3d("gather.cl", name, defines, *sizes, *map(np.int32, (outer, a, inner, j)), *bufs)
 
     def scatter_add(self, target, idx, src, axis: int, along: bool) -> None:
         if not src.size:
@@ -566,8 +565,7 @@ class OpenCLBackend:
                    "ATOMIC_ADD(p,v)": atomic}
         if t == "double":
             defines["HAS_INT64_ATOMICS"] = 1
-        k = self._kernel("gather.cl", "scatter_add", **defines)
-        self._launch_gather(k, geometry, src.data, idx.data, target.data)
+        self._launch_gather("scatter_add", defines, geometry, src.data, idx.data, target.data)
 
 
 #: (TSM, TSN, TSK, WPTM, WPTN) of the GPU matmul: 64 x 64 tiles of C per work-group of 16 x 16

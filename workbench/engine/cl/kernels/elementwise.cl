@@ -5,9 +5,15 @@
 #pragma OPENCL FP_CONTRACT OFF
 
 // PoCL runs a work-group as a loop over its work-items and vectorises that loop only when the
-// body has no per-item branch (a bounds check `if (i < n)` makes it 3-10x slower). So the flat
-// kernels have none: the host launches exactly n work-items, the whole work-groups first and
-// the remainder as a smaller group at an offset.
+// body has no per-item branch (a bounds check `if (i < n)` makes it 3-10x slower). So every
+// kernel here comes in two variants: GUARD=0 without a bounds check along dimension 0, run by
+// the host over whole work-groups, and GUARD=1 with one, run over the last, partial group.
+#if GUARD
+#define SKIP_PAST(i, n) if ((i) >= (n)) return;
+#else
+#define SKIP_PAST(i, n)
+#endif
+
 #ifdef UOP
 // exp, log and tanh for float32 in plain arithmetic: PoCL's builtins are scalar function calls
 // (10-100x slower than numpy), these vectorise. Cephes' expf, logf and tanhf: each within
@@ -92,37 +98,42 @@ inline float tanh_f32(const float x) {
     return magnitude > 0x3f200000 ? big : (magnitude == 0 ? x : small);  // tanh(-0) is -0
 }
 
-__kernel void unary_flat(__global const TA* x, __global TO* out) {
+__kernel void unary_flat(const int n, __global const TA* x, __global TO* out) {
     const int i = get_global_id(0);
+    SKIP_PAST(i, n)
     const TA a = x[i];
     out[i] = UOP(a);
 }
 #endif
 
 #ifdef BOP
-__kernel void binary_flat(__global const TA* a, __global const TA* b, __global TO* out) {
+__kernel void binary_flat(const int n, __global const TA* a, __global const TA* b, __global TO* out) {
     const int i = get_global_id(0);
+    SKIP_PAST(i, n)
     const TA x = a[i];
     const TA y = b[i];
     out[i] = BOP(x, y);
 }
 
-__kernel void binary_scalar_right(__global const TA* a, const TA s, __global TO* out) {
+__kernel void binary_scalar_right(const int n, __global const TA* a, const TA s, __global TO* out) {
     const int i = get_global_id(0);
+    SKIP_PAST(i, n)
     const TA x = a[i];
     out[i] = BOP(x, s);
 }
 
-__kernel void binary_scalar_left(__global const TA* a, const TA s, __global TO* out) {
+__kernel void binary_scalar_left(const int n, __global const TA* a, const TA s, __global TO* out) {
     const int i = get_global_id(0);
+    SKIP_PAST(i, n)
     const TA y = a[i];
     out[i] = BOP(s, y);
 }
 #endif
 
 #ifdef CAST
-__kernel void cast_flat(__global const TA* x, __global TO* out) {
+__kernel void cast_flat(const int n, __global const TA* x, __global TO* out) {
     const int i = get_global_id(0);
+    SKIP_PAST(i, n)
     out[i] = CAST(x[i]);
 }
 #endif
@@ -151,8 +162,8 @@ __kernel void cast_flat(__global const TA* x, __global TO* out) {
 #endif
 // The start of this work-item's row in operand S (before the innermost index).
 #define ROW_START(S, start) OUTER_START(S, start##_outer) const int start = start##_outer + (int)get_global_id(1) * S##4;
-// The host launches exactly d5 items along dimension 0 and rounds dimensions 1 and 2 up: items
-// past their end are skipped by a test that does not depend on dimension 0.
+// Items past the end of dimensions 1 and 2 (rounded up by the host) are skipped by a test that
+// does not depend on dimension 0; dimension 0 is checked only in the GUARD variant.
 #define IN_RANGE ((int)get_global_id(1) < d4 && (int)get_global_id(2) < outer)
 #define OUT_ROW ((long)get_global_id(2) * d4 + get_global_id(1)) * d5
 
@@ -160,6 +171,7 @@ __kernel void cast_flat(__global const TA* x, __global TO* out) {
 // out (contiguous) = the view of x at `offset` with strides s.
 __kernel void strided_copy(__global const TA* x, __global TA* out, const int offset, STRIDED_ARGS, STRIDES(s)) {
     if (!IN_RANGE) return;
+    SKIP_PAST((int)get_global_id(0), d5)
     ROW_START(s, src)
     __global TA* o = out + OUT_ROW;
     const int i = get_global_id(0);
@@ -170,6 +182,7 @@ __kernel void strided_copy(__global const TA* x, __global TA* out, const int off
 __kernel void strided_assign(__global const TA* src_buf, __global TA* dst, const int offset, STRIDED_ARGS,
                              STRIDES(s)) {
     if (!IN_RANGE) return;
+    SKIP_PAST((int)get_global_id(0), d5)
     ROW_START(s, target)
     __global const TA* v = src_buf + OUT_ROW;
     const int i = get_global_id(0);
@@ -181,6 +194,7 @@ __kernel void strided_assign(__global const TA* src_buf, __global TA* dst, const
 __kernel void binary_strided(__global const TA* a, __global const TA* b, __global TO* out, STRIDED_ARGS,
                              STRIDES(a), STRIDES(b)) {
     if (!IN_RANGE) return;
+    SKIP_PAST((int)get_global_id(0), d5)
     ROW_START(a, ra)
     ROW_START(b, rb)
     __global TO* o = out + OUT_ROW;
@@ -196,6 +210,7 @@ __kernel void binary_strided(__global const TA* a, __global const TA* b, __globa
 __kernel void where_strided(__global const uchar* cond, __global const TA* a, __global const TA* b,
                             __global TA* out, STRIDED_ARGS, STRIDES(c), STRIDES(a), STRIDES(b)) {
     if (!IN_RANGE) return;
+    SKIP_PAST((int)get_global_id(0), d5)
     ROW_START(c, rc)
     ROW_START(a, ra)
     ROW_START(b, rb)

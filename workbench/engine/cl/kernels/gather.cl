@@ -5,19 +5,27 @@
 // Negative indices count from the end (numpy's rule); indices still out of range read as 0 and
 // are not scattered (the host checks host-side indices).
 // A 3-D range (i, j, o) as in elementwise.cl's strided kernels, or (j, o) when inner == 1
-// (INNER1): no division per element, the fastest-varying dimension first, launched with exactly
-// as many items along it as there are (no per-item bounds check, so PoCL can vectorise).
-// Defines: T, TI (index type), ALONG (0 or 1), INNER1 (0 or 1), ATOMIC_ADD(p, v) for scatter.
+// (INNER1): no division per element, the fastest-varying dimension first. As in elementwise.cl,
+// dimension 0 is bounds-checked only in the GUARD=1 variant, which the host runs over the last,
+// partial column of work-groups (a per-item check stops PoCL vectorising).
+// Defines: T, TI (index type), ALONG, INNER1, GUARD (0 or 1), ATOMIC_ADD(p, v) for scatter.
+#if GUARD
+#define SKIP_PAST(i, n) if ((i) >= (n)) return;
+#else
+#define SKIP_PAST(i, n)
+#endif
 
 #if INNER1
 #define POSITION                                                              \
     const int i = 0, j = get_global_id(0), o = get_global_id(1);              \
     if (o >= outer) return;                                                   \
+    SKIP_PAST(j, J)                                                           \
     const long g = (long)o * J + j;
 #else
 #define POSITION                                                              \
     const int i = get_global_id(0), j = get_global_id(1), o = get_global_id(2); \
     if (j >= J || o >= outer) return;                                         \
+    SKIP_PAST(i, inner)                                                       \
     const long g = ((long)o * J + j) * inner + i;
 #endif
 #if ALONG
