@@ -90,7 +90,7 @@ def run(backends: list[str] | None = None, quick: bool = False) -> list[dict]:
         timings = {n: time_backend(n, num_inputs, num_columns, table[size]) for n in which}
         label = f"{num_inputs} in -> {num_columns} cols"
         for phase, ref in (("init s", None), ("learn", ref_learn), ("infer", ref_infer)):
-            row: dict = {"size": label, "phase": phase if ref is None else f"{phase} ms"}
+            row: dict = {"size": label, "phase": phase if phase == "init s" else f"{phase} ms"}
             for n in which:
                 row[n], row[f"{n} cpu"] = timings[n][phase]
             if ref is not None:

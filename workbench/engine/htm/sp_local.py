@@ -12,14 +12,15 @@ The counts come from whichever method is cheapest for the neighbourhood:
 * the neighbourhood is every column (HelloSPTP's first 49 steps): sort once;
 * 1-D columns, few distinct boosted values (no boosting): the neighbourhood is one window, or
   two with wrap-around, so counts are differences of prefix sums, one row per distinct value;
-* 1-D columns, many distinct values: one vectorised compare per step of the walk, over
-  contiguous shifted views of the values (:func:`.sp_rules.window_walk`), no gather;
+* 1-D columns, many distinct values: compares over shifted views of the values (the walk's
+  steps as rows of one strided view: no gather), a chunk of steps at a time;
 * N-d columns: a table of every column's neighbours (:func:`.sp_rules.column_neighbourhoods`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from . import sp_rules
 from .sp_params import SpatialPoolerParams
@@ -121,15 +122,30 @@ def _counts_windows(b: np.ndarray, values: np.ndarray, which: np.ndarray,
 
 
 def _counts_walk(b: np.ndarray, radius: int, params: SpatialPoolerParams) -> _COUNTS:
+    """Counts over the walk's steps, a chunk of steps per vectorised compare: step t of the walk
+    is a contiguous window of an extended copy of the values (see sp_rules.window_walk)."""
     num, wrap = params.num_columns, params.wrap_around
     c = np.arange(num)
+    values = _stacked_walk(b, radius, wrap, np.float32(-np.inf))
+    index = _stacked_walk(c, radius, wrap, num)
     larger, equal_lower = np.zeros(num, np.int64), np.zeros(num, np.int64)
-    steps = zip(sp_rules.window_walk(b, radius, wrap, np.float32(-np.inf)),
-                sp_rules.window_walk(c, radius, wrap, num))
-    for value, index in steps:
-        larger += value > b
-        equal_lower += (value == b) & (index < c)
+    chunk = max(1, sp_rules.TABLE_BLOCK // (4 * num))
+    for t in range(0, len(values), chunk):
+        step = values[t:t + chunk]
+        larger += (step > b).sum(axis=0)
+        equal_lower += ((step == b) & (index[t:t + chunk] < c)).sum(axis=0)
     return larger, equal_lower, sp_rules.window_sizes(radius, params)
+
+
+def _stacked_walk(values: np.ndarray, radius: int, wrap: bool, fill) -> np.ndarray:
+    """All of sp_rules.window_walk's steps as one (steps, n) view, without copying."""
+    n = len(values)
+    if wrap:
+        ext = np.concatenate((values, values, values))
+        first = (-radius) % n
+        return sliding_window_view(ext, n)[first: first + min(2 * radius + 1, n)]
+    pad = np.full(radius, fill, dtype=values.dtype)
+    return sliding_window_view(np.concatenate((pad, values, pad)), n)
 
 
 def _counts_table(b: np.ndarray, radius: int, params: SpatialPoolerParams) -> _COUNTS:

@@ -20,6 +20,10 @@
 // Defines:
 //   CONN_WORD_MAJOR   1: conn[w * n_cols + c] (GPU: neighbouring work items read neighbouring
 //                     words), 0: conn[c * words + w] (CPU: a work item reads its own row)
+//                     It also picks which input a bit stands for: bit k of word w is input
+//                     k * words + w on a GPU (a work item owns one word, so neighbouring work
+//                     items then touch neighbouring permanences: coalesced), 64 * w + k on a
+//                     CPU (a work item walks 64 contiguous permanences).
 //   NDIM_COL, NDIM_IN column and input ranks (their sizes come as __constant int arrays)
 //   WRAP              1 for wrap-around neighbourhoods, else 0
 //   SELECT_WG         work-group size of sp_inhibit_global: 1 (sequential, for CPUs) or a
@@ -28,15 +32,17 @@
 
 #if CONN_WORD_MAJOR
 #define CONN_AT(c, w) ((size_t)(w) * n_cols + (c))
+#define INPUT_OF(w, k) ((size_t)(k) * words + (w))
 #else
 #define CONN_AT(c, w) ((size_t)(c) * words + (w))
+#define INPUT_OF(w, k) ((size_t)(w) * 64 + (k))
 #endif
 
 #define CLIP01(x) ((x) > 1.0f ? 1.0f : (x) < 0.0f ? 0.0f : (x))
 
 // ------------------------------------------------------------------------------------------
 // Step 1 + 2: overlap = popcount(connected bits & input bits) over the column's words, then
-// boost. Bit k of word w of column c is set when input 64w + k is connected to c.
+// boost. Bit k of word w of column c is set when input INPUT_OF(w, k) is connected to c.
 __kernel void sp_overlap(const uint n_cols, const uint words, __global const ulong *conn,
                          __global const ulong *input_bits, __global const float *boost,
                          const int boosting, __global int *overlaps, __global float *boosted)
@@ -285,14 +291,14 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global float *perm
     const uint w = get_global_id(0);
     const uint c = out[1 + get_global_id(1)];
     if (w < words) {
-        __global float *row = perm + ((size_t)c * words + w) * 64;
+        __global float *row = perm + (size_t)c * words * 64;
         const ulong on = input_bits[w];
         ulong word = 0;
         for (int k = 0; k < 64; ++k) {
-            const float p = row[k];
+            const float p = row[INPUT_OF(w, k)];
             const float moved = ((on >> k) & 1ul) ? p + inc : p - dec;
             const float q = CLIP01(moved);
-            row[k] = q;
+            row[INPUT_OF(w, k)] = q;
             word |= (ulong)(q >= threshold) << k;
         }
         conn[CONN_AT(c, w)] = word;
@@ -305,7 +311,7 @@ void rewrite_words(const uint n_cols, const uint words, __global const float *ro
 {
     for (uint w = get_local_id(0); w < words; w += get_local_size(0)) {
         ulong word = 0;
-        for (int k = 0; k < 64; ++k) word |= (ulong)(row[w * 64 + k] >= threshold) << k;
+        for (int k = 0; k < 64; ++k) word |= (ulong)(row[INPUT_OF(w, k)] >= threshold) << k;
         conn[CONN_AT(c, w)] = word;
     }
 }
@@ -399,10 +405,10 @@ __kernel void sp_bump(const uint n_cols, const uint words, __global float *perm,
         for (uint w = get_local_id(0); w < words; w += get_local_size(0)) {
             ulong word = 0;
             for (int k = 0; k < 64; ++k) {
-                const float p = row[w * 64 + k];
+                const float p = row[INPUT_OF(w, k)];
                 const float moved = p + bump;
                 const float q = CLIP01(moved);
-                row[w * 64 + k] = q;
+                row[INPUT_OF(w, k)] = q;
                 word |= (ulong)(q >= threshold) << k;
             }
             conn[CONN_AT(c, w)] = word;
