@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pytest
 
+from workbench.engine.backend import BackendFallbackWarning
+from workbench.engine.cl.runtime import CLRuntime, KernelBuildError
 from workbench.engine.htm.sp_params import SpatialPoolerParams
 from workbench.engine.htm.spatial_pooler import SpatialPooler
 
@@ -91,3 +93,16 @@ def test_global_inhibition_setter_checks_type():
     sp = SpatialPooler(16, 8)
     with pytest.raises(ValueError, match=re.escape("global_inhibition must be True or False (got 'no')")):
         sp.global_inhibition = "no"
+
+
+def test_kernel_build_failure_falls_back_to_numpy(monkeypatch):
+    # ARCHITECTURE.md: if a kernel fails to build, say so clearly and run on numpy.
+    def broken(self, filename, defines=None, options=()):
+        raise KernelBuildError(f"OpenCL kernel file {filename} failed to build: planted error")
+
+    monkeypatch.setattr(CLRuntime, "program", broken)
+    with pytest.warns(BackendFallbackWarning):
+        sp = SpatialPooler(16, 8, potential_radius=16, backend="opencl")
+    assert sp.backend == "numpy"
+    assert sp.compute(np.arange(4)).tolist() == SpatialPooler(16, 8, potential_radius=16).compute(
+        np.arange(4)).tolist()
