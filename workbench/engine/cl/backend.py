@@ -1,12 +1,18 @@
 """The OpenCL backend: the numpy backend's primitives as kernels from ``kernels/*.cl``.
 
 Buffers are :class:`DeviceBuffer` objects: a contiguous pooled OpenCL buffer with its shape and
-dtype (bool is stored as uchar). Every launch is flat, one work-item per output element, with the global size
-rounded up to the work-group size and a bounds check in the kernel. Broadcasting and strided
-views are handled by collapsing the shape (merging axes that are contiguous in every operand)
-and passing element strides as six kernel arguments, so one compiled kernel serves every shape.
-The rare view that still has more than six axes goes through a copy kernel that reads its shape
-and strides from a small buffer instead, and broadcasts first materialise their operands with it.
+dtype (bool is stored as uchar). Kernels are specialised by ``#define`` preludes (types,
+operator expressions, layout) and fetched once from the runtime's cache.
+
+Launch shapes follow what PoCL (the CPU driver CI uses) needs to vectorise: it runs a
+work-group as a loop over work-items, so bodies have no per-item bounds check (a GUARD=1 variant
+takes the last, partial group), no per-element division (views and broadcasts run on a 3-D
+range after merging axes, see elementwise.cl) and no builtin calls in cheap expressions (PoCL
+calls builtins as functions). Work-group sizes come from a small set, because PoCL compiles a
+kernel anew for every size it meets. Matmul and reductions have a CPU kernel (register blocks,
+vector types) beside the GPU one (local-memory tiles, one work-item per output); both are
+tested on every device. A view that still has more than six axes after merging goes through a
+copy kernel that reads its shape and strides from a small buffer.
 """
 
 from __future__ import annotations
@@ -218,12 +224,14 @@ class OpenCLBackend:
     def _launch_3d(self, filename: str, name: str, defines: dict, n0: int, n1: int, n2: int, *args) -> None:
         """Launch over n0 x n1 x n2 work-items. Along dimension 0 (the contiguous one) whole
         work-groups of a power-of-two width run the kernel without a bounds check there; the
-        remaining columns, if any, run the GUARD=1 variant in one more column of groups at an
-        offset. Dimensions 1 and 2 are rounded up to power-of-two groups and kernels skip the
+        remaining columns, if any (at most 1/16 of them once groups are 64 wide), run the GUARD=1
+        variant in one more column of groups at an offset. Dimensions 1 and 2 are rounded up to power-of-two groups and kernels skip the
         items past n1 and n2 (a test PoCL hoists out of its loop over dimension 0). Work-group
         sizes are powers of two, so PoCL compiles few variants of a kernel."""
         max_sizes = self.runtime.device.max_work_item_sizes
         l0 = min(self.local_size, max_sizes[0], 1 << (n0.bit_length() - 1))
+        while l0 > 64 and n0 % l0 > n0 // 16:  # keep the guarded share small
+            l0 //= 2
         l1 = min(self.local_size // l0, _next_pow2(n1), max_sizes[1])
         l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
         rest = (math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2)
