@@ -38,6 +38,9 @@ def test_full_zeros_ones_arange_every_dtype(backend):
         assert_exact(Tensor.zeros((0, 4), dtype, backend), np.zeros((0, 4), dtype))
         assert_exact(Tensor.ones((), dtype, backend), np.ones((), dtype))
     assert_exact(Tensor.full((3,), -2.5, F32, backend), np.full(3, -2.5, np.float32))
+    flags = Tensor.full((3,), 2, BOOL, backend)  # any non-zero fill is True, stored as 1
+    assert_exact(flags, np.ones(3, bool))
+    assert_exact(flags.cast(I32), np.ones(3, np.int32))
     assert_exact(Tensor.arange(5, backend=backend), np.arange(5, dtype=np.int32))
     with pytest.raises(TypeError, match="only float tensors can require grad"):
         Tensor.zeros((2,), I32, backend, requires_grad=True)

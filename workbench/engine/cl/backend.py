@@ -277,7 +277,7 @@ class OpenCLBackend:
     def full(self, shape: tuple[int, ...], value: object, dtype: np.dtype):
         out = self._empty(shape, dtype)
         if out.size:
-            pattern = np.array([value], dtype=_storage(dtype))
+            pattern = np.array([value], dtype=dtype).view(_storage(dtype))  # bool: 0 or 1
             self.cl.enqueue_fill_buffer(self.queue, out.data, pattern, 0, out.nbytes)
         return out
 
