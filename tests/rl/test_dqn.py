@@ -52,30 +52,32 @@ def test_clip_grad_norm_scales_all_gradients_together(backend_name):
     np.testing.assert_allclose(b.grad.numpy(), [0.8], rtol=1e-5)
 
 
-def test_td_target_uses_double_dqn_and_stops_at_terminal_states(backend_name):
-    """One update by hand: with learning rate ~0 nothing moves, so the loss is the Huber loss of
-    Q(s, a) - (r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q(s', a')))."""
+def test_td_target_uses_double_dqn_n_step_discounts_and_stops_at_terminal_states(backend_name):
+    """One update by hand: with learning rate ~0 nothing moves, so the loss is the mean Huber loss
+    of Q(s, a) - (r + gamma ** horizon * (1 - terminated) * Q_target(s', argmax_a' Q(s', a')))."""
     import gymnasium
 
     space = gymnasium.spaces.Box(-1.0, 1.0, shape=(2,))
-    config = DQNConfig(hidden=(8,), learning_rate=1e-12, gamma=0.9, batch_size=2, buffer_size=2,
+    config = DQNConfig(hidden=(8,), learning_rate=1e-12, gamma=0.9, batch_size=3, buffer_size=3,
                        learning_starts=10**6, grad_clip=0.0)
     agent = DQNAgent(space, 3, config, seed=4, backend=backend_name)
-    update_target(agent.target, MLP([2, 8, 3], seed=9, backend=backend_name))  # a target that differs from the online net
-    s = np.array([[0.5, -0.5], [0.1, 0.9]], np.float32)
-    s2 = np.array([[-0.2, 0.3], [0.7, 0.7]], np.float32)
-    for i in range(2):
-        agent.learn(Transition(s[i], i, 1.0 + i, s2[i], terminated=bool(i), truncated=False))
-    agent.sample_rng = np.random.default_rng(0)
-    index = np.random.default_rng(0).integers(0, 2, size=2)
+    update_target(agent.target, MLP([2, 8, 3], seed=9, backend=backend_name))  # differs from online
+    s = np.array([[0.5, -0.5], [0.1, 0.9], [-0.3, 0.0]], np.float32)
+    s2 = np.array([[-0.2, 0.3], [0.7, 0.7], [0.2, -0.6]], np.float32)
+    rewards, terminated, horizons = [1.0, 2.0, 0.5], [False, True, False], [1, 1, 3]
+    for i in range(3):
+        agent.buffer.add(s[i], i, rewards[i], s2[i], terminated[i], horizons[i])
+    agent.buffer.sample = lambda n, rng: agent.buffer.gather(np.arange(3))  # every transition once
     agent.update()
     q, q_next = agent.predict(s), agent.predict(s2)
     q_target = agent.target(Tensor(s2, backend=backend_name)).numpy()
     best = q_next.argmax(axis=1)
-    y = np.array([1.0, 2.0]) + 0.9 * np.array([1.0, 0.0]) * q_target[[0, 1], best]
-    e = q[[0, 1], [0, 1]] - y
-    expected = np.where(np.abs(e) <= 1, 0.5 * e * e, np.abs(e) - 0.5)[index].mean()
+    keep = (1 - np.array(terminated)) * 0.9 ** np.array(horizons)
+    y = np.array(rewards) + keep * q_target[np.arange(3), best]
+    e = q[np.arange(3), np.arange(3)] - y
+    expected = np.where(np.abs(e) <= 1, 0.5 * e * e, np.abs(e) - 0.5).mean()
     assert agent.last_loss == pytest.approx(expected, rel=1e-4)
+    assert not np.array_equal(best, q_target.argmax(axis=1))  # the test tells Double DQN apart
 
 
 def test_dqn_beats_random_on_a_corridor(corridor_id):
@@ -93,3 +95,24 @@ def test_dqn_beats_random_on_a_corridor(corridor_id):
     baseline = np.mean([random.run_episode() for _ in range(200)])
     assert greedy == [1.0] * 5 and trainer.stats.lengths[-5:] == [5] * 5  # straight to the end
     assert baseline < 0.3
+
+
+@pytest.mark.parametrize("terminated", [True, False])
+def test_n_step_transitions_by_hand(terminated):
+    import gymnasium
+
+    config = DQNConfig(hidden=(4,), gamma=0.5, n_step=3, buffer_size=10, learning_starts=10**6)
+    agent = DQNAgent(gymnasium.spaces.Box(0.0, 10.0, shape=(1,)), 2, config)
+    states = [np.array([float(i)]) for i in range(5)]
+    for i, reward in enumerate((1.0, 2.0, 3.0, 4.0)):
+        last = i == 3
+        agent.learn(Transition(states[i], i % 2, reward, states[i + 1], terminated and last,
+                               truncated=last and not terminated))
+    batch = agent.buffer.gather(np.arange(len(agent.buffer)))
+    scale = agent.scaler
+    np.testing.assert_allclose(batch.observations, [scale(states[i]) for i in range(4)])
+    np.testing.assert_allclose(batch.rewards, [1 + 0.5 * 2 + 0.25 * 3, 2 + 0.5 * 3 + 0.25 * 4, 3 + 0.5 * 4, 4])
+    np.testing.assert_allclose(batch.next_observations, [scale(states[3])] + [scale(states[4])] * 3)
+    assert batch.horizons.tolist() == [3, 3, 2, 1] and batch.actions.tolist() == [0, 1, 0, 1]
+    assert batch.terminated.tolist() == [0.0] + [float(terminated)] * 3  # a time limit bootstraps
+    assert not agent.pending

@@ -46,7 +46,7 @@ def test_state_round_trip_of_a_wrapped_buffer():
     fill(other, 2, start=50)  # old content must not survive the load
     other.load_state_dict(state)
     assert (other.size, other.position) == (5, 2)
-    for name in ("observations", "next_observations", "actions", "rewards", "terminated"):
+    for name in ("observations", "next_observations", "actions", "rewards", "terminated", "horizons"):
         np.testing.assert_array_equal(getattr(other.gather(np.arange(5)), name),
                                       getattr(buffer.gather(np.arange(5)), name))
     fill(buffer, 1, start=7)

@@ -7,6 +7,11 @@ transitions from a replay buffer and moves Q(s, a) towards the target
 a time-limit truncation is not terminal, the future is only cut off). The target network is a
 slowly updated copy of the online one, so the target does not move with every update.
 
+With ``n_step`` > 1 a stored transition spans n steps: its reward is the discounted sum of the
+n rewards and the next observation is n steps on, so one bootstrap looks n steps ahead. A value
+then travels back n steps per target-network update instead of one (the target net holds it
+back otherwise), which speeds learning when reward arrives late (CartPole's failure to come).
+
 Double DQN picks the next action with the online network but values it with the target one,
 which removes most of plain DQN's overestimation. The Huber loss (quadratic near 0, linear
 beyond 1) keeps a single surprising transition from producing a huge gradient, and gradient
@@ -19,6 +24,7 @@ only the loss (when asked for) and greedy actions come back to the host.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -50,6 +56,7 @@ class DQNConfig:
     learning_rate_end: float | None = None
     learning_rate_decay_steps: int = 0
     gamma: float = 0.99
+    n_step: int = 3
     batch_size: int = 64
     buffer_size: int = 100_000
     learning_starts: int = 1_000
@@ -66,7 +73,7 @@ class DQNConfig:
             raise ValueError(f"gamma must be in [0, 1] (got {self.gamma})")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1] (got {self.tau})")
-        for name in ("batch_size", "buffer_size", "train_every", "gradient_steps", "target_every"):
+        for name in ("n_step", "batch_size", "buffer_size", "train_every", "gradient_steps", "target_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1 (got {getattr(self, name)})")
         if self.learning_rate <= 0 or (self.learning_rate_end is not None and self.learning_rate_end <= 0):
@@ -140,6 +147,7 @@ class DQNAgent(Agent):
         self.optimizer = Adam(self.online.parameters(), lr=c.learning_rate)
         self.buffer = ReplayBuffer(c.buffer_size, self.scaler.size)
         self.sample_rng = make_rng(seed, 1)
+        self.pending: deque[tuple[np.ndarray, int, float]] = deque()  # steps of an n-step transition
         self.updates = 0
         self.q_values = np.zeros(self.action_count, dtype=np.float32)
         self._loss: Tensor | None = None
@@ -159,8 +167,14 @@ class DQNAgent(Agent):
     # -- learning --------------------------------------------------------------------------------
     def learn(self, transition: Transition) -> None:
         c = self.config
-        self.buffer.add(self.scaler(transition.observation), transition.action, transition.reward,
-                        self.scaler(transition.next_observation), transition.terminated)
+        self.pending.append((self.scaler(transition.observation), int(transition.action),
+                             float(transition.reward)))
+        next_observation = self.scaler(transition.next_observation)
+        if len(self.pending) == c.n_step:
+            self._store_oldest(next_observation, transition.terminated)
+        if transition.terminated or transition.truncated:  # the episode's last, shorter returns
+            while self.pending:
+                self._store_oldest(next_observation, transition.terminated)
         self.steps += 1
         if self.steps >= c.learning_starts and self.steps % c.train_every == 0:
             self.optimizer.lr = c.learning_rate_at(self.steps)
@@ -168,6 +182,14 @@ class DQNAgent(Agent):
                 self.update()
         if self.steps % c.target_every == 0:
             update_target(self.target, self.online, c.tau)
+
+    def _store_oldest(self, next_observation: np.ndarray, terminated: bool) -> None:
+        """Store the transition from the oldest pending step to ``next_observation``."""
+        gamma = self.config.gamma
+        reward = sum(r * gamma ** k for k, (_, _, r) in enumerate(self.pending))
+        observation, action, _ = self.pending[0]
+        self.buffer.add(observation, action, reward, next_observation, terminated, len(self.pending))
+        self.pending.popleft()
 
     def update(self) -> None:
         """One gradient step on a batch drawn from the replay buffer."""
@@ -182,7 +204,7 @@ class DQNAgent(Agent):
                 next_value = next_target.take_along_axis(best, axis=1).reshape(n)
             else:
                 next_value = next_target.max(axis=1)
-            keep = Tensor((1.0 - batch.terminated) * c.gamma, backend=be)
+            keep = Tensor((1.0 - batch.terminated) * c.gamma ** batch.horizons.astype(np.float32), backend=be)
             y = Tensor(batch.rewards, backend=be) + keep * next_value
         q = self.online(Tensor(batch.observations, backend=be))
         chosen = q.take_along_axis(Tensor(batch.actions.reshape(n, 1), backend=be), axis=1).reshape(n)
@@ -205,6 +227,7 @@ class DQNAgent(Agent):
         return {**super().state_dict(), "online": self.online.state_dict(),
                 "target": self.target.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "buffer": self.buffer.state_dict(), "sample_rng": self.sample_rng.bit_generator.state,
+                "pending": [{"observation": o, "action": a, "reward": r} for o, a, r in self.pending],
                 "updates": self.updates, "q_values": self.q_values.copy(), "loss": self.last_loss}
 
     def load_state_dict(self, state: dict) -> None:
@@ -214,6 +237,8 @@ class DQNAgent(Agent):
         self.optimizer.load_state_dict(state["optimizer"])
         self.buffer.load_state_dict(state["buffer"])
         self.sample_rng.bit_generator.state = state["sample_rng"]
+        self.pending = deque((np.asarray(p["observation"], dtype=np.float32), int(p["action"]),
+                              float(p["reward"])) for p in state["pending"])
         self.updates = int(state["updates"])
         self.q_values = np.asarray(state["q_values"], dtype=np.float32)
         loss = float(state["loss"])

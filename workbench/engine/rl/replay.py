@@ -1,6 +1,10 @@
 """The replay buffer of DQN (Mnih et al. 2015): the last ``capacity`` transitions, sampled
 uniformly at random for each update.
 
+A stored transition may span several steps (an n-step return, Sutton and Barto 7.1): its reward
+is the discounted sum over those steps and ``horizon`` says how many there were, so that the
+learner discounts the value of the next observation by ``gamma ** horizon``.
+
 Sampling old transitions breaks the correlation between consecutive steps, which a network
 trained online on a trajectory would otherwise chase. Storage is one preallocated numpy array
 per field, written as a ring, so adding a transition costs no allocation and a batch is one
@@ -17,14 +21,16 @@ import numpy as np
 @dataclass(frozen=True)
 class Batch:
     """Transitions as arrays: observations (n, d) float32, actions (n,) int32, rewards (n,)
-    float32, next observations (n, d), and terminated (n,) float32 (1 where the episode ended in
-    a terminal state, so nothing may be bootstrapped from the next observation)."""
+    float32, next observations (n, d), terminated (n,) float32 (1 where the episode ended in a
+    terminal state, so nothing may be bootstrapped from the next observation), and horizons
+    (n,) int32 (steps from the observation to the next observation)."""
 
     observations: np.ndarray
     actions: np.ndarray
     rewards: np.ndarray
     next_observations: np.ndarray
     terminated: np.ndarray
+    horizons: np.ndarray
 
     def __len__(self) -> int:
         return int(self.actions.shape[0])
@@ -45,6 +51,7 @@ class ReplayBuffer:
         self._actions = np.zeros(self.capacity, dtype=np.int32)
         self._rewards = np.zeros(self.capacity, dtype=np.float32)
         self._terminated = np.zeros(self.capacity, dtype=np.float32)
+        self._horizons = np.zeros(self.capacity, dtype=np.int32)
         self.position = 0  # where the next transition goes
         self.size = 0
 
@@ -52,7 +59,7 @@ class ReplayBuffer:
         return self.size
 
     def add(self, observation: np.ndarray, action: int, reward: float, next_observation: np.ndarray,
-            terminated: bool) -> None:
+            terminated: bool, horizon: int = 1) -> None:
         """Store one transition, overwriting the oldest once full."""
         i = self.position
         self._obs[i] = observation
@@ -60,6 +67,7 @@ class ReplayBuffer:
         self._actions[i] = action
         self._rewards[i] = reward
         self._terminated[i] = float(terminated)
+        self._horizons[i] = horizon
         self.position = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
@@ -72,7 +80,7 @@ class ReplayBuffer:
     def gather(self, index: np.ndarray) -> Batch:
         """The transitions at ``index`` (positions in storage order)."""
         return Batch(self._obs[index], self._actions[index], self._rewards[index], self._next[index],
-                     self._terminated[index])
+                     self._terminated[index], self._horizons[index])
 
     def state_dict(self) -> dict:
         """The stored transitions (only the filled part) and the ring position."""
@@ -81,7 +89,7 @@ class ReplayBuffer:
                 "position": self.position, "size": n,
                 "observations": self._obs[:n].copy(), "next_observations": self._next[:n].copy(),
                 "actions": self._actions[:n].copy(), "rewards": self._rewards[:n].copy(),
-                "terminated": self._terminated[:n].copy()}
+                "terminated": self._terminated[:n].copy(), "horizons": self._horizons[:n].copy()}
 
     def load_state_dict(self, state: dict) -> None:
         if (int(state["capacity"]), int(state["observation_size"])) != (self.capacity, self.observation_size):
@@ -91,7 +99,7 @@ class ReplayBuffer:
         n = int(state["size"])
         for name, array in (("observations", self._obs), ("next_observations", self._next),
                             ("actions", self._actions), ("rewards", self._rewards),
-                            ("terminated", self._terminated)):
+                            ("terminated", self._terminated), ("horizons", self._horizons)):
             saved = np.asarray(state[name])
             if saved.shape[0] != n:
                 raise ValueError(f"saved buffer field {name!r} has {saved.shape[0]} rows, expected {n}")

@@ -51,6 +51,8 @@ def agent_params(dqn: DQNConfig, ubl: UBLConfig, encoder: EncoderSettings) -> tu
         Param("learning_rate", "float", dqn.learning_rate, "DQN Adam learning rate", low=1e-6, high=1.0,
               log=True),
         Param("gamma", "float", dqn.gamma, "DQN discount of future reward", low=0.0, high=1.0),
+        Param("n_step", "int", dqn.n_step, "DQN steps per stored transition (n-step returns)", low=1,
+              high=100),
         Param("batch_size", "int", dqn.batch_size, "DQN transitions per update", low=1, high=4096),
         Param("buffer_size", "int", dqn.buffer_size, "DQN replay buffer capacity", low=1, high=10**7),
         Param("learning_starts", "int", dqn.learning_starts, "DQN transitions before the first update",
@@ -121,7 +123,7 @@ class RLExperiment(Experiment):
                 raise ParamError(f"hidden: expected comma-separated layer sizes, e.g. 128,128 "
                                  f"(got {p['hidden']!r})") from None
             config = DQNConfig(
-                hidden=hidden, learning_rate=p["learning_rate"], gamma=p["gamma"],
+                hidden=hidden, learning_rate=p["learning_rate"], gamma=p["gamma"], n_step=p["n_step"],
                 batch_size=p["batch_size"], buffer_size=p["buffer_size"],
                 learning_starts=p["learning_starts"], train_every=p["train_every"],
                 target_every=p["target_every"], tau=p["tau"], double=p["double"], grad_clip=p["grad_clip"],
