@@ -39,11 +39,13 @@ def pool_sizes(neighbourhood_sizes: np.ndarray, potential_pct: float) -> np.ndar
     return round_half_away(product).astype(np.int64)
 
 
-def _real_range(a: np.float32, b: np.float32, reals: np.ndarray) -> np.ndarray:
-    """CompatRNG.real_range, vectorised: a + float32(float32(b - a) * real), all in float32."""
-    span = np.float32(np.float32(b) - np.float32(a))
-    scaled = (np.float64(span) * reals).astype(np.float32)
-    return np.float32(a) + scaled
+def _first_permanences(coins: np.ndarray, reals: np.ndarray, connected: np.float32) -> np.ndarray:
+    """Init step 3, vectorised: real_range(connected, 1) where real() <= 0.5, else
+    real_range(0, connected); real_range(a, b) = a + float32(float32(b - a) * real)."""
+    heads = coins <= 0.5
+    low = np.where(heads, connected, np.float32(0))
+    span = np.where(heads, np.float32(np.float32(1) - connected), np.float32(connected - np.float32(0)))
+    return low + (span.astype(np.float64) * reals).astype(np.float32)
 
 
 def _shuffle_rows(pools: np.ndarray, counts: np.ndarray, picks: np.ndarray) -> None:
@@ -116,16 +118,23 @@ def initial_permanences(params: SpatialPoolerParams, rng: CompatRNG, runtime=Non
             _shuffle_rows(pools, counts, picks.astype(np.int32))
         # The first size_r entries of each shuffled row, in ascending input order: a mask's
         # row-major nonzero walks each row's inputs upwards.
-        chosen = np.zeros((stop - start, num_inputs), dtype=bool)
-        keep = positions < sizes[:, None]
-        chosen[np.nonzero(keep)[0], pools[keep]] = True
-        rank = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        row_of = np.repeat(np.arange(stop - start), sizes)
-        first = offsets[:-1][row_of] + shuffle_draws[row_of] + 2 * rank
-        coins = raw[first] / _UINT32_MAX
-        reals = raw[first + 1] / _UINT32_MAX
-        values = np.where(coins <= 0.5, _real_range(connected, np.float32(1), reals),
-                          _real_range(np.float32(0), connected, reals))
-        perm[start:stop][chosen] = values
+        rows = stop - start
+        chosen = np.zeros((rows, num_inputs), dtype=bool)
+        if (sizes == sizes[0]).all() and (shuffle_draws == shuffle_draws[0]).all():
+            # Every column alike (wrap-around, or a radius covering the input): each row's
+            # permanence draws are one slice of a (rows, draws per row) view, no index arrays.
+            size, skip = int(sizes[0]), int(shuffle_draws[0])
+            chosen[np.arange(rows)[:, None], pools[:, :size]] = True
+            draws = raw.reshape(rows, skip + 2 * size)[:, skip:]
+            coins, reals = draws[:, 0::2] / _UINT32_MAX, draws[:, 1::2] / _UINT32_MAX
+        else:
+            keep = positions < sizes[:, None]
+            chosen[np.nonzero(keep)[0], pools[keep]] = True
+            rank = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            row_of = np.repeat(np.arange(rows), sizes)
+            first = offsets[:-1][row_of] + shuffle_draws[row_of] + 2 * rank
+            coins, reals = raw[first] / _UINT32_MAX, raw[first + 1] / _UINT32_MAX
+        values = _first_permanences(coins, reals, connected)
+        perm[start:stop][chosen] = values.ravel()
     raise_to_threshold(perm, params)
     return perm

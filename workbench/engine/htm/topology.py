@@ -40,8 +40,8 @@ def _axis_ranges(centres: np.ndarray, radius: int, dim: int, wrap: bool) -> tupl
     """
     if wrap:
         width = min(2 * radius + 1, dim)
-        start = centres - radius
-        coords = (start[:, None] + np.arange(width)[None, :]) % dim
+        coords = ((centres - radius) % dim)[:, None] + np.arange(width)[None, :]
+        coords[coords >= dim] -= dim  # < 2 * dim: one subtraction instead of a modulo
         return coords, np.full(len(centres), width, dtype=np.int64)
     lo = np.maximum(centres - radius, 0)
     hi = np.minimum(centres + radius, dim - 1)
@@ -67,6 +67,10 @@ def neighbourhoods(centres: np.ndarray, radius: int, shape: Sequence[int],
     if radius < 0:
         raise ValueError(f"a neighbourhood radius must be >= 0 (got {radius})")
     n = centres.shape[0]
+    if len(shape) == 1:
+        coords, counts = _axis_ranges(centres[:, 0], radius, shape[0], wrap_around)
+        coords[np.arange(coords.shape[1])[None, :] >= counts[:, None]] = -1
+        return coords, counts
     flat = np.zeros((n, 1), dtype=np.int64)
     valid = np.ones((n, 1), dtype=bool)
     for axis, dim in enumerate(shape):
