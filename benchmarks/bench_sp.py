@@ -17,6 +17,11 @@ hundreds of milliseconds.
 Each figure is wall-clock time and this process's CPU time (all its threads): on a shared
 machine the wall clock also counts the time other programs held the cores. "init s" is the
 construction of the model (initialisation, kernel builds, upload).
+
+Measured (learn / infer ms per step), 2026-11-26:
+  2-core AMD EPYC (busy shared machine): numpy 1.37 / 0.145, PoCL 0.78 / 0.35.
+  H200 host, 16-core Xeon: numpy 1.15 / 0.107, PoCL 0.62 / 0.35, H200 0.30 / 0.15;
+  65,536 columns x 16,384 inputs on the H200: 0.47 / 0.24 (init 74 s, mostly host work).
 """
 
 from __future__ import annotations
