@@ -79,7 +79,7 @@ def _shuffle_rows_on_device(pools: np.ndarray, counts: np.ndarray, raw: np.ndarr
 
     pools_buf = upload(pools)
     runtime.kernel("sp_init.cl", "sp_shuffle_rows")(
-        runtime.queue, (-(-rows // 64) * 64,), None, pools_buf, np.uint32(width), np.uint32(rows),
+        runtime.queue, (-(-rows // 64) * 64,), (64,), pools_buf, np.uint32(width), np.uint32(rows),
         upload(raw.astype(np.uint32)), upload(offsets[:-1].astype(np.uint64)),
         upload(counts.astype(np.int32)))
     cl.enqueue_copy(runtime.queue, pools, pools_buf, is_blocking=True)

@@ -38,8 +38,6 @@ write) and by an enqueued copy into a resident buffer on GPUs.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import sp_rules
@@ -65,7 +63,8 @@ class OpenCLSpatialEngine:
         self._words = -(-m // 64)
         self._stride = self._words * 64
         self._word_major = bool(runtime.is_gpu)
-        self._adapt_wg = math.gcd(self._words, 64 if runtime.is_gpu else 8)
+        # Fixed work-group sizes: PoCL builds a kernel anew for every size it is launched with.
+        self._adapt_wg = 64 if runtime.is_gpu else 8
         self._select_wg = min(1024, runtime.max_work_group_size) if runtime.is_gpu else 1
         self._index_shift = np.int32(8 * ((max(1, (n - 1).bit_length()) - 1) // 8))
         defines = {"CONN_WORD_MAJOR": int(self._word_major), "NDIM_COL": len(params.column_shape),
@@ -146,7 +145,7 @@ class OpenCLSpatialEngine:
                                    self.flags, self.out, self.weak)
         else:
             bound = n
-            k["sp_inhibit_local_count"](q, (_round_up(n, 64),), None, self._n, self._col_dims,
+            k["sp_inhibit_local_count"](q, (_round_up(n, 64),), (64,), self._n, self._col_dims,
                                         self.boosted, np.int32(radius), np.float32(density),
                                         stimulus, self.flags, self.room)
             k["sp_inhibit_local_resolve"](q, (1,), (1,), self._n, self._col_dims, self.boosted,
@@ -164,7 +163,7 @@ class OpenCLSpatialEngine:
             return
         p, k, q = self.p, self._k, self.queue
         threshold = p.connected_threshold
-        k["sp_adapt"](q, (self._words, count), (self._adapt_wg, 1), self._n, self._w, self.perm,
+        k["sp_adapt"](q, (_round_up(self._words, self._adapt_wg), count), (self._adapt_wg, 1), self._n, self._w, self.perm,
                       self.conn, self._bits, self.out, p.active_inc, p.inactive_dec, threshold)
         if p.stimulus_threshold > 0:
             k["sp_raise"](q, (count * _RAISE_WG,), (_RAISE_WG,), self._n, self._w, self._m,
@@ -173,7 +172,7 @@ class OpenCLSpatialEngine:
 
     def update_duty_cycles(self, decay: np.float32, increment: np.float32) -> None:
         n = self.p.num_columns
-        self._k["sp_duty_cycles"](self.queue, (_round_up(n, 64),), None, self._n, self.overlaps,
+        self._k["sp_duty_cycles"](self.queue, (_round_up(n, 64),), (64,), self._n, self.overlaps,
                                   self.flags, self.odc, self.adc, self.min_odc,
                                   np.float32(decay), np.float32(increment), self.weak)
 
