@@ -19,7 +19,8 @@ machine the wall clock also counts the time other programs held the cores. "init
 construction of the model (initialisation, kernel builds, upload).
 
 Measured (learn / infer ms per step), 2026-11-26:
-  2-core AMD EPYC (busy shared machine): numpy 1.37 / 0.145, PoCL 0.78 / 0.35.
+  2-core AMD EPYC (busy shared machine, three runs): numpy 0.93-1.37 / 0.10-0.15,
+  PoCL 0.58-0.78 / 0.26-0.35.
   H200 host, 16-core Xeon: numpy 1.15 / 0.107, PoCL 0.62 / 0.35, H200 0.30 / 0.15;
   65,536 columns x 16,384 inputs on the H200: 0.47 / 0.24 (init 74 s, mostly host work).
 """
