@@ -28,6 +28,7 @@ CONFIGS = [
     (2048, 32, 40, 0.51, 0.11),
     (4096, 32, 300, 6.07, 0.82),
 ]
+LARGE = (65536, 32, 1311, None, None)  # 2 % active; timed only when a GPU is present
 SEQUENCES, LENGTH, PASSES = 20, 50, 5
 QUICK_SEQUENCES, QUICK_PASSES = 4, 2
 
@@ -74,20 +75,32 @@ def run(backends: list[str] | None = None, quick: bool = False) -> list[dict]:
     ratios to it."""
     names = [b for b in (backends or available_backends()) if b != "opencl"]
     sequences, passes = (QUICK_SEQUENCES, QUICK_PASSES) if quick else (SEQUENCES, PASSES)
+    configs = [(c, sequences, passes) for c in CONFIGS]
+    if any(_is_gpu(n) for n in names) and not quick:
+        configs.append((LARGE, QUICK_SEQUENCES, QUICK_PASSES))
     rows = []
-    for columns, cells, active, ref_learn, ref_infer in CONFIGS:
-        data = workload(columns, active, sequences)
-        timings = {name: time_backend(name, columns, cells, data, passes) for name in names}
+    for (columns, cells, active, ref_learn, ref_infer), n_seq, n_pass in configs:
+        data = workload(columns, active, n_seq)
+        timings = {name: time_backend(name, columns, cells, data, n_pass) for name in names}
         for phase, ref in (("learn", ref_learn), ("infer", ref_infer)):
-            row: dict = {"size": f"{columns}x{cells}, {active} active", "phase": phase}
+            row: dict = {"size": f"{columns}x{cells}, {active} active", "phase": phase,
+                         "passes": f"{n_seq} sequences x {n_pass}"}
             for name in names:
                 row[f"{name} ms"], row[f"{name} cpu ms"] = timings[name][phase]
-            row["htm.core ms"] = ref
-            for name in names:
-                row[f"{name} / htm.core"] = timings[name][phase][0] / ref
-                row[f"{name} cpu / htm.core"] = timings[name][phase][1] / ref
+            if ref is not None:
+                row["htm.core ms"] = ref
+                for name in names:
+                    row[f"{name} / htm.core"] = timings[name][phase][0] / ref
+                    row[f"{name} cpu / htm.core"] = timings[name][phase][1] / ref
             rows.append(row)
     return rows
+
+
+def _is_gpu(name: str) -> bool:
+    from workbench.engine.backend import get_backend  # noqa: PLC0415
+
+    runtime = getattr(get_backend(name), "runtime", None)
+    return bool(runtime is not None and runtime.is_gpu)
 
 
 def _print(rows: list[dict]) -> None:
