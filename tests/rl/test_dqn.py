@@ -116,3 +116,12 @@ def test_n_step_transitions_by_hand(terminated):
     assert batch.horizons.tolist() == [3, 3, 2, 1] and batch.actions.tolist() == [0, 1, 0, 1]
     assert batch.terminated.tolist() == [0.0] + [float(terminated)] * 3  # a time limit bootstraps
     assert not agent.pending
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("tau", 0.0, "tau must be in \\(0, 1\\]"), ("n_step", 0, "n_step must be >= 1"),
+    ("gamma", 1.5, "gamma must be in \\[0, 1\\]"), ("learning_rate", 0.0, "learning_rate must be > 0"),
+])
+def test_config_errors(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        DQNConfig(**{field: value})

@@ -42,26 +42,19 @@ from .spaces import ObservationScaler
 class DQNConfig:
     """Hyper-parameters (defaults: tuned on CartPole-v1, see docs/rl.md).
 
-    Every ``train_every`` env steps, from ``learning_starts`` transitions on, ``gradient_steps``
-    updates are made (few large rounds cost the same as many small ones, and let the target
-    network follow a round at a time); every
+    One update every ``train_every`` env steps, from ``learning_starts`` transitions on; every
     ``target_every`` env steps the target network moves ``tau`` of the way to the online one
-    (1.0: a copy); ``grad_clip`` bounds the global gradient norm (0: off). The learning rate
-    falls linearly to ``learning_rate_end`` over ``learning_rate_decay_steps`` env steps (None:
-    constant): once the policy is good, small steps keep it from unlearning what it knows.
+    (1.0: a copy); ``grad_clip`` bounds the global gradient norm (0: off).
     """
 
     hidden: tuple[int, ...] = (128, 128)
     learning_rate: float = 1e-3
-    learning_rate_end: float | None = None
-    learning_rate_decay_steps: int = 0
     gamma: float = 0.99
     n_step: int = 3
     batch_size: int = 64
     buffer_size: int = 100_000
     learning_starts: int = 1_000
     train_every: int = 1
-    gradient_steps: int = 1
     target_every: int = 500
     tau: float = 1.0
     double: bool = True
@@ -73,21 +66,14 @@ class DQNConfig:
             raise ValueError(f"gamma must be in [0, 1] (got {self.gamma})")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1] (got {self.tau})")
-        for name in ("n_step", "batch_size", "buffer_size", "train_every", "gradient_steps", "target_every"):
+        for name in ("n_step", "batch_size", "buffer_size", "train_every", "target_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1 (got {getattr(self, name)})")
-        if self.learning_rate <= 0 or (self.learning_rate_end is not None and self.learning_rate_end <= 0):
-            raise ValueError(f"learning rates must be > 0 (got {self.learning_rate}, {self.learning_rate_end})")
-        if self.learning_starts < 0 or self.grad_clip < 0 or self.learning_rate_decay_steps < 0:
-            raise ValueError(f"learning_starts, grad_clip and learning_rate_decay_steps must be >= 0 "
-                             f"(got {self.learning_starts}, {self.grad_clip}, {self.learning_rate_decay_steps})")
-
-    def learning_rate_at(self, step: int) -> float:
-        """The learning rate after ``step`` environment steps."""
-        end = self.learning_rate if self.learning_rate_end is None else self.learning_rate_end
-        if step >= self.learning_rate_decay_steps:
-            return end
-        return self.learning_rate + (end - self.learning_rate) * step / self.learning_rate_decay_steps
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0 (got {self.learning_rate})")
+        if self.learning_starts < 0 or self.grad_clip < 0:
+            raise ValueError(f"learning_starts and grad_clip must be >= 0 (got {self.learning_starts}, "
+                             f"{self.grad_clip})")
 
 
 def huber_loss(error: Tensor, delta: float = 1.0) -> Tensor:
@@ -177,9 +163,7 @@ class DQNAgent(Agent):
                 self._store_oldest(next_observation, transition.terminated)
         self.steps += 1
         if self.steps >= c.learning_starts and self.steps % c.train_every == 0:
-            self.optimizer.lr = c.learning_rate_at(self.steps)
-            for _ in range(c.gradient_steps):
-                self.update()
+            self.update()
         if self.steps % c.target_every == 0:
             update_target(self.target, self.online, c.tau)
 

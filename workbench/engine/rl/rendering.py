@@ -32,7 +32,6 @@ class Canvas:
     def __init__(self, height: int, width: int, colour: Sequence[int] = BACKGROUND) -> None:
         self.pixels = np.empty((height, width, 3), dtype=np.uint8)
         self.pixels[:] = colour
-        self._y, self._x = np.mgrid[0:height, 0:width]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -45,17 +44,29 @@ class Canvas:
         if t < b and l < r:
             self.pixels[t:b, l:r] = colour
 
+    def _window(self, top: float, left: float, bottom: float, right: float):
+        """Pixel coordinates (column and row vectors) of a box, clipped to the canvas, and the
+        box's slice of the pixels: shapes are drawn only where they can be."""
+        h, w = self.shape
+        t, b = max(int(math.floor(top)), 0), min(int(math.ceil(bottom)) + 1, h)
+        l, r = max(int(math.floor(left)), 0), min(int(math.ceil(right)) + 1, w)
+        ys, xs = np.ogrid[t:max(b, t), l:max(r, l)]
+        return ys, xs, self.pixels[t:max(b, t), l:max(r, l)]
+
     def line(self, y0: float, x0: float, y1: float, x1: float, width: float, colour: Sequence[int]) -> None:
         """A segment of the given width (pixels within width/2 of it)."""
+        half = width / 2
+        ys, xs, window = self._window(min(y0, y1) - half, min(x0, x1) - half,
+                                      max(y0, y1) + half, max(x0, x1) + half)
         dy, dx = y1 - y0, x1 - x0
         length2 = dy * dy + dx * dx
-        t = np.zeros(self.shape) if length2 == 0 else \
-            np.clip(((self._y - y0) * dy + (self._x - x0) * dx) / length2, 0.0, 1.0)
-        dist2 = (self._y - (y0 + t * dy)) ** 2 + (self._x - (x0 + t * dx)) ** 2
-        self.pixels[dist2 <= (width / 2) ** 2] = colour
+        t = 0.0 if length2 == 0 else np.clip(((ys - y0) * dy + (xs - x0) * dx) / length2, 0.0, 1.0)
+        dist2 = (ys - (y0 + t * dy)) ** 2 + (xs - (x0 + t * dx)) ** 2
+        window[dist2 <= half * half] = colour
 
     def disc(self, y: float, x: float, radius: float, colour: Sequence[int]) -> None:
-        self.pixels[(self._y - y) ** 2 + (self._x - x) ** 2 <= radius * radius] = colour
+        ys, xs, window = self._window(y - radius, x - radius, y + radius, x + radius)
+        window[(ys - y) ** 2 + (xs - x) ** 2 <= radius * radius] = colour
 
 
 def draw_cartpole(x: float, angle: float, x_limit: float = 2.4, pole_length: float = 1.0,
@@ -85,8 +96,7 @@ def draw_mountain_car(position: float, low: float = -1.2, high: float = 0.6, goa
     canvas = Canvas(height, width)
     xs = np.linspace(low, high, width)
     ys = (1 - (np.sin(3 * xs) + 1) / 2) * (height - 30) + 20
-    for col, y in enumerate(ys):
-        canvas.rect(y, col, height, col + 1, (222, 222, 222))
+    canvas.pixels[np.arange(height)[:, None] >= np.round(ys)[None, :]] = (222, 222, 222)
     gx = (goal - low) / (high - low) * (width - 1)
     gy = (1 - (math.sin(3 * goal) + 1) / 2) * (height - 30) + 20
     canvas.rect(gy - 18, gx - 1, gy, gx + 1, INK)
