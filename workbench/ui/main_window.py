@@ -36,6 +36,7 @@ from .layouts import LAST, LayoutStore
 from .legend import Legend
 from .log_pane import LogPane, error_dialog
 from .pacing import FramePacer
+from .sweep_panel import SweepPanel
 from .timeline import Timeline
 from .transport import Transport
 from .userdirs import recordings_dir
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.cursor: int | None = None
         self.shown_frame: Frame | None = None
         self.error_box = None
+        self.sweep_window: SweepPanel | None = None
         self.recording: str | None = None
         self.last_recording: Path | None = None
         self._pending_save: Path | None = None
@@ -171,6 +173,8 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence("Ctrl+Q"))
         self.fork_action = QAction("Continue from here", self)
         self.fork_action.setToolTip("Fork a live run from the step on screen (replay)")
+        self.sweep_action = QAction("S&weep…", self)
+        self.sweep_action.setToolTip("Run the current experiment many times on Dask, over ranges of its parameters")
         self.save_layout_action = QAction("Save layout as…", self)
         self.default_layout_action = QAction("Default layout", self)
         menu = self.menuBar()
@@ -184,7 +188,8 @@ class MainWindow(QMainWindow):
             else:
                 file_menu.addAction(a)
         run_menu = menu.addMenu("&Run")
-        for a in (t.reset, t.step_back, t.step, t.run, None, t.learning, t.record, None, self.fork_action):
+        for a in (t.reset, t.step_back, t.step, t.run, None, t.learning, t.record, None, self.fork_action,
+                  None, self.sweep_action):
             if a is None:
                 run_menu.addSeparator()
             else:
@@ -225,6 +230,7 @@ class MainWindow(QMainWindow):
         self.export_csv_action.triggered.connect(self._export_csv_dialog)
         self.quit_action.triggered.connect(self.close)
         self.fork_action.triggered.connect(self.continue_from_here)
+        self.sweep_action.triggered.connect(self.open_sweep)
         self.save_layout_action.triggered.connect(self._save_layout_dialog)
         self.default_layout_action.triggered.connect(self.default_layout)
         self.panel.sigExperimentChosen.connect(self.open_experiment)
@@ -301,6 +307,29 @@ class MainWindow(QMainWindow):
             return
         self._build(run_factory(self.registry, name, params, self.panel.backend.currentText(),
                                 self.panel.seed.value()))
+
+    def open_configuration(self, name: str, params: dict[str, Any], seed: int) -> None:
+        """Show ``params`` and ``seed`` (a sweep's trial) in the editor and build them."""
+        self.panel.select(name)
+        self.panel.show_experiment(name, params, seed=seed)
+        self.log.log(f"opened a sweep trial of {name}, seed {seed}")
+        self._build(run_factory(self.registry, name, params, self.panel.backend.currentText(), seed))
+
+    def open_sweep(self) -> None:
+        """The Sweep window, on the current experiment and the editor's values (Run > Sweep…);
+        a sweep in progress keeps its experiment."""
+        name = self.panel.current_name()
+        if name is None:
+            return
+        if self.sweep_window is None:
+            self.sweep_window = SweepPanel(self.registry, self)
+            self.sweep_window.sigOpenConfiguration.connect(self.open_configuration)
+            self.sweep_window.sigLog.connect(self.log.log)
+        editor = self.panel.params
+        self.sweep_window.set_experiment(name, editor.values() if editor.is_valid() else None)
+        self.sweep_window.show()
+        self.sweep_window.raise_()
+        self.sweep_window.activateWindow()
 
     def _build(self, factory: Callable[[], Run]) -> None:
         if self.mode == "replay":
@@ -872,6 +901,8 @@ class MainWindow(QMainWindow):
         self.refresh_timer.stop()
         self.play_timer.stop()
         self.worker.stop()
+        if self.sweep_window is not None:
+            self.sweep_window.close()
         if self.replay is not None:
             self.replay.close()
         super().closeEvent(event)
