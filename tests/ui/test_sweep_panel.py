@@ -201,7 +201,7 @@ def test_a_scheduler_that_cannot_be_reached_is_reported(qtbot, panel, tmp_path, 
     assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
-def test_stop_keeps_the_finished_trials(qtbot, panel, tmp_path):
+def test_stop_keeps_the_finished_trials_and_start_runs_the_rest(qtbot, panel, tmp_path):
     out = configure(panel, tmp_path, {"x": "1,2,3,4,5,6,7,8", "step_seconds": "0.15"})
     panel.start_button.click()
     qtbot.waitUntil(lambda: panel.table.rowCount() >= 1, timeout=SWEEP_WAIT)
@@ -213,8 +213,17 @@ def test_stop_keeps_the_finished_trials(qtbot, panel, tmp_path):
     kept = panel.table.rowCount()
     assert panel.sweep.status == "stopped" and 1 <= kept < 8
     assert panel.status.text().startswith(f"stopped: {kept} of 8 trials")
+    assert panel.status.text().endswith("; Start runs the rest")
     assert len(table_rows(out)) == kept and panel.progress.value() == kept
     assert panel.start_button.isEnabled() and panel.axes.isEnabled()
+    assert panel.settings.out.text() == str(out)
+    first = {r.spec.key for r in panel.results}
+    panel.start_button.click()  # the same table: the finished trials are skipped
+    qtbot.waitUntil(lambda: panel.sweep.status == "finished" and not panel.running, timeout=SWEEP_WAIT)
+    assert panel.table.rowCount() == 8 == len(table_rows(out))
+    assert {r.spec.key for r in panel.results[:kept]} == first
+    assert sorted(r.spec.param_dict["x"] for r in panel.results) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    assert panel.best.text() == "Best: loss = 1 over 1 seed — x=3.0 step_seconds=0.15"
 
 
 def test_closing_the_window_stops_a_running_sweep(qtbot, panel, tmp_path):
@@ -259,3 +268,47 @@ def test_sweep_menu_and_double_click_open_a_trial_in_the_main_window(qtbot, wind
     panel.open_best_button.click()  # x=4 is nearer 3 than x=1: the best, seed 0
     qtbot.waitUntil(lambda: window.built.seed == 0, timeout=WAIT)
     assert window.built.params["x"] == 4.0
+
+
+def test_settings_become_the_sweep_spec(panel):
+    settings = panel.settings
+    assert not settings.trials.isEnabled() and settings.grid_points.isEnabled()
+    fields = settings.spec_fields()
+    assert (fields["search"], fields["trials"], fields["steps"], fields["seeds"]) == ("grid", None, None, 1)
+    assert settings.where() == (None, None)  # a local cluster of one worker per core
+    settings.search.setCurrentText("halving")
+    settings.trials.setValue(27)
+    settings.steps.setValue(300)
+    settings.goal.setCurrentText("maximize")
+    settings.workers.setValue(2)
+    assert settings.trials.isEnabled() and not settings.grid_points.isEnabled()
+    fields = settings.spec_fields()
+    assert (fields["search"], fields["trials"], fields["steps"], fields["minimize"]) == ("halving", 27, 300, False)
+    assert settings.where() == (None, 2)
+    settings.scheduler.setText(" tcp://10.0.0.1:8786 ")
+    assert settings.where() == ("tcp://10.0.0.1:8786", None)
+    settings.out.setText("")
+    assert settings.spec_fields()["out"] is None  # results in memory only
+
+
+def test_the_scatter_shows_choices_as_categories_and_log_ranges_on_a_log_axis(qtbot):
+    from workbench.plugins.params import Param
+    from workbench.plugins.sweep import TrialResult, TrialSpec
+    from workbench.ui.sweep_results import TrialScatter
+
+    scatter = TrialScatter()
+    qtbot.addWidget(scatter)
+    params = [Param("rate", "float", 0.1, low=0.001, high=1.0), Param("mode", "choice", "a", choices=("a", "b"))]
+    scatter.reset(params, {"rate"}, "loss")
+    results = [TrialResult(TrialSpec((("rate", rate), ("mode", mode)), 0, 10), "ok", {"loss": loss})
+               for rate, mode, loss in [(0.001, "b", 3.0), (0.01, "a", 2.0), (0.1, "b", 1.0)]]
+    results.append(TrialResult(TrialSpec((("rate", 1.0), ("mode", "a")), 0, 10), "failed", error="boom"))
+    scatter.show_results(results, results[2].spec.config_key)
+    axis = scatter.plot.getAxis("bottom")
+    assert axis.logMode and axis.labelText == "rate"
+    assert list(scatter.points.xData) == [0.001, 0.01, 0.1] and list(scatter.points.yData) == [3.0, 2.0, 1.0]
+    assert list(scatter.best_ring.xData) == [0.1]
+    assert scatter.readout.text() == "loss: 3 scored trials, 1 without a score (see the table); ringed: the best"
+    scatter.x_choice.setCurrentText("mode")
+    assert not axis.logMode and axis.labelText == "mode"
+    assert list(scatter.points.xData) == [1.0, 0.0, 1.0]  # the choices a, b at 0, 1

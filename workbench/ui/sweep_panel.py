@@ -424,13 +424,15 @@ class SweepPanel(QWidget):
             details = "" if isinstance(error, SweepError) else "".join(traceback.format_exception(error))
             self.sigLog.emit(f"sweep failed: {error}", "error", details)
         else:
-            self._say(f"{sweep.status}: {summary}")
+            resume = "; Start runs the rest" if sweep.status == "stopped" and sweep.table.path else ""
+            self._say(f"{sweep.status}: {summary}{resume}")
             self.sigLog.emit(f"sweep {sweep.status}: {summary}", "info", "")
             lines = describe_ranking(sweep.ranking(), [a for a in sweep.axes if a.name in self._swept],
                                      sweep.objective, top=3)
             if lines:
                 self.sigLog.emit("best configurations:\n" + "\n".join(lines), "info", "")
-        self._set_default_out()
+        if sweep.status == "finished":  # else the same table again resumes the sweep
+            self._set_default_out()
         self._update_buttons()
 
     # -- opening a trial -------------------------------------------------------------------------------
