@@ -43,6 +43,9 @@ def test_submodule_assignment_before_init_is_explained():
         def __init__(self):
             self.layer = Linear(1, 1, seed=0)
 
+        def forward(self, x):
+            return self.layer(x)
+
     with pytest.raises(AttributeError, match="super"):
         Broken()
 

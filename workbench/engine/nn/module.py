@@ -8,6 +8,7 @@ on every backend, because parameters are copied to the host to save and back to 
 
 from __future__ import annotations
 
+import abc
 from typing import Iterator, Mapping
 
 import numpy as np
@@ -32,7 +33,7 @@ class Parameter(Tensor):
         self.requires_grad_(True)
 
 
-class Module:
+class Module(abc.ABC):
     """A piece of a network: parameters, sub-modules, a ``forward`` and a training flag."""
 
     def __init__(self) -> None:
@@ -52,8 +53,9 @@ class Module:
             self._modules[name] = value
         object.__setattr__(self, name, value)
 
+    @abc.abstractmethod
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+        """The layer's computation (every Module defines it)."""
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)

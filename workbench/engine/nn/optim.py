@@ -7,6 +7,7 @@ parameter tensors, so modules and optimisers keep sharing them. The per-paramete
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Iterable, Mapping
 
@@ -17,7 +18,7 @@ from ..tensor import Tensor
 from .module import Parameter
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Holds the parameters to update and their per-parameter state."""
 
     state_names: tuple[str, ...] = ()
@@ -49,8 +50,9 @@ class Optimizer:
                 if p.grad is not None:
                     p[...] = self._update(p, p.grad, state)
 
+    @abc.abstractmethod
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Tensor]) -> Tensor:
-        raise NotImplementedError
+        """The new value of ``p`` given its gradient and its per-parameter state."""
 
     def state_dict(self) -> dict:
         return {"lr": self.lr, "steps": self.steps,
