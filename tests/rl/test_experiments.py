@@ -72,9 +72,12 @@ def test_cartpole_streams_and_episode_boundaries(registry):
 def test_ubl_streams_show_its_sdrs(registry):
     run = Run(registry.get("gridworld"), {"agent": "ubl"}, seed=0)
     frame = run.step()
-    assert frame["ubl.transition"].shape == (2, run.experiment.agent.encoder.size)
+    agent = run.experiment.agent
+    # row and column of the grid cell, 40 bits each: one row each, previous state's rows on top
+    assert frame["ubl.state"].shape == (2, 40) and frame["ubl.transition"].shape == (4, 40)
+    np.testing.assert_array_equal(frame["ubl.transition"].sparse, agent.transition_input.sparse)
     assert frame["ubl.columns"].shape == (512,) and len(frame["ubl.columns"].sparse) == round(512 * 0.04)
-    assert frame["ubl.goal"] == run.experiment.agent.encoder.encode(24)  # the G of open-5x5
+    np.testing.assert_array_equal(frame["ubl.goal"].sparse, agent.encoder.encode(24).sparse)  # open-5x5's G
     assert frame["probabilities"].shape == (4,)
     kinds = {v.kind for v in run.experiment.views()}
     assert {"image", "curves", "sdr", "vector", "text"} <= kinds
@@ -104,6 +107,6 @@ def test_bad_environment_or_parameters_are_clear(registry):
 def test_any_discrete_action_environment_runs(registry):
     run = Run(registry.get("cartpole"), {"env": "MountainCar-v0", "agent": "ubl", "columns": 128}, seed=1)
     frame = run.step()
-    assert frame["env"].shape == (120, 240, 3) and frame["ubl.state"].shape == (256,)
+    assert frame["env"].shape == (120, 240, 3) and frame["ubl.state"].shape == (2, 128)
     acrobot = Run(registry.get("cartpole"), {"env": "Acrobot-v1", "agent": "dqn", "hidden": "8"}, seed=1)
     assert acrobot.step()["q_values"].shape == (3,)

@@ -93,6 +93,15 @@ class ObservationEncoder:
     def shape(self) -> tuple[int]:
         return (self.size,)
 
+    @property
+    def view_shape(self) -> tuple[int, ...]:
+        """A shape to draw the SDR in: one row per part when there are several of one size (each
+        observation dimension on its own row), else the flat shape."""
+        sizes = {size for _, size in self.parts}
+        if len(self.parts) > 1 and len(sizes) == 1:
+            return (len(self.parts), sizes.pop())
+        return self.shape
+
     def _scalar(self, low: float, high: float) -> ScalarEncoder:
         s = self.settings
         return ScalarEncoder(ScalarEncoderParameters(minimum=low, maximum=high, size=s.size,

@@ -111,6 +111,7 @@ class RLExperiment(Experiment):
             getattr(spec, "reward_threshold", None)
         self.best_average = math.nan
         self.last_episode = {"reward": math.nan, "length": math.nan, "average": math.nan}
+        self.stream_shapes = {s.name: s.shape for s in self.streams() if s.kind is StreamKind.SDR}
 
     def make_agent(self, ctx, bounds):
         p, env = self.p, self.env
@@ -161,14 +162,17 @@ class RLExperiment(Experiment):
                     Stream("q_values", StreamKind.VECTOR, "Q-values", "value of each action, last greedy step")]
         if isinstance(self.agent, UBLAgent):
             a = self.agent
+            state, pair = a.encoder.view_shape, (2 * a.encoder.view_shape[0], *a.encoder.view_shape[1:])
+            if len(state) == 1:
+                pair = a.input_shape
             out += [
                 Stream("probabilities", StreamKind.VECTOR, "Action probabilities", "the decoder's vote "
                        "for [state, goal]"),
-                Stream("ubl.state", StreamKind.SDR, "State SDR", "encoding of the current observation",
-                       shape=a.encoder.shape),
-                Stream("ubl.goal", StreamKind.SDR, "Goal SDR", "encoding of the goal", shape=a.encoder.shape),
-                Stream("ubl.transition", StreamKind.SDR, "Transition input", "[previous state; state] "
-                       "as two rows, the pooler's input", shape=a.input_shape),
+                Stream("ubl.state", StreamKind.SDR, "State SDR", "encoding of the current observation, "
+                       "one row per dimension", shape=state),
+                Stream("ubl.goal", StreamKind.SDR, "Goal SDR", "encoding of the goal", shape=state),
+                Stream("ubl.transition", StreamKind.SDR, "Transition input", "the pooler's input: the "
+                       "previous state's rows above the current state's", shape=pair),
                 Stream("ubl.columns", StreamKind.SDR, "Transition columns", "pooler columns for the last "
                        "real transition", shape=a.column_shape),
                 Stream("ubl.goal_columns", StreamKind.SDR, "Goal columns", "pooler columns for "
@@ -219,9 +223,11 @@ class RLExperiment(Experiment):
             values["loss"] = agent.last_loss
             values["q_values"] = agent.q_values
         if isinstance(agent, UBLAgent):
+            shapes = self.stream_shapes
             values.update({"probabilities": agent.probabilities,
-                           "ubl.state": agent.encoder.encode(result.next_observation),
-                           "ubl.goal": agent.goal_sdr, "ubl.transition": agent.transition_input,
+                           "ubl.state": agent.encoder.encode(result.next_observation).reshape(shapes["ubl.state"]),
+                           "ubl.goal": agent.goal_sdr.reshape(shapes["ubl.goal"]),
+                           "ubl.transition": agent.transition_input.reshape(shapes["ubl.transition"]),
                            "ubl.columns": SDR.from_sparse(agent.column_shape, agent.transition_columns,
                                                           validate=False),
                            "ubl.goal_columns": SDR.from_sparse(agent.column_shape, agent.goal_columns,
