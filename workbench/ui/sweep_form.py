@@ -24,16 +24,10 @@ from workbench.plugins.sweep.plan import MAX_TRIALS
 from workbench.plugins.sweep.space import RANGE_KINDS, parse_axis
 from workbench.plugins.sweep.table import format_cell
 
-from .userdirs import recordings_dir
+from .userdirs import sweeps_dir
 
 DEFAULT_TRIALS = 16
 DEFAULT_GRID_POINTS = 5
-
-
-def sweeps_dir() -> Path:
-    """Where a sweep's results table goes unless the user picks a file: beside the recordings,
-    in the user data folder (``$WORKBENCH_DATA_DIR`` in tests)."""
-    return recordings_dir().parent / "sweeps"
 
 
 def default_table(experiment: str) -> Path:

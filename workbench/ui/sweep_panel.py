@@ -29,11 +29,12 @@ from workbench.plugins.registry import PluginInfo, Registry
 from workbench.plugins.runner import RunError
 from workbench.plugins.sweep import FAILED, LOST, OK, Sweep, SweepError, SweepSpec, TrialResult, TrialSpec
 from workbench.plugins.sweep import describe_ranking, prepare_sweep, rank_configs
-from workbench.plugins.sweep.engine import _metric_names
+from workbench.plugins.sweep.engine import metric_names
 from workbench.plugins.sweep.report import describe_point
 
 from . import theme
-from .sweep_form import AxesEditor, SweepSettings, default_table, sweeps_dir
+from .sweep_form import AxesEditor, SweepSettings, default_table
+from .userdirs import sweeps_dir
 from .sweep_results import TrialScatter, TrialTable
 
 POLL_MS = 100
@@ -69,7 +70,7 @@ def plugin_folders(info: PluginInfo) -> list[str]:
 def read_metrics(info: PluginInfo, values: dict[str, Any]) -> list[str]:
     """The metrics the experiment reports, from one quick local build: the same probe
     :func:`prepare_sweep` checks the chosen metric with, so the list is what it accepts."""
-    return _metric_names(info, TrialSpec.make(info.cls.params, values, 0, 1), "numpy")
+    return metric_names(info, TrialSpec.make(info.cls.params, values, 0, 1), "numpy")
 
 
 def _plural(count: int, word: str) -> str:

@@ -90,7 +90,7 @@ def prepare_sweep(spec: SweepSpec, registry: Registry | None = None) -> "Sweep":
     steps = spec.steps if spec.steps is not None else int(getattr(info.cls, "default_steps", 1000))
     plan = build_plan(search, axes, info.cls.params, objective, steps=steps, seeds=spec.seeds,
                       trials=spec.trials, grid_points=spec.grid_points, search_seed=spec.search_seed)
-    metrics = _metric_names(info, plan.specs(plan.configs[:1], steps)[0], backend)
+    metrics = metric_names(info, plan.specs(plan.configs[:1], steps)[0], backend)
     if spec.metric not in metrics:
         problem = f"unknown metric {spec.metric!r}" if spec.metric else "choose the metric to score by with --metric"
         raise SweepError(f"{problem}; metrics of {info.name}: {', '.join(metrics) or 'none'}")
@@ -102,7 +102,7 @@ def prepare_sweep(spec: SweepSpec, registry: Registry | None = None) -> "Sweep":
     return Sweep(info, axes, plan, objective, table, context, previous, spec.retry_failed)
 
 
-def _metric_names(info: PluginInfo, first: TrialSpec, backend: str) -> list[str]:
+def metric_names(info: PluginInfo, first: TrialSpec, backend: str) -> list[str]:
     """The metrics the experiment reports, read from a local build of the first trial (after one
     step if it reports none before stepping). A build that refuses its parameters is bad input."""
     run = Run(info, first.param_dict, backend=backend, seed=first.seed)
