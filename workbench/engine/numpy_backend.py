@@ -45,6 +45,9 @@ _BINARY = {
 
 _REDUCE = {"sum": np.sum, "max": np.max, "min": np.min, "argmax": np.argmax}
 
+#: Bytes of gathered rows :meth:`NumpyBackend.sum_rows` sums per block (about one core's L2).
+GATHER_BYTES = 1 << 20
+
 
 def _contiguous(x: object, dtype: np.dtype | None = None) -> np.ndarray:
     """``x`` as a C-contiguous array of its own shape (``np.ascontiguousarray`` would turn a 0-d
@@ -151,6 +154,54 @@ class NumpyBackend:
         else:
             src_m = np.moveaxis(src, list(range(axis, axis + idx.ndim)), list(range(idx.ndim)))
             _add_rows(moved, idx.reshape(-1).astype(np.intp), src_m.reshape((idx.size,) + moved.shape[1:]))
+
+    def sum_rows(self, table: np.ndarray, indices: np.ndarray, counts: np.ndarray | None) -> np.ndarray:
+        """``out[b] = sum(table[indices[b, j]] for j < counts[b])``, rows added in order.
+
+        Samples are gathered a few at a time (about ``GATHER_BYTES`` of rows), so the gathered
+        block is summed while it is still in cache; padding past a sample's count is zeroed
+        there. (``np.add.reduceat`` over all gathered rows would be one call, but it reduces
+        along axis 0 segment by segment and measured 5-10x slower.)
+        """
+        batch, k = indices.shape
+        out = np.zeros((batch, table.shape[1]), dtype=table.dtype)
+        if out.size == 0 or k == 0:
+            return out
+        step = max(1, GATHER_BYTES // (k * table.shape[1] * table.itemsize))
+        for start in range(0, batch, step):
+            stop = min(batch, start + step)
+            # (samples, k, D); "clip" because padding may hold any value (real indices are checked)
+            rows = np.take(table, indices[start:stop], axis=0, mode="clip")
+            if counts is not None:
+                padding = np.arange(k) >= counts[start:stop, None]
+                if padding.any():
+                    rows[padding] = 0
+            np.sum(rows, axis=1, out=out[start:stop])
+        return out
+
+    def sum_rows_backward(self, grad: np.ndarray, indices: np.ndarray, counts: np.ndarray | None,
+                          num_rows: int) -> np.ndarray:
+        """The table's gradient of :meth:`sum_rows`: ``grad[b]`` added into every row sample
+        ``b`` read, samples in order (so each row's sum is the same as OpenCL's), zero elsewhere.
+
+        One fancy-indexed ``+=`` per sample adds its gradient row to all its rows at once; that
+        is exact when a sample names each row once (an SDR), which one vectorised test over the
+        batch confirms for sorted rows; a sample that repeats a row takes ``np.add.at``.
+        """
+        batch, k = indices.shape
+        out = np.zeros((num_rows, grad.shape[1]), dtype=grad.dtype)
+        lengths = np.full(batch, k) if counts is None else counts
+        increasing = indices[:, 1:] > indices[:, :-1]
+        if counts is not None:
+            increasing |= np.arange(1, k) >= counts[:, None]  # pairs that reach into padding
+        all_distinct = bool(increasing.all())
+        for b in range(batch):
+            rows = indices[b, :lengths[b]]
+            if all_distinct or np.unique(rows).size == rows.size:
+                out[rows] += grad[b]
+            else:
+                np.add.at(out, rows, grad[b])
+        return out
 
 
 def _add_rows(target: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> None:

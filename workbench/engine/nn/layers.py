@@ -12,7 +12,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from ..backend import get_backend
-from ..dtypes import DEFAULT_FLOAT, as_dtype
+from ..dtypes import DEFAULT_FLOAT
 from ..random import Generator
 from ..tensor import Tensor
 from . import init
@@ -48,20 +48,30 @@ class SparseBatch:
     """Active input indices of a batch, ready for :class:`SparseLinear`.
 
     ``indices`` is (batch, k) int32, one row of active bits per sample, padded with bit 0 where
-    a sample has fewer than ``k`` bits; ``mask`` (batch, 1, k), 1.0 for real bits and 0.0 for
-    padding, is None when every sample has exactly ``k`` bits (SDRs of fixed sparsity).
+    a sample has fewer than ``k`` bits; ``counts`` (batch,) int32 says how many bits of each
+    row are real, and is None when every sample has exactly ``k`` bits (SDRs of fixed sparsity).
     """
 
     indices: Tensor
-    mask: Tensor | None
+    counts: Tensor | None
 
     @property
     def batch_size(self) -> int:
         return self.indices.shape[0]
 
+    @property
+    def mask(self) -> Tensor | None:
+        """(batch, 1, k): 1.0 for real bits, 0.0 for padding (None when no row is padded), for
+        ops on the padded indices that must ignore the padding."""
+        if self.counts is None:
+            return None
+        batch, k = self.indices.shape
+        real = np.arange(k)[None, :] < self.counts.numpy()[:, None]
+        return Tensor.from_numpy(real.reshape(batch, 1, k), backend=self.indices.backend,
+                                 dtype=DEFAULT_FLOAT)
+
     @staticmethod
-    def from_padded(indices: Tensor, counts: Sequence[int] | np.ndarray | None = None,
-                    dtype: object = DEFAULT_FLOAT) -> "SparseBatch":
+    def from_padded(indices: Tensor, counts: Sequence[int] | np.ndarray | None = None) -> "SparseBatch":
         """A batch from a padded (batch, k) int32 index tensor already on its backend (e.g. a
         layer's output kept on the device), with the number of real bits in each row; without
         ``counts`` every row is full. Padding entries must still be valid bit indices."""
@@ -76,12 +86,11 @@ class SparseBatch:
             raise ValueError(f"counts must be {batch} integers in 0..{k} (got {counts.tolist()})")
         if np.all(counts == k):
             return SparseBatch(indices, None)
-        mask = (np.arange(k)[None, :] < counts[:, None]).astype(as_dtype(dtype)).reshape(batch, 1, k)
-        return SparseBatch(indices, Tensor.from_numpy(mask, backend=indices.backend))
+        return SparseBatch(indices, Tensor.from_numpy(counts.astype(np.int32), backend=indices.backend))
 
     @staticmethod
     def from_indices(active: Sequence[object] | np.ndarray, in_features: int,
-                     backend: object = "numpy", dtype: object = DEFAULT_FLOAT) -> "SparseBatch":
+                     backend: object = "numpy") -> "SparseBatch":
         """Build a batch from one index array per sample (lists, arrays or SDR ``.sparse``), or
         a 2-D integer array with one equal-length row per sample. Indices must be unique within
         a sample (an SDR's are): a repeated bit would be counted twice."""
@@ -97,17 +106,18 @@ class SparseBatch:
         padded = np.zeros((len(rows), k), dtype=np.int32)
         for i, r in enumerate(rows):
             padded[i, :r.size] = r
-        return SparseBatch.from_padded(Tensor.from_numpy(padded, backend=backend), counts, dtype)
+        return SparseBatch.from_padded(Tensor.from_numpy(padded, backend=backend), counts)
 
 
 class SparseLinear(Module):
     """A Linear layer whose input is the set of active bits of a binary vector (an SDR).
 
     ``x @ W`` for a 0/1 row ``x`` is the sum of the rows of ``W`` at its active bits, so the
-    forward pass gathers those rows and sums them, costing O(active bits x outputs) instead of
-    O(input bits x outputs); autograd turns the gather into a scatter-add, so the weight
-    gradient is non-zero only in the rows that were active. Weights and initialisation equal
-    :class:`Linear`'s, so a SparseLinear and a Linear built from one seed compute the same thing.
+    forward pass sums those rows (:meth:`Tensor.sum_rows`, one fused op), costing
+    O(active bits x outputs) instead of O(input bits x outputs); its gradient adds the output
+    gradient straight into the rows that were active and is zero in all others. Weights and
+    initialisation equal :class:`Linear`'s, so a SparseLinear and a Linear built from one seed
+    compute the same thing.
     """
 
     def __init__(self, in_features: int, out_features: int, *, seed: int | Generator,
@@ -120,15 +130,11 @@ class SparseLinear(Module):
 
     def batch(self, active: Sequence[object] | np.ndarray) -> SparseBatch:
         """``active`` (index arrays, one per sample) as a :class:`SparseBatch` for this layer."""
-        return SparseBatch.from_indices(active, self.in_features, self.weight.backend, self.weight.dtype)
+        return SparseBatch.from_indices(active, self.in_features, self.weight.backend)
 
     def forward(self, active: SparseBatch | Sequence[object] | np.ndarray) -> Tensor:
         batch = active if isinstance(active, SparseBatch) else self.batch(active)
-        rows = self.weight.take(batch.indices, axis=0)  # (batch, k, out)
-        if batch.mask is None:
-            y = rows.sum(axis=1)
-        else:  # (batch, 1, k) @ (batch, k, out): masks the padding and sums in one op
-            y = (batch.mask @ rows).reshape(batch.batch_size, self.out_features)
+        y = self.weight.sum_rows(batch.indices, batch.counts)
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:
