@@ -115,7 +115,8 @@ def ubl_seed(name: str, params: dict, episodes: int, seed: int) -> tuple[float, 
 def ubl_row(name: str, params: dict, episodes: int, results: list[tuple[float, float, float]]) -> dict:
     ubl = [r[0] for r in results]
     rnd = [r[1] for r in results]
-    label = "CartPole-v1" if name == "cartpole" else params["map"] + (" slippery" if params.get("slippery") else "")
+    slippery = " slippery" if params.get("slippery") else ""
+    label = "CartPole-v1" if name == "cartpole" else params["map"] + slippery
     return {"benchmark": "ubl_vs_random", "environment": label, "episodes": episodes,
             "ubl_last_100": float(np.mean(ubl)), "random_last_100": float(np.mean(rnd)),
             "ratio": float(np.mean(ubl) / np.mean(rnd)) if np.mean(rnd) > 0 else float("inf"),

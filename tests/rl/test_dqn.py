@@ -111,7 +111,8 @@ def test_n_step_transitions_by_hand(terminated):
     batch = agent.buffer.gather(np.arange(len(agent.buffer)))
     scale = agent.scaler
     np.testing.assert_allclose(batch.observations, [scale(states[i]) for i in range(4)])
-    np.testing.assert_allclose(batch.rewards, [1 + 0.5 * 2 + 0.25 * 3, 2 + 0.5 * 3 + 0.25 * 4, 3 + 0.5 * 4, 4])
+    returns = [1 + 0.5 * 2 + 0.25 * 3, 2 + 0.5 * 3 + 0.25 * 4, 3 + 0.5 * 4, 4]
+    np.testing.assert_allclose(batch.rewards, returns)
     np.testing.assert_allclose(batch.next_observations, [scale(states[3])] + [scale(states[4])] * 3)
     assert batch.horizons.tolist() == [3, 3, 2, 1] and batch.actions.tolist() == [0, 1, 0, 1]
     assert batch.terminated.tolist() == [0.0] + [float(terminated)] * 3  # a time limit bootstraps

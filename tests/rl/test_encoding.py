@@ -54,11 +54,12 @@ def test_discrete_states_are_categories_or_grid_cells():
     assert category.size == 30 and category.encode(4) == reference.encode(4)
     assert category.encode(1).overlap(category.encode(2)) == 0  # categories share nothing
     grid = ObservationEncoder(space, EncoderSettings(20, 10), grid=(2, 3))  # state 4 = row 1, col 1
-    expected = np.concatenate([scalar(0, 1, 20, 10).encode(1.0).sparse, scalar(0, 2, 20, 10).encode(1.0).sparse + 20])
+    expected = np.concatenate([scalar(0, 1, 20, 10).encode(1.0).sparse,
+                               scalar(0, 2, 20, 10).encode(1.0).sparse + 20])
     np.testing.assert_array_equal(grid.encode(4).sparse, expected)
     assert grid.labels == ["row", "column"]
-    near, far = grid.encode(5), grid.encode(3)  # (1, 2) is one column away from (1, 1)... and so is (1, 0)
-    assert grid.encode(4).overlap(near) == grid.encode(4).overlap(far) > grid.encode(4).overlap(grid.encode(0))
+    cell = grid.encode(4)  # (1, 2) and (1, 0) are one column from (1, 1); (0, 0) is further
+    assert cell.overlap(grid.encode(5)) == cell.overlap(grid.encode(3)) > cell.overlap(grid.encode(0))
     with pytest.raises(ValueError, match="grid 2x2 has 4 cells but the space has 6 states"):
         ObservationEncoder(space, grid=(2, 2))
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from workbench.engine.rl.environments import GRIDWORLD_ID, Environment, EnvironmentSetupError, grid_shape, make_env
+from workbench.engine.rl.environments import (GRIDWORLD_ID, Environment, EnvironmentSetupError, grid_shape,
+                                              make_env)
 from workbench.engine.rl.gridmaps import MAPS, check_map
 
 
@@ -56,7 +57,8 @@ def test_time_limit_counter_is_restored_with_the_episode():
 
 def test_state_of_another_environment_is_refused():
     state = Environment("CartPole-v1", 0).state_dict()
-    with pytest.raises(ValueError, match="the saved state is of 'CartPole-v1', this environment is 'Acrobot-v1'"):
+    with pytest.raises(ValueError, match="the saved state is of 'CartPole-v1', this environment is "
+                                         "'Acrobot-v1'"):
         Environment("Acrobot-v1", 0).load_state_dict(state)
 
 

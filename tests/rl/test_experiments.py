@@ -92,7 +92,8 @@ def test_learning_off_means_greedy_and_no_updates(registry):
 
 
 def test_bad_environment_or_parameters_are_clear(registry):
-    with pytest.raises(RunError, match="unknown gymnasium environment 'CartPol-v1'.*did you mean CartPole-v1"):
+    with pytest.raises(RunError, match="unknown gymnasium environment 'CartPol-v1'.*did you mean "
+                                       "CartPole-v1"):
         Run(registry.get("cartpole"), {"env": "CartPol-v1"}).build()
     with pytest.raises(RunError, match="needs a goal state for Taxi-v4: give one as the goal parameter"):
         Run(registry.get("cartpole"), {"env": "Taxi-v4", "agent": "ubl"}).build()

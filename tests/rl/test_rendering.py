@@ -3,7 +3,8 @@
 import numpy as np
 
 from workbench.engine.rl.environments import GRIDWORLD_ID, Environment
-from workbench.engine.rl.rendering import AGENT, ACCENT, CELL_COLOURS, draw_bars, draw_cartpole, draw_grid, render
+from workbench.engine.rl.rendering import (ACCENT, AGENT, CELL_COLOURS, draw_bars, draw_cartpole, draw_grid,
+                                           render)
 
 
 def colour_at(image, y, x):

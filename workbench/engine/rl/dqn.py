@@ -19,7 +19,8 @@ clipping by global norm bounds what is left. Why DQN rather than an actor-critic
 
 Each update is one batched forward/backward pass of a few Tensor ops, so the cost per update
 is mostly Python overhead per op, not arithmetic; everything stays on the chosen backend, and
-only the loss (when asked for) and greedy actions come back to the host.
+only the gradient norm (for clipping), greedy actions' Q-values and the loss (when asked for)
+come back to the host.
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ class DQNAgent(Agent):
                 next_value = next_target.take_along_axis(best, axis=1).reshape(n)
             else:
                 next_value = next_target.max(axis=1)
-            keep = Tensor((1.0 - batch.terminated) * c.gamma ** batch.horizons.astype(np.float32), backend=be)
+            discount = (1.0 - batch.terminated) * c.gamma ** batch.horizons.astype(np.float32)
+            keep = Tensor(discount, backend=be)
             y = Tensor(batch.rewards, backend=be) + keep * next_value
         q = self.online(Tensor(batch.observations, backend=be))
         chosen = q.take_along_axis(Tensor(batch.actions.reshape(n, 1), backend=be), axis=1).reshape(n)

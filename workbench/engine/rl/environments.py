@@ -133,7 +133,8 @@ class Environment:
     def load_state_dict(self, state: dict) -> None:
         """Restore a state of the same environment id, replaying the episode's actions."""
         if state["env_id"] != self.env_id:
-            raise ValueError(f"the saved state is of {state['env_id']!r}, this environment is {self.env_id!r}")
+            raise ValueError(f"the saved state is of {state['env_id']!r}, this environment is "
+                             f"{self.env_id!r}")
         self._seeds.bit_generator.state = state["seeds"]
         self.episode_seed = None if state["episode_seed"] is None else int(state["episode_seed"])
         self.actions, self.observation = [], None

@@ -163,7 +163,8 @@ def grid_desc(unwrapped: Any) -> np.ndarray | None:
     return None
 
 
-def render(env_id: str, unwrapped: Any, observation: Any, scaled: Sequence[float] | None = None) -> np.ndarray:
+def render(env_id: str, unwrapped: Any, observation: Any,
+           scaled: Sequence[float] | None = None) -> np.ndarray:
     """The picture of ``observation`` in the environment ``env_id``; ``scaled`` (the observation
     mapped to about [-1, 1]) draws bars for environments without a picture of their own."""
     name = family(env_id)

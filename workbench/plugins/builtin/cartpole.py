@@ -148,7 +148,8 @@ class RLExperiment(Experiment):
     def streams(self):
         out = [
             Stream("env", StreamKind.IMAGE, "Environment", f"{self.env_id}, drawn from its state"),
-            Stream("episode", StreamKind.TEXT, "Episode", "episode number and step; the reward when one ends"),
+            Stream("episode", StreamKind.TEXT, "Episode",
+                   "episode number and step; the reward when one ends"),
             Stream("episode_reward", StreamKind.SCALAR, "Episode reward", "total reward of the last "
                    "finished episode", group="reward"),
             Stream("reward_average", StreamKind.SCALAR, "Average reward (100 episodes)", group="reward"),
@@ -159,7 +160,8 @@ class RLExperiment(Experiment):
         ]
         if isinstance(self.agent, DQNAgent):
             out += [Stream("loss", StreamKind.SCALAR, "TD loss (Huber)", group="loss"),
-                    Stream("q_values", StreamKind.VECTOR, "Q-values", "value of each action, last greedy step")]
+                    Stream("q_values", StreamKind.VECTOR, "Q-values",
+                           "value of each action, last greedy step")]
         if isinstance(self.agent, UBLAgent):
             a = self.agent
             state, pair = a.encoder.view_shape, (2 * a.encoder.view_shape[0], *a.encoder.view_shape[1:])
@@ -224,8 +226,9 @@ class RLExperiment(Experiment):
             values["q_values"] = agent.q_values
         if isinstance(agent, UBLAgent):
             shapes = self.stream_shapes
+            state = agent.encoder.encode(result.next_observation)
             values.update({"probabilities": agent.probabilities,
-                           "ubl.state": agent.encoder.encode(result.next_observation).reshape(shapes["ubl.state"]),
+                           "ubl.state": state.reshape(shapes["ubl.state"]),
                            "ubl.goal": agent.goal_sdr.reshape(shapes["ubl.goal"]),
                            "ubl.transition": agent.transition_input.reshape(shapes["ubl.transition"]),
                            "ubl.columns": SDR.from_sparse(agent.column_shape, agent.transition_columns,
