@@ -9,7 +9,7 @@ by asking which action explains a transition from where it is *to where it wants
   active columns. The pooler itself learns only when ``learn_pooler`` is on: measured on
   CartPole, a learning pooler specialises its columns on the most frequent transitions, which
   differ in everything but the small effect of the action, and the action can then be read from
-  its columns for 61-70 % of held-out transitions instead of 93 % (docs/rl.md).
+  its columns for 61 % of held-out transitions instead of 93 % (docs/rl.md).
 - Acting. The next state is replaced by the goal: [enc(s), enc(goal)] goes through the pooler
   (without learning: the goal pair is not a transition that happened) and the classifier's most
   probable action is taken. Epsilon-greedy exploration keeps the transitions varied.

@@ -86,29 +86,27 @@ class RLExperiment(Experiment):
     """An agent in a gymnasium environment (subclasses choose the environment and defaults)."""
 
     default_steps = 20_000
-    reward_threshold: float | None = None  # "solved" line; the env's own when None
 
     # -- building --------------------------------------------------------------------------------
     def make_environment(self, ctx) -> Environment:
+        """The environment this experiment runs (subclasses choose it from their parameters)."""
         raise NotImplementedError
 
     def observation_bounds(self, env: Environment) -> list[tuple[float, float]] | None:
+        """Bounds given by the user for Box observations (None: known or the space's own)."""
         return None
 
     def build(self, ctx):
-        p = self.p
         try:
             self.env = self.make_environment(ctx)
+            self.env_id = self.env.env_id
+            bounds = self.observation_bounds(self.env)
+            self.scaler = ObservationScaler(self.env.observation_space, self.env_id, bounds)
         except ValueError as exc:
             raise ParamError(str(exc)) from None
-        self.env_id = self.env.env_id
-        bounds = self.observation_bounds(self.env)
-        self.scaler = ObservationScaler(self.env.observation_space, self.env_id, bounds)
         self.agent = self.make_agent(ctx, bounds)
         self.trainer = Trainer(self.env, self.agent)
-        spec = self.env.env.spec
-        self.threshold = self.reward_threshold if self.reward_threshold is not None else \
-            getattr(spec, "reward_threshold", None)
+        self.threshold = getattr(self.env.env.spec, "reward_threshold", None)  # CartPole-v1: 475
         self.best_average = math.nan
         self.last_episode = {"reward": math.nan, "length": math.nan, "average": math.nan}
         self.stream_shapes = {s.name: s.shape for s in self.streams() if s.kind is StreamKind.SDR}
@@ -285,7 +283,4 @@ class CartPole(RLExperiment):
     def observation_bounds(self, env):
         if not self.p["bounds"] or not hasattr(env.observation_space, "low"):
             return None
-        try:
-            return parse_bounds(self.p["bounds"], int(env.observation_space.shape[0]))
-        except ValueError as exc:
-            raise ParamError(str(exc)) from None
+        return parse_bounds(self.p["bounds"], int(env.observation_space.shape[0]))
