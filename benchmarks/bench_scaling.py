@@ -1,0 +1,615 @@
+"""Scaling curves: Spatial Pooler and Temporal Memory step time from 1K to 256K columns, per
+backend, with a model of the bytes each step must move and the share of the memory bandwidth
+that achieves.
+
+    python -m benchmarks.bench_scaling [--quick] [--backends numpy,opencl:0] [--budget-s 480]
+                                       [--models sp,tm] [--out DIR]
+
+With ``--out DIR`` it also writes ``scaling.json`` (every row plus the machine, the load and the
+copy bandwidths), ``scaling.png`` (ms/step against columns, log-log: learn solid, infer dashed)
+and ``scaling.md`` (the tables). ``--quick`` stops at 16K columns with short phases.
+
+Workloads (everything scales with the number of columns C):
+
+- SP: C columns, C/4 inputs (1-D topology), potential radius C/32 (a window over a quarter of
+  the input), potential_pct 0.5, global inhibition with 2 % of the columns active, inputs with
+  5 % of their bits on (20 random inputs, cycled). Permanences are stored densely (columns x
+  inputs float32 on both backends), so memory and initialisation grow with C^2/4: that is why
+  the inputs are C/4 and not C/2, and why 256K columns (69 GB of permanences) is skipped
+  everywhere. After 3 warm-up steps, each phase runs until it has taken ``phase_s`` seconds
+  (at least 5 steps, at most 500): learning, then inference.
+- TM: C columns x 32 cells, 2 % of the columns active; 2 sequences of 25 random SDRs, each
+  followed by a reset, learned for 2 passes (the learn figure averages both, from an empty TM
+  that bursts on every step to one that predicts most of them, as bench_tm does), then one
+  pass with learning off. Learning grows in proportion to the square of the active columns
+  (each growing segment shuffles the previous step's winner cells, HTM_SPEC.md's RNG order),
+  so at 256K columns (5,243 active) a bursting step takes about half a second on one core: the
+  protocol is short so that size fits the budget.
+
+Every (model, backend, size) runs in a child process: its peak RSS is its own, a failure or a
+timeout costs one row, and memory is returned between sizes. A size is skipped, with the reason
+in its row, when its predicted time exceeds what is left of the backend's budget (``--budget-s``
+split evenly between backends, half for each model, unused SP time going to the TM) or its
+predicted memory exceeds 60 % of the host's available memory or the device's limits.
+
+Bytes model: :func:`sp_step_bytes` and :func:`tm_step_bytes` count the compulsory traffic of
+one step for each backend's data layout: inputs read once, outputs written once, and the state
+the step must touch (which differs by layout: numpy's SP overlap sums the uint8 rows of the
+active inputs, OpenCL's reads the whole connected bitmask; numpy's TM follows the active cells'
+presynaptic index, OpenCL's scans every segment). Dividing by the step time gives an achieved
+bandwidth, reported as a share of a large copy on the same memory (np.copyto of 256 MB on the
+host, a 256 MB buffer-to-buffer enqueue_copy on a device). The TM's learning runs on the host on
+both backends: its share is of the backend's copy bandwidth all the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = (1024, 4096, 16384, 65536, 262144)
+QUICK_SIZES = SIZES[:3]
+SP_INPUT_DENSITY = 0.05
+SP_ACTIVE_FRACTION = 0.02
+TM_ACTIVE_FRACTION = 0.02
+TM_CELLS = 32
+TM_PROTOCOL = {"sequences": 2, "length": 25, "passes": 2}
+QUICK_TM_PROTOCOL = {"sequences": 2, "length": 10, "passes": 2}
+PHASE_S, QUICK_PHASE_S = 4.0, 1.0
+COPY_BYTES = 256 << 20
+MEMORY_SHARE = 0.6  # of the host's available memory a size may be predicted to use
+_RESULT = "SCALING-RESULT "
+_REPO = Path(__file__).resolve().parents[1]
+
+
+# -- workload shapes ----------------------------------------------------------------------------
+def sp_shape(columns: int) -> dict:
+    inputs = columns // 4
+    return {"columns": columns, "inputs": inputs, "potential_radius": inputs // 8,
+            "active_inputs": round(SP_INPUT_DENSITY * inputs),
+            "active_columns": round(SP_ACTIVE_FRACTION * columns)}
+
+
+def tm_shape(columns: int) -> dict:
+    return {"columns": columns, "cells": columns * TM_CELLS,
+            "active_columns": max(1, round(TM_ACTIVE_FRACTION * columns))}
+
+
+# -- bytes models -------------------------------------------------------------------------------
+def _layout(backend: str) -> str:
+    return "numpy" if backend == "numpy" else "opencl"
+
+
+def sp_state_bytes(backend: str, columns: int, inputs: int) -> int:
+    """Bytes of the SP's per-synapse state: numpy holds float32 permanences (columns x inputs)
+    and the transposed connected matrix as uint8 (inputs x columns padded to 8); OpenCL holds
+    the permanences (inputs padded to 64) and a connected bitmask (1 bit per pair). Per-column
+    arrays (a few dozen bytes per column) are left out."""
+    if _layout(backend) == "numpy":
+        return columns * inputs * 4 + inputs * (-(-columns // 8) * 8)
+    padded = -(-inputs // 64) * 64
+    return columns * padded * 4 + columns * padded // 8
+
+
+def sp_step_bytes(backend: str, learn: bool, columns: int, inputs: int, active_inputs: float,
+                  active_columns: float) -> float:
+    """Compulsory traffic of one SP step (HTM_SPEC.md SP compute steps 1-4) in bytes.
+
+    Overlap: numpy sums the connected uint8 rows of the active inputs (active_inputs x columns
+    bytes, after reading the active input indices); OpenCL reads the input bitmask and the whole
+    connected bitmask (columns x inputs / 8). Both write the overlaps and boosted overlaps
+    (int32 and float32 per column), and inhibition reads the boosted overlaps and writes the
+    active columns. Learning adds, per active column, one read and one write of its permanence
+    row (float32 per input; OpenCL also rewrites the row's bitmask words) plus the delta row,
+    and the duty cycles: read the overlaps, read and write both duty cycles, read the minimum
+    duty cycles (the bump check).
+    """
+    c, i = columns, inputs
+    words = -(-i // 64)
+    if _layout(backend) == "numpy":
+        overlap = 8 * active_inputs + active_inputs * (-(-c // 8) * 8)
+        row = 4 * i
+    else:
+        overlap = 8 * words + 8 * words * c
+        row = 4 * 64 * words
+    total = overlap + 8 * c + 4 * c + 4 * active_columns
+    if learn:
+        conn_words = 8 * words if _layout(backend) == "opencl" else 0
+        total += active_columns * (2 * row + conn_words) + 4 * i + 4 * c * 6
+    return float(total)
+
+
+def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
+    """Compulsory traffic of one TM step in bytes, from the workload statistics of a step
+    (averages over sampled steps): ``active_cells``, ``rows`` (segment rows in use), ``width``
+    (slots per row), ``synapses`` (live), ``reached`` (synapses whose presynaptic cell is
+    active), ``found`` (segments with enough active synapses to matter) and ``touched`` (rows the
+    learning walk rewrote).
+
+    Dendrites: numpy reads the active cells and their presynaptic-index entries (8 bytes per
+    synapse reached), fills the per-segment count bins (16 bytes per row) and writes the found
+    segments (3 int64); OpenCL clears and marks the active-cell mask (1 byte per cell), reads every
+    row's count and every live synapse's presynaptic cell (int32), the permanences of the reached
+    synapses (float32), and writes the found triples (3 int32). Learning (on the host for both)
+    reads and writes each touched row (8 bytes per slot: cell and permanence); numpy then
+    rewrites the index entries of those rows, OpenCL uploads the rows to the device.
+    """
+    s = stats
+    if _layout(backend) == "numpy":
+        total = 8 * s["active_cells"] + 8 * s["reached"] + 16 * (s["rows"] + 1) + 24 * s["found"]
+    else:
+        total = (4 * s["active_cells"] + s["cells"] + 4 * s["rows"] + 4 * s["synapses"]
+                 + 4 * s["reached"] + 12 * s["found"])
+    if learn:
+        total += s["touched"] * s["width"] * 8 * 3
+    return float(total)
+
+
+# -- measurements (run in child processes) -------------------------------------------------------
+def _rss_now_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _state_bytes(*objects) -> tuple[int, int]:
+    """(host, device) bytes of the numpy arrays and OpenCL buffers held by ``objects``' attributes
+    (an array and a view of it, such as numpy's SP connected matrix and its uint64 words, count
+    once)."""
+    try:
+        import pyopencl as cl  # noqa: PLC0415
+
+        memory_object = cl.MemoryObject
+    except Exception:
+        memory_object = ()
+    arrays: dict[int, np.ndarray] = {}
+    device = 0
+    for obj in objects:
+        for value in vars(obj).values():
+            if isinstance(value, np.ndarray):
+                while isinstance(value.base, np.ndarray):
+                    value = value.base
+                arrays[id(value)] = value
+            elif memory_object and isinstance(value, memory_object):
+                device += value.size
+    return sum(a.nbytes for a in arrays.values()), device
+
+
+def _finish(engine) -> None:
+    queue = getattr(engine, "queue", None)
+    if queue is not None:
+        queue.finish()
+
+
+def _timed_steps(step, finish, phase_s: float, min_steps: int = 5,
+                 max_steps: int = 500) -> tuple[float, float, int]:
+    """(wall ms, CPU ms, steps): ``step(k)`` repeated until ``phase_s`` seconds and
+    ``min_steps`` steps have passed (or ``max_steps``)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    k = 0
+    while k < max_steps and (k < min_steps or time.perf_counter() - start < phase_s):
+        step(k)
+        k += 1
+    finish()
+    return (time.perf_counter() - start) * 1e3 / k, (time.process_time() - cpu) * 1e3 / k, k
+
+
+def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
+    from workbench.engine.backend import get_backend  # noqa: PLC0415
+    from workbench.engine.htm.spatial_pooler import SpatialPooler  # noqa: PLC0415
+
+    shape = sp_shape(columns)
+    get_backend(backend)  # driver and context up before the baseline
+    baseline = _rss_now_mb()
+    gen = np.random.default_rng(0)
+    data = [np.sort(gen.choice(shape["inputs"], shape["active_inputs"], replace=False)) for _ in range(20)]
+    start = time.perf_counter()
+    sp = SpatialPooler(shape["inputs"], columns, potential_radius=shape["potential_radius"],
+                       potential_pct=0.5, global_inhibition=True,
+                       local_area_density=SP_ACTIVE_FRACTION, backend=backend)
+    _finish(sp._engine)
+    init_s = time.perf_counter() - start
+    for k in range(3):
+        sp.compute(data[k % len(data)], learn=True)
+    active: list[int] = []
+
+    def step(learn):
+        def run(k):
+            active.append(len(sp.compute(data[k % len(data)], learn=learn)))
+        return run
+
+    out = dict(shape, init_s=init_s)
+    for phase, learn in (("learn", True), ("infer", False)):
+        active.clear()
+        out[f"{phase}_ms"], out[f"{phase}_cpu_ms"], out[f"{phase}_steps"] = _timed_steps(
+            step(learn), lambda: _finish(sp._engine), phase_s)
+        out[f"{phase}_active_columns"] = float(np.mean(active))
+    host, device = _state_bytes(sp._engine)
+    out.update(state_host_mb=host / 2**20, state_device_mb=device / 2**20,
+               baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb())
+    return out
+
+
+def _tm_sample(tm) -> dict:
+    """Workload statistics of the TM's current state (see :func:`tm_step_bytes`); reads the
+    segment pool and the found segments, which the TM keeps private."""
+    pool = tm._pool
+    rows = pool.n_rows
+    active = tm.active_cells.astype(np.int64)
+    mask = np.zeros(tm.num_cells + 1, dtype=bool)  # the extra slot: empty slots (cell -1)
+    mask[active] = True
+    return {"cells": tm.num_cells, "active_cells": len(active), "rows": rows, "width": pool.width,
+            "synapses": int(pool.count[:rows].sum()), "reached": int(mask[pool.pre[:rows]].sum()),
+            "found": len(tm._seg)}
+
+
+def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
+    from workbench.engine.backend import get_backend  # noqa: PLC0415
+    from workbench.engine.htm.temporal_memory import TemporalMemory  # noqa: PLC0415
+
+    shape = tm_shape(columns)
+    get_backend(backend)
+    warm = TemporalMemory(64, cells_per_column=4, backend=backend)  # kernels built, not timed
+    warm.compute(np.arange(4))
+    baseline = _rss_now_mb()
+    gen = np.random.default_rng(0)
+    data = [[np.sort(gen.choice(columns, shape["active_columns"], replace=False))
+             for _ in range(protocol["length"])] for _ in range(protocol["sequences"])]
+    start = time.perf_counter()
+    tm = TemporalMemory(columns, cells_per_column=TM_CELLS, backend=backend)
+    init_s = time.perf_counter() - start
+    touched: list[int] = []
+    engine_sync = tm._engine.sync
+
+    def counting_sync(pool):  # rows the learning walk changed (every layout change is a value change)
+        touched.append(len(pool.values_changed))
+        engine_sync(pool)
+
+    tm._engine.sync = counting_sync
+    out = dict(shape, init_s=init_s)
+    for phase, learn, passes in (("learn", True, protocol["passes"]), ("infer", False, 1)):
+        steps = passes * protocol["sequences"] * protocol["length"]
+        every = max(1, steps // 12)
+        samples, wall, cpu, k = [], 0.0, 0.0, 0
+        touched.clear()
+        for _ in range(passes):
+            for sequence in data:
+                for cols in sequence:
+                    w, c = time.perf_counter(), time.process_time()
+                    tm.compute(cols, learn=learn)
+                    wall += time.perf_counter() - w
+                    cpu += time.process_time() - c
+                    if k % every == 0:
+                        samples.append(_tm_sample(tm))
+                    k += 1
+                tm.reset()
+        stats = {key: float(np.mean([s[key] for s in samples])) for key in samples[0]}
+        stats["touched"] = float(np.mean(touched)) if learn and touched else 0.0
+        out[f"{phase}_ms"], out[f"{phase}_cpu_ms"], out[f"{phase}_steps"] = wall * 1e3 / k, cpu * 1e3 / k, k
+        out[f"{phase}_stats"] = stats
+    host, device = _state_bytes(tm._pool, tm._engine)
+    out.update(segments=tm.num_segments(), synapses=tm.num_synapses(), state_host_mb=host / 2**20,
+               state_device_mb=device / 2**20, baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb())
+    return out
+
+
+def measure_copy_bandwidth(backend: str, nbytes: int = COPY_BYTES, repeats: int = 5) -> dict:
+    """GB/s of a ``nbytes`` copy (read + write counted) on the backend's memory: np.copyto on the
+    host, a buffer-to-buffer enqueue_copy on a device. Best of ``repeats``."""
+    times = []
+    if backend == "numpy":
+        src = np.ones(nbytes // 4, dtype=np.float32)
+        dst = np.zeros_like(src)
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            np.copyto(dst, src)
+            times.append(time.perf_counter() - start)
+        device = platform.processor() or platform.machine()
+    else:
+        import pyopencl as cl  # noqa: PLC0415
+
+        from workbench.engine.backend import get_backend  # noqa: PLC0415
+
+        runtime = get_backend(backend).runtime
+        src = cl.Buffer(runtime.context, cl.mem_flags.READ_WRITE, nbytes)
+        dst = cl.Buffer(runtime.context, cl.mem_flags.READ_WRITE, nbytes)
+        cl.enqueue_fill_buffer(runtime.queue, src, np.float32(1), 0, nbytes)
+        cl.enqueue_fill_buffer(runtime.queue, dst, np.float32(0), 0, nbytes)
+        runtime.queue.finish()
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            cl.enqueue_copy(runtime.queue, dst, src, byte_count=nbytes)
+            runtime.queue.finish()
+            times.append(time.perf_counter() - start)
+        device = runtime.info.describe()
+    return {"copy_gb_s": 2 * nbytes / min(times[1:]) / 1e9, "device": device}
+
+
+def _child_main(spec: dict) -> dict:
+    kind = spec["kind"]
+    if kind == "sp":
+        return measure_sp(spec["backend"], spec["columns"], spec["phase_s"])
+    if kind == "tm":
+        return measure_tm(spec["backend"], spec["columns"], spec["protocol"])
+    return measure_copy_bandwidth(spec["backend"])
+
+
+# -- orchestration ------------------------------------------------------------------------------
+def _in_child(spec: dict, timeout: float) -> tuple[dict | None, float, str]:
+    """(result, wall seconds, problem): ``spec`` measured in a fresh interpreter."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", "benchmarks.bench_scaling", "--child", json.dumps(spec)],
+                              cwd=_REPO, capture_output=True, text=True, timeout=max(timeout, 1.0))
+    except subprocess.TimeoutExpired:
+        return None, time.perf_counter() - start, f"timed out after {timeout:.0f} s (budget)"
+    elapsed = time.perf_counter() - start
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(_RESULT):
+            return json.loads(line[len(_RESULT):]), elapsed, ""
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return None, elapsed, f"failed (exit {done.returncode}): {tail}"
+
+
+def _available_host_mb() -> float:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("inf")
+
+
+def _device_limits(backend: str) -> tuple[float, float] | None:
+    """(global memory MB, largest buffer MB) of an OpenCL backend's device, None for numpy."""
+    if backend == "numpy":
+        return None
+    from workbench.engine.backend import get_backend  # noqa: PLC0415
+
+    device = get_backend(backend).runtime.device
+    return device.global_mem_size / 2**20, device.max_mem_alloc_size / 2**20
+
+
+def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None) -> str:
+    """Why ``columns`` would not fit (empty when it should): host peak predicted from the last
+    size's (SP: x state ratio; TM: x column ratio), device buffers from the SP's layout."""
+    if kind == "sp":
+        shape = sp_shape(columns)
+        state = sp_state_bytes(backend, columns, shape["inputs"]) / 2**20
+        limits = _device_limits(backend)
+        if limits is not None:
+            padded = -(-shape["inputs"] // 64) * 64
+            biggest = columns * padded * 4 / 2**20
+            if state > 0.8 * limits[0] or biggest > limits[1]:
+                return (f"skipped: {state / 1024:.1f} GB of SP state (largest buffer {biggest / 1024:.1f} GB) "
+                        f"does not fit the device ({limits[0] / 1024:.1f} GB, buffers <= {limits[1] / 1024:.1f} GB)")
+        if previous is None:
+            grown = state
+        else:
+            prev_state = sp_state_bytes(backend, previous["columns"], previous["inputs"]) / 2**20
+            grown = previous["peak_rss_mb"] * state / max(prev_state, 1e-9)
+    else:
+        if previous is None:
+            return ""
+        grown = previous["peak_rss_mb"] * columns / previous["columns"]
+    available = _available_host_mb()
+    if grown > MEMORY_SHARE * available:
+        what = "SP state" if kind == "sp" and previous is None else "peak host memory"
+        return (f"skipped: predicted {what} {grown / 1024:.1f} GB > {MEMORY_SHARE:.0%} of the "
+                f"{available / 1024:.1f} GB available")
+    return ""
+
+
+def _predicted_s(kind: str, columns: int, previous: dict | None, last_wall: float, phase_s: float) -> float:
+    """Seconds the next size should take, from the last one: SP init grows with columns x
+    inputs (x16 per size) while its phases are time-boxed; TM learning grows with the square
+    of the active columns, its inference and its bookkeeping (sampling, start-up) with the
+    columns."""
+    if previous is None:
+        return 0.0
+    ratio = columns / previous["columns"]
+    if kind == "sp":
+        startup = max(last_wall - previous["init_s"] - 2 * phase_s, 0.0)
+        steps = 2 * max(phase_s, 5 * (previous["learn_ms"] + previous["infer_ms"]) * ratio**2 / 1e3)
+        return startup + previous["init_s"] * ratio**2 + steps
+    learn = previous["learn_ms"] * previous["learn_steps"] / 1e3
+    infer = previous["infer_ms"] * previous["infer_steps"] / 1e3
+    return learn * ratio**2 + (infer + max(last_wall - learn - infer, 0.0)) * ratio
+
+
+def _row(kind: str, backend: str, columns: int, result: dict | None, note: str, copy_gb_s: float) -> dict:
+    row: dict = {"model": kind.upper(), "backend": backend, "columns": columns}
+    if result is None:
+        shape = sp_shape(columns) if kind == "sp" else tm_shape(columns)
+        row.update({k: v for k, v in shape.items() if k != "columns"}, note=note)
+        return row
+    row.update(result)
+    for phase, learn in (("learn", True), ("infer", False)):
+        if kind == "sp":
+            moved = sp_step_bytes(backend, learn, columns, result["inputs"], result["active_inputs"],
+                                  result[f"{phase}_active_columns"])
+        else:
+            moved = tm_step_bytes(backend, learn, result[f"{phase}_stats"])
+        achieved = moved / (result[f"{phase}_ms"] / 1e3) / 1e9
+        row[f"{phase}_model_mb"] = moved / 2**20
+        row[f"{phase}_gb_s"] = achieved
+        row[f"{phase}_bw_share"] = achieved / copy_gb_s
+    row["note"] = note
+    return row
+
+
+def run(backends: list[str] | None = None, quick: bool = False, budget_s: float = 480.0,
+        models: tuple[str, ...] = ("sp", "tm")) -> list[dict]:
+    """One row per (model, backend, size); see the module docstring. ``budget_s`` is shared
+    evenly by the backends (and within one, half for each model, unused SP time going to the
+    TM)."""
+    from workbench.engine.backend import available_backends  # noqa: PLC0415
+
+    names = [b for b in (backends or available_backends()) if b != "opencl"]
+    sizes = QUICK_SIZES if quick else SIZES
+    phase_s = QUICK_PHASE_S if quick else PHASE_S
+    protocol = QUICK_TM_PROTOCOL if quick else TM_PROTOCOL
+    rows = []
+    for backend in names:
+        deadline = time.perf_counter() + budget_s / len(names)
+        bandwidth, _, problem = _in_child({"kind": "copy", "backend": backend}, 120)
+        copy_gb_s = bandwidth["copy_gb_s"] if bandwidth else float("nan")
+        rows.append({"model": "copy", "backend": backend, "columns": 0, "copy_gb_s": copy_gb_s,
+                     "device": bandwidth["device"] if bandwidth else "", "note": problem})
+        for kind in models:
+            share = 2 if kind == "sp" and "tm" in models else 1
+            model_deadline = time.perf_counter() + (deadline - time.perf_counter()) / share
+            previous, last_wall = None, 0.0
+            for columns in sizes:
+                left = model_deadline - time.perf_counter()
+                note = _memory_problem(backend, kind, columns, previous)
+                predicted = _predicted_s(kind, columns, previous, last_wall, phase_s)
+                if not note and previous is not None and predicted > left:
+                    note = f"skipped: predicted {predicted:.0f} s > {max(left, 0):.0f} s left of the budget"
+                if note:
+                    rows.append(_row(kind, backend, columns, None, note, copy_gb_s))
+                    continue
+                spec = {"kind": kind, "backend": backend, "columns": columns, "phase_s": phase_s,
+                        "protocol": protocol}
+                result, last_wall, problem = _in_child(spec, left if previous is not None else max(left, 300))
+                rows.append(_row(kind, backend, columns, result, problem, copy_gb_s))
+                if result is not None:
+                    previous = result
+    return rows
+
+
+# -- output -------------------------------------------------------------------------------------
+TABLE_COLUMNS = [
+    ("columns", "columns", "{:,}"), ("learn_ms", "learn ms", "{:.3g}"), ("infer_ms", "infer ms", "{:.3g}"),
+    ("learn_cpu_ms", "learn CPU ms", "{:.3g}"), ("infer_cpu_ms", "infer CPU ms", "{:.3g}"),
+    ("init_s", "init s", "{:.3g}"), ("learn_model_mb", "learn MB/step", "{:.3g}"),
+    ("learn_bw_share", "learn % copy BW", "{:.1%}"), ("infer_model_mb", "infer MB/step", "{:.3g}"),
+    ("infer_bw_share", "infer % copy BW", "{:.1%}"), ("state_host_mb", "state host MB", "{:.4g}"),
+    ("state_device_mb", "state device MB", "{:.4g}"), ("peak_rss_mb", "peak RSS MB", "{:.4g}"),
+    ("note", "note", "{}"),
+]
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as markdown: the copy bandwidths, then one table per model and backend."""
+    lines = ["| backend | copy GB/s (256 MB, read + write) | device |", "|---|---|---|"]
+    lines += [f"| {r['backend']} | {r['copy_gb_s']:.3g} | {r['device']} |" for r in rows if r["model"] == "copy"]
+    for model in ("SP", "TM"):
+        for backend in dict.fromkeys(r["backend"] for r in rows):
+            chosen = [r for r in rows if r["model"] == model and r["backend"] == backend]
+            if not chosen:
+                continue
+            lines += ["", f"**{model}, {backend}**", "",
+                      "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |",
+                      "|" + "---|" * len(TABLE_COLUMNS)]
+            for r in chosen:
+                cells = [fmt.format(r[key]) if key in r and r[key] not in ("", None) else ""
+                         for key, _, fmt in TABLE_COLUMNS]
+                lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_plot(rows: list[dict], path: Path) -> None:
+    """ms/step against columns, log-log, one panel per model: a colour per backend, learning
+    solid, inference dashed (pyqtgraph, rendered offscreen)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg  # noqa: PLC0415 - Qt only here, never in the engine
+    from pyqtgraph.exporters import ImageExporter  # noqa: PLC0415
+    from PySide6.QtCore import Qt  # noqa: PLC0415
+
+    app = pg.mkQApp()
+    view = pg.GraphicsLayoutWidget(size=(1400, 560))
+    view.setBackground("w")
+    backends = list(dict.fromkeys(r["backend"] for r in rows))
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    titles = {"SP": "Spatial Pooler (inputs = columns / 4)", "TM": "Temporal Memory (32 cells, 2 % active)"}
+    for col, model in enumerate(("SP", "TM")):
+        plot = view.addPlot(row=0, col=col, title=titles[model])
+        plot.setLogMode(x=True, y=True)
+        plot.showGrid(x=True, y=True, alpha=0.3)
+        plot.setLabel("bottom", "columns")
+        plot.setLabel("left", "ms / step")
+        plot.addLegend(offset=(10, 10))
+        for i, backend in enumerate(backends):
+            done = [r for r in rows if r["model"] == model and r["backend"] == backend and "learn_ms" in r]
+            for phase, style in (("learn", Qt.PenStyle.SolidLine), ("infer", Qt.PenStyle.DashLine)):
+                if done:
+                    colour = colours[i % len(colours)]
+                    plot.plot([r["columns"] for r in done], [r[f"{phase}_ms"] for r in done],
+                              pen=pg.mkPen(colour, width=2, style=style), symbol="o", symbolSize=6,
+                              symbolBrush=colour, name=f"{backend} {phase}")
+    view.show()
+    app.processEvents()
+    exporter = ImageExporter(view.scene())
+    exporter.parameters()["width"] = 1400
+    exporter.export(str(path))
+    view.close()
+
+
+def _print(rows: list[dict]) -> None:
+    from benchmarks.__main__ import _print_table  # noqa: PLC0415
+
+    keys = ["model", "backend", "columns", "learn_ms", "infer_ms", "init_s", "learn_bw_share",
+            "infer_bw_share", "peak_rss_mb", "copy_gb_s", "note"]
+    _print_table("bench_scaling", [{k: r[k] for k in keys if k in r} for r in rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_scaling")
+    parser.add_argument("--quick", action="store_true", help="up to 16K columns, 1 s phases")
+    parser.add_argument("--backends", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--budget-s", type=float, default=480.0,
+                        help="seconds for the whole run, shared evenly by the backends (default 480)")
+    parser.add_argument("--models", default="sp,tm", help="sp, tm or both (default sp,tm)")
+    parser.add_argument("--out", default="", help="folder for scaling.json, scaling.png, scaling.md")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(_RESULT + json.dumps(_child_main(json.loads(args.child))), flush=True)
+        return 0
+    load_before = os.getloadavg()
+    started = dt.datetime.now()
+    models = tuple(m for m in ("sp", "tm") if m in args.models.split(","))
+    if not models:
+        parser.error(f"--models must name sp, tm or both (got {args.models!r})")
+    rows = run([b for b in args.backends.split(",") if b] or None, quick=args.quick, budget_s=args.budget_s,
+               models=models)
+    _print(rows)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        meta = {"date": started.isoformat(timespec="seconds"), "seconds": (dt.datetime.now() - started).seconds,
+                "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
+                           f"{os.cpu_count()} CPUs",
+                "load_average_before": load_before, "load_average_after": os.getloadavg(),
+                "quick": args.quick, "budget_s": args.budget_s,
+                "command": "python -m benchmarks.bench_scaling " + " ".join(argv if argv is not None else sys.argv[1:])}
+        (out / "scaling.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+        (out / "scaling.md").write_text(
+            f"Measured {meta['date']} on {meta['machine']}, load average {load_before[0]:.1f} before and "
+            f"{meta['load_average_after'][0]:.1f} after; `{meta['command']}`.\n\n" + markdown(rows))
+        write_plot(rows, out / "scaling.png")
+        print(f"wrote {out / 'scaling.json'}, {out / 'scaling.md'}, {out / 'scaling.png'}")
+    return 0 if all(not r.get("note", "").startswith(("failed", "timed out")) for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
