@@ -39,7 +39,8 @@ active inputs, OpenCL's reads the whole connected bitmask; numpy's TM follows th
 presynaptic index, OpenCL's scans every segment). Dividing by the step time gives an achieved
 bandwidth, reported as a share of a large copy on the same memory (np.copyto of 256 MB on the
 host, a 256 MB buffer-to-buffer enqueue_copy on a device). The TM's learning runs on the host on
-both backends: its share is of the backend's copy bandwidth all the same.
+both backends: its share is of the backend's copy bandwidth all the same. MB and GB are 10^6 and
+10^9 bytes throughout.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ TM_CELLS = 32
 TM_PROTOCOL = {"sequences": 2, "length": 25, "passes": 2}
 QUICK_TM_PROTOCOL = {"sequences": 2, "length": 10, "passes": 2}
 PHASE_S, QUICK_PHASE_S = 4.0, 1.0
-COPY_BYTES = 256 << 20
+COPY_BYTES = 256 * 10**6
 MEMORY_SHARE = 0.6  # of the host's available memory a size may be predicted to use
 _RESULT = "SCALING-RESULT "
 _REPO = Path(__file__).resolve().parents[1]
@@ -156,16 +157,27 @@ def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
 
 
 # -- measurements (run in child processes) -------------------------------------------------------
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} CPUs"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+
+
 def _rss_now_mb() -> float:
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                return int(line.split()[1]) * 1024 / 1e6
     return float("nan")
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
 def _state_bytes(*objects) -> tuple[int, int]:
@@ -241,7 +253,7 @@ def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
             step(learn), lambda: _finish(sp._engine), phase_s)
         out[f"{phase}_active_columns"] = float(np.mean(active))
     host, device = _state_bytes(sp._engine)
-    out.update(state_host_mb=host / 2**20, state_device_mb=device / 2**20,
+    out.update(state_host_mb=host / 1e6, state_device_mb=device / 1e6,
                baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb())
     return out
 
@@ -304,8 +316,8 @@ def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
         out[f"{phase}_ms"], out[f"{phase}_cpu_ms"], out[f"{phase}_steps"] = wall * 1e3 / k, cpu * 1e3 / k, k
         out[f"{phase}_stats"] = stats
     host, device = _state_bytes(tm._pool, tm._engine)
-    out.update(segments=tm.num_segments(), synapses=tm.num_synapses(), state_host_mb=host / 2**20,
-               state_device_mb=device / 2**20, baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb())
+    out.update(segments=tm.num_segments(), synapses=tm.num_synapses(), state_host_mb=host / 1e6,
+               state_device_mb=device / 1e6, baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb())
     return out
 
 
@@ -320,7 +332,7 @@ def measure_copy_bandwidth(backend: str, nbytes: int = COPY_BYTES, repeats: int 
             start = time.perf_counter()
             np.copyto(dst, src)
             times.append(time.perf_counter() - start)
-        device = platform.processor() or platform.machine()
+        device = f"host memory ({_cpu_name()})"
     else:
         import pyopencl as cl  # noqa: PLC0415
 
@@ -372,7 +384,7 @@ def _available_host_mb() -> float:
         with open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 1024
+                    return int(line.split()[1]) * 1024 / 1e6
     except OSError:
         pass
     return float("inf")
@@ -385,7 +397,7 @@ def _device_limits(backend: str) -> tuple[float, float] | None:
     from workbench.engine.backend import get_backend  # noqa: PLC0415
 
     device = get_backend(backend).runtime.device
-    return device.global_mem_size / 2**20, device.max_mem_alloc_size / 2**20
+    return device.global_mem_size / 1e6, device.max_mem_alloc_size / 1e6
 
 
 def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None) -> str:
@@ -393,18 +405,18 @@ def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None
     size's (SP: x state ratio; TM: x column ratio), device buffers from the SP's layout."""
     if kind == "sp":
         shape = sp_shape(columns)
-        state = sp_state_bytes(backend, columns, shape["inputs"]) / 2**20
+        state = sp_state_bytes(backend, columns, shape["inputs"]) / 1e6
         limits = _device_limits(backend)
         if limits is not None:
             padded = -(-shape["inputs"] // 64) * 64
-            biggest = columns * padded * 4 / 2**20
+            biggest = columns * padded * 4 / 1e6
             if state > 0.8 * limits[0] or biggest > limits[1]:
-                return (f"skipped: {state / 1024:.1f} GB of SP state (largest buffer {biggest / 1024:.1f} GB) "
-                        f"does not fit the device ({limits[0] / 1024:.1f} GB, buffers <= {limits[1] / 1024:.1f} GB)")
+                return (f"skipped: {state / 1e3:.1f} GB of SP state (largest buffer {biggest / 1e3:.1f} GB) "
+                        f"does not fit the device ({limits[0] / 1e3:.1f} GB, buffers <= {limits[1] / 1e3:.1f} GB)")
         if previous is None:
             grown = state
         else:
-            prev_state = sp_state_bytes(backend, previous["columns"], previous["inputs"]) / 2**20
+            prev_state = sp_state_bytes(backend, previous["columns"], previous["inputs"]) / 1e6
             grown = previous["peak_rss_mb"] * state / max(prev_state, 1e-9)
     else:
         if previous is None:
@@ -413,8 +425,8 @@ def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None
     available = _available_host_mb()
     if grown > MEMORY_SHARE * available:
         what = "SP state" if kind == "sp" and previous is None else "peak host memory"
-        return (f"skipped: predicted {what} {grown / 1024:.1f} GB > {MEMORY_SHARE:.0%} of the "
-                f"{available / 1024:.1f} GB available")
+        return (f"skipped: predicted {what} {grown / 1e3:.1f} GB > {MEMORY_SHARE:.0%} of the "
+                f"{available / 1e3:.1f} GB available")
     return ""
 
 
@@ -449,7 +461,7 @@ def _row(kind: str, backend: str, columns: int, result: dict | None, note: str, 
         else:
             moved = tm_step_bytes(backend, learn, result[f"{phase}_stats"])
         achieved = moved / (result[f"{phase}_ms"] / 1e3) / 1e9
-        row[f"{phase}_model_mb"] = moved / 2**20
+        row[f"{phase}_model_mb"] = moved / 1e6
         row[f"{phase}_gb_s"] = achieved
         row[f"{phase}_bw_share"] = achieved / copy_gb_s
     row["note"] = note
@@ -597,8 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         meta = {"date": started.isoformat(timespec="seconds"), "seconds": (dt.datetime.now() - started).seconds,
-                "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
-                           f"{os.cpu_count()} CPUs",
+                "machine": _cpu_name(),
                 "load_average_before": load_before, "load_average_after": os.getloadavg(),
                 "quick": args.quick, "budget_s": args.budget_s,
                 "command": "python -m benchmarks.bench_scaling " + " ".join(argv if argv is not None else sys.argv[1:])}
@@ -606,8 +617,13 @@ def main(argv: list[str] | None = None) -> int:
         (out / "scaling.md").write_text(
             f"Measured {meta['date']} on {meta['machine']}, load average {load_before[0]:.1f} before and "
             f"{meta['load_average_after'][0]:.1f} after; `{meta['command']}`.\n\n" + markdown(rows))
-        write_plot(rows, out / "scaling.png")
-        print(f"wrote {out / 'scaling.json'}, {out / 'scaling.md'}, {out / 'scaling.png'}")
+        print(f"wrote {out / 'scaling.json'} and {out / 'scaling.md'}")
+        try:
+            write_plot(rows, out / "scaling.png")
+        except Exception as exc:  # e.g. no Qt platform plugin on a headless host: the data is safe
+            print(f"scaling.png not written: {type(exc).__name__}: {exc}", file=sys.stderr)
+        else:
+            print(f"wrote {out / 'scaling.png'}")
     return 0 if all(not r.get("note", "").startswith(("failed", "timed out")) for r in rows) else 1
 
 
