@@ -91,6 +91,25 @@ def test_every_backend_equals_numpy_bit_for_bit(backend, ragged):
     np.testing.assert_array_equal(grad.numpy(), ref_grad.numpy())
 
 
+@pytest.mark.parametrize("name", [b for b in BACKEND_NAMES if b.startswith("opencl")])
+@pytest.mark.parametrize("gpu_layout", [False, True], ids=["cpu-chunks", "gpu-columns"])
+def test_both_opencl_layouts_on_this_device(name, gpu_layout, monkeypatch):
+    """CPUs run sum_rows.cl with a slice of columns per work-item, GPUs with one column each
+    (and a guarded last group); both are valid OpenCL, so both are checked whatever the device
+    is, at widths that leave a partial chunk and a partial group."""
+    be = get_backend(name)
+    monkeypatch.setattr(be.runtime, "is_gpu", gpu_layout)
+    rng = np.random.default_rng(5)
+    for width in (23, 300):
+        counts = rng.integers(0, 30, 9).astype(np.int32)
+        table, idx, _ = sparse_case(rng, rows=200, width=width, samples=9, k=30, counts=counts)
+        upstream = rng.normal(size=(9, width))
+        ref_out, ref_grad = sum_rows_with_grad(table, idx, counts, upstream, "numpy", np.float32)
+        out, grad = sum_rows_with_grad(table, idx, counts, upstream, be, np.float32)
+        np.testing.assert_array_equal(out.numpy(), ref_out.numpy())
+        np.testing.assert_array_equal(grad.numpy(), ref_grad.numpy())
+
+
 def test_numpy_blocks_of_samples_and_padding_across_block_edges(monkeypatch):
     """The numpy forward gathers a few samples at a time; a tiny block budget must give the
     same sums (one sample per block, and ragged padding zeroed in each)."""
