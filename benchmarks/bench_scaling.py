@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import resource
@@ -541,7 +542,7 @@ def markdown(rows: list[dict]) -> str:
 
 def write_plot(rows: list[dict], path: Path) -> None:
     """ms/step against columns, log-log, one panel per model: a colour per backend, learning
-    solid, inference dashed (pyqtgraph, rendered offscreen)."""
+    solid with circles, inference dashed with triangles (pyqtgraph, rendered offscreen)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg  # noqa: PLC0415 - Qt only here, never in the engine
     from pyqtgraph.exporters import ImageExporter  # noqa: PLC0415
@@ -560,13 +561,15 @@ def write_plot(rows: list[dict], path: Path) -> None:
         plot.setLabel("bottom", "columns")
         plot.setLabel("left", "ms / step")
         plot.addLegend(offset=(10, 10))
+        sizes = sorted({r["columns"] for r in rows if r["model"] == model})
+        plot.getAxis("bottom").setTicks([[(math.log10(c), f"{c // 1024}K") for c in sizes]])
         for i, backend in enumerate(backends):
             done = [r for r in rows if r["model"] == model and r["backend"] == backend and "learn_ms" in r]
-            for phase, style in (("learn", Qt.PenStyle.SolidLine), ("infer", Qt.PenStyle.DashLine)):
+            for phase, style, symbol in (("learn", Qt.PenStyle.SolidLine, "o"), ("infer", Qt.PenStyle.DashLine, "t")):
                 if done:
                     colour = colours[i % len(colours)]
                     plot.plot([r["columns"] for r in done], [r[f"{phase}_ms"] for r in done],
-                              pen=pg.mkPen(colour, width=2, style=style), symbol="o", symbolSize=6,
+                              pen=pg.mkPen(colour, width=2, style=style), symbol=symbol, symbolSize=7,
                               symbolBrush=colour, name=f"{backend} {phase}")
     view.show()
     app.processEvents()
