@@ -14,6 +14,7 @@ statistics), so that checkpoints and forks continue a run exactly.
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any
 
@@ -88,9 +89,9 @@ class RLExperiment(Experiment):
     default_steps = 20_000
 
     # -- building --------------------------------------------------------------------------------
+    @abc.abstractmethod
     def make_environment(self, ctx) -> Environment:
         """The environment this experiment runs (subclasses choose it from their parameters)."""
-        raise NotImplementedError
 
     def observation_bounds(self, env: Environment) -> list[tuple[float, float]] | None:
         """Bounds given by the user for Box observations (None: known or the space's own)."""
