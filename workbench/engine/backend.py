@@ -10,14 +10,6 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .cl.backend import OpenCLBackend
-    from .numpy_backend import NumpyBackend
-
-Backend = "NumpyBackend | OpenCLBackend"
-
 
 class BackendFallbackWarning(UserWarning):
     """OpenCL was asked for but could not be used; numpy runs instead."""

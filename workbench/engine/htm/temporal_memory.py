@@ -191,7 +191,7 @@ class TemporalMemory:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
         cpc = self.cells_per_column
-        seg, seg_col, seg_pot = self._seg, self._seg_col, self._seg_pot
+        seg_col, seg_pot = self._seg_col, self._seg_pot
         n_active = len(cols)
 
         # Step 2: raw anomaly, against the cells predicted before this input arrived.
