@@ -22,26 +22,7 @@ import traceback
 from pathlib import Path
 
 import benchmarks
-
-
-def _print_table(name: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    cells = [[_fmt(row.get(c, "")) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print(f"\n== {name} ==")
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for r in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+from benchmarks.table import print_table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             failed = True
             print(f"\n== {mod.name} FAILED ==\n{traceback.format_exc()}", file=sys.stderr)
             continue
-        _print_table(f"{mod.name} ({time.perf_counter() - start:.0f} s)", rows)
+        print_table(f"{mod.name} ({time.perf_counter() - start:.0f} s)", rows)
         results["modules"][mod.name] = rows
     Path(args.out).write_text(json.dumps(results, indent=2, default=str))
     print(f"\nwrote {args.out}")

@@ -125,9 +125,9 @@ def run(quick: bool = False, backends: list[str] | None = None) -> list[dict]:
 if __name__ == "__main__":
     import argparse
 
-    from benchmarks.__main__ import _print_table
+    from benchmarks.table import print_table
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_nn")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
     args = parser.parse_args()
-    _print_table("bench_nn", run(quick=args.quick))
+    print_table("bench_nn", run(quick=args.quick))

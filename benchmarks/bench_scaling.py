@@ -580,11 +580,11 @@ def write_plot(rows: list[dict], path: Path) -> None:
 
 
 def _print(rows: list[dict]) -> None:
-    from benchmarks.__main__ import _print_table  # noqa: PLC0415
+    from benchmarks.table import print_table  # noqa: PLC0415
 
     keys = ["model", "backend", "columns", "learn_ms", "infer_ms", "init_s", "learn_bw_share",
             "infer_bw_share", "peak_rss_mb", "copy_gb_s", "note"]
-    _print_table("bench_scaling", [{k: r[k] for k in keys if k in r} for r in rows])
+    print_table("bench_scaling", [{k: r[k] for k in keys if k in r} for r in rows])
 
 
 def main(argv: list[str] | None = None) -> int:

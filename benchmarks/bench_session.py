@@ -203,10 +203,10 @@ def run(quick: bool = False) -> list[dict]:
 if __name__ == "__main__":
     import argparse
 
-    from benchmarks.__main__ import _print_table
+    from benchmarks.table import print_table
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_session")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
-    _print_table("bench_session", run(quick=args.quick))
+    print_table("bench_session", run(quick=args.quick))

@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 
+from benchmarks.table import print_table
 from workbench.engine.backend import available_backends, get_backend
 from workbench.engine.htm.spatial_pooler import SpatialPooler
 
@@ -109,17 +110,8 @@ def run(backends: list[str] | None = None, quick: bool = False) -> list[dict]:
 
 def _print(rows: list[dict]) -> None:
     for name in {k.split(" ")[0] for row in rows for k in row if k.startswith("opencl")}:
-        runtime = get_backend(name).runtime
-        print(f"{name}: {runtime.info.describe()}")
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    cells = [[f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, ""))
-              for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for r in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+        print(f"{name}: {get_backend(name).runtime.info.describe()}")
+    print_table("bench_sp", rows)
 
 
 if __name__ == "__main__":

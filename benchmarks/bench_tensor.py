@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from benchmarks.table import print_table
 from workbench.engine import Tensor, available_backends, get_backend
 
 ELEMENTWISE_SIZES = [10**3, 10**4, 10**5, 10**6, 10**7, 10**8]
@@ -133,18 +134,6 @@ def run(quick: bool = False, backends: list[str] | None = None) -> list[dict]:
     return elementwise(names, e_sizes) + matmul(names, m_sizes)
 
 
-def _print(rows: list[dict]) -> None:
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    cells = [[f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
-             for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for r in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_tensor")
     parser.add_argument("--quick", action="store_true", help="stop at 1e7 elements and 1024^2")
@@ -153,4 +142,4 @@ if __name__ == "__main__":
     for name in [b for b in (args.backends.split(",") if args.backends else available_backends())
                  if b != "opencl"]:
         print(f"{name}: {get_backend(name)!r}")
-    _print(run(quick=args.quick, backends=[b for b in args.backends.split(",") if b] or None))
+    print_table("bench_tensor", run(quick=args.quick, backends=[b for b in args.backends.split(",") if b] or None))

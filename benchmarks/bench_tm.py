@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from benchmarks.table import print_table
 from workbench.engine.backend import available_backends
 from workbench.engine.htm.temporal_memory import TemporalMemory
 
@@ -103,22 +104,10 @@ def _is_gpu(name: str) -> bool:
     return bool(runtime is not None and runtime.is_gpu)
 
 
-def _print(rows: list[dict]) -> None:
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns)
-    cells = [[f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
-             for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for r in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_tm")
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_SEQUENCES} sequences, {QUICK_PASSES} learning passes")
     parser.add_argument("--backends", default="", help="comma-separated names (default: all)")
     args = parser.parse_args()
-    _print(run([b for b in args.backends.split(",") if b] or None, quick=args.quick))
+    print_table("bench_tm", run([b for b in args.backends.split(",") if b] or None, quick=args.quick))
