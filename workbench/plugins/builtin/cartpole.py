@@ -18,7 +18,6 @@ import abc
 import math
 from typing import Any
 
-
 from workbench.engine.htm.sdr import SDR
 from workbench.engine.rl.agents import EpsilonSchedule, RandomAgent
 from workbench.engine.rl.dqn import DQNAgent, DQNConfig
