@@ -38,6 +38,7 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks.table import print_table
 from workbench.engine import available_backends
 from workbench.engine.rl.agents import RandomAgent
 from workbench.engine.rl.training import Trainer
@@ -167,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     backends = [b for b in args.backends.split(",") if b] or None
     rows = run(args.quick, backends, args.workers)
-    for row in rows:
-        print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+    for kind in dict.fromkeys(r["benchmark"] for r in rows):  # one table per kind of row
+        print_table(f"bench_rl: {kind}", [r for r in rows if r["benchmark"] == kind])
     if args.out:
         with open(args.out, "w") as f:
             json.dump(rows, f, indent=2)
