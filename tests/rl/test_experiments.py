@@ -7,6 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
+from tests.plugins.test_builtin import frames_equal
 from workbench.plugins.params import ParamError
 from workbench.plugins.registry import Registry
 from workbench.plugins.runner import Run, RunError
@@ -16,18 +17,6 @@ from workbench.session.state_codec import decode_state, encode_state
 @pytest.fixture(scope="module")
 def registry():
     return Registry.discover(entry_points=False, user_dir=False)
-
-
-def frames_equal(a, b):
-    assert a.step == b.step and a.values.keys() == b.values.keys()
-    for key, va in a.values.items():
-        vb = b.values[key]
-        if isinstance(va, float) and math.isnan(va):
-            assert math.isnan(vb), key
-        elif isinstance(va, np.ndarray):
-            np.testing.assert_array_equal(va, vb, err_msg=key)
-        else:
-            assert va == vb, key
 
 
 # few DQN updates (from step 25, every 5th step): enough to test the optimiser's state, and
