@@ -540,6 +540,21 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def labelled(rows: list[dict]) -> list[dict]:
+    """The rows with each backend renamed after the device its copy row measured ("numpy on
+    Intel(R) Xeon(R) ...", "opencl:0 NVIDIA H200"), so that runs from several machines can share
+    one plot without two lines called "numpy"."""
+    names = {}
+    for row in rows:
+        if row["model"] == "copy" and row.get("device"):
+            device = row["device"]
+            if row["backend"] == "numpy":
+                names["numpy"] = "numpy on " + device.removeprefix("host memory (").removesuffix(")")
+            else:
+                names[row["backend"]] = device.split(" [")[0].replace("  ", " ")
+    return [{**row, "backend": names.get(row["backend"], row["backend"])} for row in rows]
+
+
 def write_plot(rows: list[dict], path: Path) -> None:
     """ms/step against columns, log-log, one panel per model: a colour per backend, learning
     solid with circles, inference dashed with triangles (pyqtgraph, rendered offscreen)."""
@@ -595,8 +610,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds for the whole run, shared evenly by the backends (default 480)")
     parser.add_argument("--models", default="sp,tm", help="sp, tm or both (default sp,tm)")
     parser.add_argument("--out", default="", help="folder for scaling.json, scaling.png, scaling.md")
+    parser.add_argument("--plot", nargs="+", default=[], metavar="SCALING.json",
+                        help="draw scaling.png into --out from these earlier runs (e.g. one from a GPU "
+                             "host without pyqtgraph and one from here) instead of measuring")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.plot:
+        if not args.out:
+            parser.error("--plot needs --out DIR for scaling.png")
+        rows = [row for name in args.plot for row in labelled(json.loads(Path(name).read_text())["rows"])]
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        write_plot(rows, Path(args.out) / "scaling.png")
+        print(f"wrote {Path(args.out) / 'scaling.png'}")
+        return 0
     if args.child:
         print(_RESULT + json.dumps(_child_main(json.loads(args.child))), flush=True)
         return 0
