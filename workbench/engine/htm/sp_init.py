@@ -4,7 +4,9 @@ Per column, in index order: map the column to its input centre, walk its neighbo
 ``sample(neighbourhood, round(len * potential_pct))`` as the potential pool, then for each
 potential input in ascending order draw a coin (``real() <= 0.5``) and a permanence
 (``real_range(connected, 1)`` or ``real_range(0, connected)``), and finally raise the column to
-threshold.
+threshold. At reduced precision (:mod:`.sp_storage`) the permanences are rounded to the
+storage before they are raised, so that the raise counts the connected synapses the model will
+hold.
 
 The draws are exactly those a column-by-column loop over :class:`CompatRNG` would make, in the
 same order: a column consumes ``len - 1`` shuffle draws then two draws per potential input, so
@@ -87,6 +89,8 @@ def _shuffle_rows_on_device(pools: np.ndarray, counts: np.ndarray, raw: np.ndarr
 
 def initial_permanences(params: SpatialPoolerParams, rng: CompatRNG, runtime=None) -> np.ndarray:
     """The dense (num_columns, num_inputs) float32 permanences; -1 marks non-potential inputs.
+    At reduced precision they are the stored values, but for the raise's last rounding, which
+    the engine's encoding does.
 
     ``runtime`` (a :class:`CLRuntime`) runs the shuffles on that device; None runs them in numpy.
     """
@@ -134,7 +138,7 @@ def initial_permanences(params: SpatialPoolerParams, rng: CompatRNG, runtime=Non
             row_of = np.repeat(np.arange(rows), sizes)
             first = offsets[:-1][row_of] + shuffle_draws[row_of] + 2 * rank
             coins, reals = raw[first] / _UINT32_MAX, raw[first + 1] / _UINT32_MAX
-        values = _first_permanences(coins, reals, connected)
+        values = params.storage.quantize(_first_permanences(coins, reals, connected))
         perm[start:stop][chosen] = values.ravel()
     raise_to_threshold(perm, params)
     return perm

@@ -31,6 +31,10 @@ Storage, and why (measured on PoCL, 2,048 x 2,048, 15 % input density, 102 activ
 * Local inhibition: one work item per column counts larger and equal-lower neighbours; the few
   columns those counts do not decide are resolved in ascending order by one work item.
 
+At reduced precision (``permanence_dtype``, :mod:`.sp_storage`) ``perm`` holds float16 or uint8
+codes (255 outside the pool and in the padding); the kernels decode, compute in float32 and
+round once when they store, exactly as :mod:`.sp_numpy` does on the host.
+
 The input goes to the device as one bitmask (num_inputs / 8 bytes), as a fresh buffer created
 from host memory on CPU devices (PoCL copies at creation: ~5 us against ~45 us for an enqueued
 write) and by an enqueued copy into a resident buffer on GPUs.
@@ -57,6 +61,7 @@ class OpenCLSpatialEngine:
         """Builds the kernels and allocates the state; :meth:`set_permanences` fills it."""
         cl = runtime.cl
         self.cl, self.rt, self.p = cl, runtime, params
+        self.storage = params.storage
         self.queue = runtime.queue
         self.name = f"opencl:{runtime.index}"
         n, m = params.num_columns, params.num_inputs
@@ -69,7 +74,7 @@ class OpenCLSpatialEngine:
         self._index_shift = np.int32(8 * ((max(1, (n - 1).bit_length()) - 1) // 8))
         defines = {"CONN_WORD_MAJOR": int(self._word_major), "NDIM_COL": len(params.column_shape),
                    "NDIM_IN": len(params.input_shape), "WRAP": int(params.wrap_around),
-                   "SELECT_WG": self._select_wg}
+                   "SELECT_WG": self._select_wg, **self.storage.cl_defines}
         self._k = {name: runtime.kernel("sp.cl", name, defines) for name in (
             "sp_overlap", "sp_inhibit_global", "sp_inhibit_local_count", "sp_inhibit_local_resolve",
             "sp_adapt", "sp_raise", "sp_duty_cycles", "sp_bump", "sp_spans")}
@@ -83,7 +88,7 @@ class OpenCLSpatialEngine:
         def buffer(nbytes: int):
             return cl.Buffer(ctx, mf.READ_WRITE, max(4, nbytes))
 
-        self.perm = buffer(n * self._stride * 4)
+        self.perm = buffer(n * self._stride * self.storage.itemsize)
         self.conn = buffer(n * self._words * 8)
         self.overlaps = buffer(n * 4)
         self.boosted = buffer(n * 4)
@@ -168,7 +173,7 @@ class OpenCLSpatialEngine:
         if p.stimulus_threshold > 0:
             k["sp_raise"](q, (count * _RAISE_WG,), (_RAISE_WG,), self._n, self._w, self._m,
                           self.perm, self.conn, self.out, np.uint32(p.stimulus_threshold),
-                          threshold, self.cl.LocalMemory(4 * _RAISE_WG))
+                          threshold, p.raise_target, self.cl.LocalMemory(4 * _RAISE_WG))
 
     def update_duty_cycles(self, decay: np.float32, increment: np.float32) -> None:
         n = self.p.num_columns
@@ -191,13 +196,15 @@ class OpenCLSpatialEngine:
         return self._read(self.spans, n, np.int32).astype(np.int64)
 
     def permanence_row(self, column: int) -> np.ndarray:
-        row = self._read(self.perm, self.p.num_inputs, np.float32, offset=column * self._stride)
-        return np.nan_to_num(row, nan=-1.0)
+        row = self._read(self.perm, self.p.num_inputs, self.storage.dtype,
+                         offset=column * self._stride)
+        return np.nan_to_num(self.storage.decode(row), nan=-1.0)
 
     def permanence_matrix(self) -> np.ndarray:
         p = self.p
-        rows = self._read(self.perm, p.num_columns * self._stride, np.float32)
-        return np.nan_to_num(rows.reshape(p.num_columns, self._stride)[:, : p.num_inputs], nan=-1.0)
+        rows = self._read(self.perm, p.num_columns * self._stride, self.storage.dtype)
+        rows = rows.reshape(p.num_columns, self._stride)[:, : p.num_inputs]
+        return np.nan_to_num(self.storage.decode(rows), nan=-1.0)
 
     def get(self, name: str) -> np.ndarray:
         """A copy of one per-column array: overlaps, boosted, boost, odc, adc, min_odc, active."""
@@ -228,12 +235,14 @@ class OpenCLSpatialEngine:
         return packed.view(np.uint64).reshape(rows, self._words)
 
     def set_permanences(self, perm: np.ndarray) -> None:
-        """Replace every permanence (-1 marks inputs outside the potential pool)."""
+        """Replace every permanence (-1 marks inputs outside the potential pool), rounded to
+        the storage."""
         p = self.p
         perm = np.asarray(perm, dtype=np.float32)
         rows = np.full((p.num_columns, self._stride), np.nan, dtype=np.float32)
         rows[:, : p.num_inputs] = np.where(perm < 0, np.float32(np.nan), perm)
-        words = self._pack(rows >= p.connected_threshold)
+        rows = self.storage.encode(rows)
+        words = self._pack(self.storage.at_least(rows, p.connected_threshold))
         if self._word_major:
             words = np.ascontiguousarray(words.T)
         self.cl.enqueue_copy(self.queue, self.perm, rows, is_blocking=True)

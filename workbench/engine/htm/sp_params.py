@@ -14,6 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .sp_storage import PermanenceStorage, permanence_storage
+
 _EPSILON = np.float32(1e-6)  # the spec's 1e-6 in "connected means perm >= connected - 1e-6"
 
 
@@ -80,6 +82,7 @@ class SpatialPoolerParams:
     boost_strength: float = 0.0
     wrap_around: bool = True
     seed: int = 1
+    permanence_dtype: str = "float32"  # not in the spec: see sp_storage.py
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -111,6 +114,7 @@ class SpatialPoolerParams:
         put(self, "seed", _whole(self.seed, "seed", 0))
         if self.seed >= 2**32:
             raise ValueError(f"seed must be < 2**32 (got {self.seed})")
+        permanence_storage(self.permanence_dtype)  # raises for an unknown name
 
     # -- sizes --------------------------------------------------------------------------------
     @property
@@ -131,6 +135,17 @@ class SpatialPoolerParams:
     def connected_threshold(self) -> np.float32:
         """A synapse is connected when perm >= this: connected - 1e-6 in float32."""
         return np.float32(self.connected - _EPSILON)
+
+    @property
+    def storage(self) -> PermanenceStorage:
+        """How the permanences are stored (:mod:`.sp_storage`)."""
+        return permanence_storage(self.permanence_dtype)
+
+    @property
+    def raise_target(self) -> np.float32:
+        """Where raise to threshold puts the k-th largest permanence: the smallest stored value
+        that is connected (the connected threshold itself in float32)."""
+        return self.storage.lowest_at_least(self.connected_threshold)
 
     @property
     def span_threshold(self) -> np.float32:

@@ -104,7 +104,9 @@ def raise_to_threshold(rows: np.ndarray, params: SpatialPoolerParams) -> None:
     A row with fewer than stimulus_threshold connected synapses gets (connected - 1e-6 - p_k)
     added to all its potential permanences, p_k its k-th largest. The spec is silent on two
     edges, which follow NuPIC: k is capped at the pool size, and permanences are clipped to
-    [0, 1] afterwards, as every other permanence change is.
+    [0, 1] afterwards, as every other permanence change is. At reduced precision the rows hold
+    stored values and the target is the smallest stored connected value
+    (:attr:`.SpatialPoolerParams.raise_target`, :mod:`.sp_storage`).
     """
     k = params.stimulus_threshold
     if k == 0 or rows.size == 0:
@@ -117,7 +119,7 @@ def raise_to_threshold(rows: np.ndarray, params: SpatialPoolerParams) -> None:
         values = rows[r, mask]
         kk = min(k, values.size)
         p_k = np.partition(values, values.size - kk)[values.size - kk]
-        increment = np.float32(threshold - p_k)
+        increment = np.float32(params.raise_target - p_k)
         rows[r, mask] = np.minimum(np.maximum(values + increment, np.float32(0)), np.float32(1))
 
 
@@ -224,12 +226,14 @@ def inhibition_radius(params: SpatialPoolerParams, global_inhibition: bool,
 
 
 def connected_span_sums(perm: np.ndarray, params: SpatialPoolerParams) -> np.ndarray:
-    """Per column, the sum over input dimensions of its connected span (see inhibition_radius)."""
-    threshold = params.span_threshold
+    """Per column, the sum over input dimensions of its connected span (see inhibition_radius).
+
+    ``perm`` holds stored permanences (:attr:`.SpatialPoolerParams.storage`)."""
+    threshold, at_least = params.span_threshold, params.storage.at_least
     shape = params.input_shape
     out = np.zeros(perm.shape[0], dtype=np.int64)
     for start, stop in column_blocks(perm.shape[0], params.num_inputs):
-        mask = (perm[start:stop] >= threshold).reshape((stop - start,) + shape)
+        mask = at_least(perm[start:stop], threshold).reshape((stop - start,) + shape)
         for axis, dim in enumerate(shape):
             others = tuple(a + 1 for a in range(len(shape)) if a != axis)
             line = mask.any(axis=others) if others else mask

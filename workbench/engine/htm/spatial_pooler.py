@@ -74,6 +74,9 @@ class SpatialPooler:
 
     Parameters and defaults are HTM_SPEC.md's (see :class:`.sp_params.SpatialPoolerParams`);
     ``backend`` is ``"numpy"``, ``"opencl"``, ``"opencl:N"`` or a backend object.
+    ``permanence_dtype`` (not in the spec) stores the permanences as ``"float32"`` (the spec's
+    model), ``"float16"`` or ``"uint8"`` fixed point, for 2 or 4 times less memory; the rules
+    are in :mod:`.sp_storage`, and both backends still agree bit for bit.
     """
 
     def __init__(self, input_shape: int | Sequence[int], column_shape: int | Sequence[int],
@@ -83,12 +86,14 @@ class SpatialPooler:
                  syn_perm_inactive_dec: float = 0.008, syn_perm_active_inc: float = 0.05,
                  syn_perm_connected: float = 0.1, min_pct_overlap_duty_cycle: float = 0.001,
                  duty_cycle_period: int = 1000, boost_strength: float = 0.0,
-                 wrap_around: bool = True, seed: int = 1, backend: Any = "numpy") -> None:
+                 wrap_around: bool = True, seed: int = 1, backend: Any = "numpy",
+                 permanence_dtype: str = "float32") -> None:
         self.params = SpatialPoolerParams(
             input_shape, column_shape, potential_radius, potential_pct, global_inhibition,
             local_area_density, num_active_columns_per_inh_area, stimulus_threshold,
             syn_perm_inactive_dec, syn_perm_active_inc, syn_perm_connected,
-            min_pct_overlap_duty_cycle, duty_cycle_period, boost_strength, wrap_around, seed)
+            min_pct_overlap_duty_cycle, duty_cycle_period, boost_strength, wrap_around, seed,
+            permanence_dtype)
         self._rng = CompatRNG(self.params.seed)
         self._engine = _initialise(self.params, self._rng, backend)
         self._global_inhibition = self.params.global_inhibition

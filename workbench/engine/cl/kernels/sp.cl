@@ -28,7 +28,46 @@
 //   WRAP              1 for wrap-around neighbourhoods, else 0
 //   SELECT_WG         work-group size of sp_inhibit_global: 1 (sequential, for CPUs) or a
 //                     power of two >= 256 (GPUs)
+//   PERM_STORAGE      how permanences are stored (workbench/engine/htm/sp_storage.py): 0 float32,
+//                     1 float16 (IEEE half, written rounded to nearest even), 2 uint8 fixed
+//                     point (code q is q * PERM_U8_STEP, 255 outside the pool). Kernels read
+//                     and write them only through PERM_LOAD / PERM_STORE, compute in float32
+//                     on the decoded value (NaN outside the pool in every storage) and round
+//                     once when they store; PERM_STORE's value is the stored value, decoded.
+//   PERM_U8_STEP      float32(1 / 254) as a hex literal (a product, not a division: exact IEEE)
 #pragma OPENCL FP_CONTRACT OFF
+
+#if PERM_STORAGE == 0
+typedef float perm_t;
+#define PERM_LOAD(row, i) ((row)[i])
+#define PERM_STORE(row, i, v) ((row)[i] = (v))
+#elif PERM_STORAGE == 1
+typedef half perm_t;
+#define PERM_LOAD(row, i) vload_half((i), (row))
+#define PERM_STORE(row, i, v) perm_store_half((row), (i), (v))
+
+float perm_store_half(__global half *row, const size_t i, const float v)
+{
+    vstore_half_rte(v, i, row);
+    return vload_half(i, row);
+}
+#else
+typedef uchar perm_t;
+#define PERM_LOAD(row, i) perm_decode_u8((row)[i])
+#define PERM_STORE(row, i, v) perm_store_u8((row), (i), (v))
+
+float perm_decode_u8(const uchar q)
+{
+    return q == (uchar)255 ? NAN : (float)q * PERM_U8_STEP;
+}
+
+float perm_store_u8(__global uchar *row, const size_t i, const float v)
+{
+    const uchar q = isnan(v) ? (uchar)255 : (uchar)rint(v * 254.0f);
+    row[i] = q;
+    return perm_decode_u8(q);
+}
+#endif
 
 #if CONN_WORD_MAJOR
 #define CONN_AT(c, w) ((size_t)(w) * n_cols + (c))
@@ -283,7 +322,7 @@ __kernel void sp_inhibit_local_resolve(const uint n_cols, __constant const int *
 // Step 4a: adapt the active columns' potential synapses (perm >= 0): + inc on active inputs,
 // - dec otherwise, clipped to [0, 1]. One work item per (word of 64 inputs, active column):
 // it rewrites the 64 permanences and the word of connected bits they make (no scattered stores).
-__kernel void sp_adapt(const uint n_cols, const uint words, __global float *perm,
+__kernel void sp_adapt(const uint n_cols, const uint words, __global perm_t *perm,
                        __global ulong *conn, __global const ulong *input_bits,
                        __global const uint *out, const float inc, const float dec,
                        const float threshold)
@@ -291,14 +330,13 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global float *perm
     const uint w = get_global_id(0);
     const uint c = out[1 + get_global_id(1)];
     if (w < words) {
-        __global float *row = perm + (size_t)c * words * 64;
+        __global perm_t *row = perm + (size_t)c * words * 64;
         const ulong on = input_bits[w];
         ulong word = 0;
         for (int k = 0; k < 64; ++k) {
-            const float p = row[INPUT_OF(w, k)];
+            const float p = PERM_LOAD(row, INPUT_OF(w, k));
             const float moved = ((on >> k) & 1ul) ? p + inc : p - dec;
-            const float q = CLIP01(moved);
-            row[INPUT_OF(w, k)] = q;
+            const float q = PERM_STORE(row, INPUT_OF(w, k), CLIP01(moved));
             word |= (ulong)(q >= threshold) << k;
         }
         conn[CONN_AT(c, w)] = word;
@@ -306,12 +344,13 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global float *perm
 }
 
 // The connected bits of one column, rewritten from its permanences by a work-group.
-void rewrite_words(const uint n_cols, const uint words, __global const float *row,
+void rewrite_words(const uint n_cols, const uint words, __global const perm_t *row,
                    __global ulong *conn, const uint c, const float threshold)
 {
     for (uint w = get_local_id(0); w < words; w += get_local_size(0)) {
         ulong word = 0;
-        for (int k = 0; k < 64; ++k) word |= (ulong)(row[INPUT_OF(w, k)] >= threshold) << k;
+        for (int k = 0; k < 64; ++k)
+            word |= (ulong)(PERM_LOAD(row, INPUT_OF(w, k)) >= threshold) << k;
         conn[CONN_AT(c, w)] = word;
     }
 }
@@ -332,21 +371,24 @@ uint group_sum(uint value, __local uint *scratch)
 }
 
 // Step 4a, raise to threshold (stimulus_threshold k > 0), one work-group per active column:
-// with fewer than k connected synapses, add (threshold - p_k) to every potential permanence,
-// p_k the k-th largest (k capped at the pool size), then clip. p_k is found by bisection on
-// the bit pattern (permanences lie in [0, 1], where floats order like their bits): the largest
-// pattern v with at least k permanences >= v.
+// with fewer than k connected synapses, add (target - p_k) to every potential permanence,
+// p_k the k-th largest (k capped at the pool size), then clip. target is the connected
+// threshold in float32, the smallest stored connected value at reduced precision. p_k is found
+// by bisection on the bit pattern (permanences lie in [0, 1], where floats order like their
+// bits): the largest pattern v with at least k permanences >= v.
 __kernel void sp_raise(const uint n_cols, const uint words, const uint n_inputs,
-                       __global float *perm, __global ulong *conn, __global const uint *out,
-                       const uint k, const float threshold, __local uint *scratch)
+                       __global perm_t *perm, __global ulong *conn, __global const uint *out,
+                       const uint k, const float threshold, const float target,
+                       __local uint *scratch)
 {
     const uint c = out[1 + get_group_id(0)];
     const uint lid = get_local_id(0), size = get_local_size(0);
-    __global float *row = perm + (size_t)c * words * 64;
+    __global perm_t *row = perm + (size_t)c * words * 64;
     uint pool = 0, connected = 0;
     for (uint i = lid; i < n_inputs; i += size) {
-        pool += row[i] >= 0.0f;
-        connected += row[i] >= threshold;
+        const float p = PERM_LOAD(row, i);
+        pool += p >= 0.0f;
+        connected += p >= threshold;
     }
     pool = group_sum(pool, scratch);
     connected = group_sum(connected, scratch);
@@ -357,15 +399,15 @@ __kernel void sp_raise(const uint n_cols, const uint words, const uint n_inputs,
             const uint mid = lo + (hi - lo + 1) / 2;
             const float v = as_float(mid);
             uint at_least = 0;
-            for (uint i = lid; i < n_inputs; i += size) at_least += row[i] >= v;
+            for (uint i = lid; i < n_inputs; i += size) at_least += PERM_LOAD(row, i) >= v;
             if (group_sum(at_least, scratch) >= kk) lo = mid;
             else hi = mid - 1;
         }
-        const float increment = threshold - as_float(lo);
+        const float increment = target - as_float(lo);
         for (uint i = lid; i < n_inputs; i += size) {
-            const float p = row[i];
+            const float p = PERM_LOAD(row, i);
             const float moved = p + increment;
-            if (p >= 0.0f) row[i] = CLIP01(moved);
+            if (p >= 0.0f) PERM_STORE(row, i, CLIP01(moved));
         }
         barrier(CLK_GLOBAL_MEM_FENCE);
         rewrite_words(n_cols, words, row, conn, c, threshold);
@@ -394,21 +436,20 @@ __kernel void sp_duty_cycles(const uint n_cols, __global const int *overlaps,
 
 // Step 4c: every potential permanence of a weak column + bump, clipped; work-groups stride over
 // the weak list (its length is known only on the device).
-__kernel void sp_bump(const uint n_cols, const uint words, __global float *perm,
+__kernel void sp_bump(const uint n_cols, const uint words, __global perm_t *perm,
                       __global ulong *conn, __global const uint *weak, const float bump,
                       const float threshold)
 {
     const uint count = weak[0];
     for (uint j = get_group_id(0); j < count; j += get_num_groups(0)) {
         const uint c = weak[1 + j];
-        __global float *row = perm + (size_t)c * words * 64;
+        __global perm_t *row = perm + (size_t)c * words * 64;
         for (uint w = get_local_id(0); w < words; w += get_local_size(0)) {
             ulong word = 0;
             for (int k = 0; k < 64; ++k) {
-                const float p = row[INPUT_OF(w, k)];
+                const float p = PERM_LOAD(row, INPUT_OF(w, k));
                 const float moved = p + bump;
-                const float q = CLIP01(moved);
-                row[INPUT_OF(w, k)] = q;
+                const float q = PERM_STORE(row, INPUT_OF(w, k), CLIP01(moved));
                 word |= (ulong)(q >= threshold) << k;
             }
             conn[CONN_AT(c, w)] = word;
@@ -420,7 +461,7 @@ __kernel void sp_bump(const uint n_cols, const uint words, __global float *perm,
 // Step 4e, inhibition radius input: per column (one work-group each), the sum over input
 // dimensions of max - min + 1 coordinate of synapses with perm >= threshold (0 with none).
 __kernel void sp_spans(const uint words, const uint n_inputs, __constant const int *in_dims,
-                       __global const float *perm, const float threshold, __global int *spans)
+                       __global const perm_t *perm, const float threshold, __global int *spans)
 {
     __local int lo[NDIM_IN], hi[NDIM_IN];
     const uint c = get_group_id(0), lid = get_local_id(0);
@@ -434,9 +475,9 @@ __kernel void sp_spans(const uint words, const uint n_inputs, __constant const i
         my_lo[d] = INT_MAX;
         my_hi[d] = -1;
     }
-    __global const float *row = perm + (size_t)c * words * 64;
+    __global const perm_t *row = perm + (size_t)c * words * 64;
     for (uint i = lid; i < n_inputs; i += get_local_size(0)) {
-        if (!(row[i] >= threshold)) continue;  // NaN (not potential) fails every compare
+        if (!(PERM_LOAD(row, i) >= threshold)) continue;  // NaN (not potential) fails every compare
         uint rest = i;
         for (int d = NDIM_IN - 1; d >= 0; --d) {
             const int x = (int)(rest % (uint)in_dims[d]);
