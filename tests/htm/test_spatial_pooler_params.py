@@ -48,6 +48,8 @@ from workbench.engine.htm.spatial_pooler import SpatialPooler
     ({"wrap_around": "yes"}, "wrap_around must be True or False (got 'yes')"),
     ({"seed": -5}, "seed must be a whole number >= 0 (got -5)"),
     ({"seed": 2**32}, "seed must be < 2**32 (got 4294967296)"),
+    ({"permanence_dtype": "bfloat16"},
+     "permanence_dtype must be one of float32, float16, uint8 (got 'bfloat16')"),
 ])
 def test_bad_parameter_is_refused_with_a_clear_message(changes, message):
     kwargs = {"input_shape": 16, "column_shape": 8, **changes}
