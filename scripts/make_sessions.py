@@ -1,11 +1,11 @@
 """Regenerate the annotated example sessions in ``sessions/`` (teaching material).
 
-    python scripts/make_sessions.py [--only sine,sequences,hotgym] [--out sessions]
+    python scripts/make_sessions.py [--only sine,sequences,hotgym,cartpole-dqn,cartpole-ubl] [--out sessions]
 
-Each session records a built-in experiment with its default parameters, seed 0, on numpy, and
-is then annotated at the moments that matter. Those moments are found in the recording itself
-(the first prediction, the step where the context is learned, ...), so the captions stay true
-when a model changes. An annotation's view preset names the streams its caption talks about:
+Each session records a built-in experiment with its default parameters (the agents' sessions
+pick their agent), seed 0, on numpy, and is then annotated at the moments that matter. Those
+moments are found in the recording itself (the first prediction, the step where the context is
+learned, ...), so the captions stay true when a model changes. An annotation's view preset names the streams its caption talks about:
 ``{"streams": [...]}``. Checkpoints are spaced so that every file stays under 20 MB (a hot gym
 checkpoint alone is 8 MB of random permanences) while a fork still re-simulates little.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -38,6 +38,7 @@ class Example:
     steps: int
     checkpoint_every: int
     captions: Callable[[SessionReader], list[Caption]]
+    params: dict = field(default_factory=dict)  # the experiment's parameters other than its defaults
 
 
 def first(mask: np.ndarray, start: int = 1) -> int | None:
@@ -135,6 +136,68 @@ def hotgym_captions(reader: SessionReader) -> list[Caption]:
     return notes
 
 
+def episode_ends(reader: SessionReader) -> tuple[np.ndarray, np.ndarray]:
+    """Steps (1-based) where an episode ended, and each one's reward."""
+    texts = reader.values("episode")
+    steps = np.array([i + 1 for i, t in enumerate(texts) if " ended " in t], dtype=np.int64)
+    rewards = reader.scalars("episode_reward")[steps - 1] if steps.size else np.empty(0)
+    return steps, rewards
+
+
+def cartpole_captions(reader: SessionReader, agent_streams: list[str], how: str) -> list[Caption]:
+    """What both agents' CartPole sessions show: the task, the first episode, exploration
+    fading, the first long episode and the longest one."""
+    ends, rewards = episode_ends(reader)
+    notes: list[Caption] = [
+        (1, "CartPole: push the cart left or right to keep the pole up. Reward 1 per step; the "
+            "episode ends when the pole leans over 12 degrees or the cart leaves the track (red "
+            "marks), or after 500 steps. Exploration (epsilon) starts at 1: every action is random.",
+         ["env", "episode", "epsilon"])]
+    if ends.size:
+        notes.append((int(ends[0]), f"The first episode ends after {int(rewards[0])} steps: random "
+                                    "pushes keep the pole up for about 22 steps on average.",
+                      ["env", "episode", "episode_reward"]))
+    epsilon = reader.scalars("epsilon")
+    step = first(epsilon <= 0.1)
+    if step:
+        notes.append((step, f"Exploration is down to {epsilon[step - 1]:.2f}: most actions are now "
+                            f"the agent's own choice ({how}).", ["epsilon", *agent_streams]))
+    good = np.flatnonzero(rewards >= 100)
+    if good.size:
+        notes.append((int(ends[good[0]]), f"An episode of {int(rewards[good[0]])} steps: the agent "
+                                          "keeps the pole up for over 100 steps.",
+                      ["env", "episode_reward", "reward_average"]))
+    if ends.size:
+        best = int(np.argmax(rewards))
+        ending = (" (the 500-step limit: the episode is cut short, not lost)." if rewards[best] >= 500
+                  else ". Watch where it ends: the pole falls, or the cart drifts off the track.")
+        notes.append((int(ends[best]), f"The longest episode of this recording: {int(rewards[best])} "
+                                       f"steps{ending}",
+                      ["env", "episode", "episode_reward", "reward_average"]))
+    return notes
+
+
+def cartpole_dqn_captions(reader: SessionReader) -> list[Caption]:
+    notes = cartpole_captions(reader, ["q_values"], "the action with the larger Q-value")
+    step = first(~np.isnan(reader.scalars("loss")))
+    if step:
+        notes.append((step, "The first update: from 1,000 stored transitions on, every step trains "
+                            "the Q-network on a batch of 64 drawn from the replay buffer.", ["loss"]))
+    return sorted(notes)
+
+
+def cartpole_ubl_captions(reader: SessionReader) -> list[Caption]:
+    notes = cartpole_captions(reader, ["ubl.goal_columns", "probabilities"],
+                              "the decoder's vote for [state; goal]")
+    notes.append((2, "UBL learns from each transition: the Spatial Pooler sees [previous state; "
+                     "state] as two rows, and a classifier learns which action goes with its "
+                     "active columns.", ["ubl.transition", "ubl.columns"]))
+    notes.append((3, "To act, the next state is replaced by the goal (upright, centred, still): "
+                     "the columns of [state; goal] are decoded into the action that best explains "
+                     "reaching it.", ["ubl.goal", "ubl.goal_columns", "probabilities"]))
+    return sorted(notes)
+
+
 def _weekday(stamp: str) -> int:
     from datetime import date  # noqa: PLC0415
 
@@ -146,18 +209,23 @@ EXAMPLES = {
     "sequences": Example("sequences", 400, 100, sequences_captions),
     # one week, hour by hour; one checkpoint at the start (8 MB): a fork re-simulates <= 168 steps
     "hotgym": Example("hotgym", 168, 1000, hotgym_captions),
+    # DQN's first 15,000 steps: the reward climbs from ~20 to 500-step episodes
+    "cartpole-dqn": Example("cartpole", 15_000, 5_000, cartpole_dqn_captions, {"agent": "dqn"}),
+    # UBL with exploration fading over 2,000 steps; an SP checkpoint is ~3 MB
+    "cartpole-ubl": Example("cartpole", 6_000, 3_000, cartpole_ubl_captions,
+                            {"agent": "ubl", "epsilon_decay_steps": 2000}),
 }
 
 
-def make(example: Example, registry: Registry, folder: Path) -> Path:
-    path = folder / f"{example.experiment}.wbsession"
-    run = Run(registry.get(example.experiment), {}, backend="numpy", seed=0)
+def make(name: str, example: Example, registry: Registry, folder: Path) -> Path:
+    path = folder / f"{name}.wbsession"
+    run = Run(registry.get(example.experiment), example.params, backend="numpy", seed=0)
     run.build()
     with Recorder.create(path, run, checkpoint_every=example.checkpoint_every):
         for done in range(1, example.steps + 1):
             run.step()
-            if done % 200 == 0:
-                print(f"  {example.experiment}: {done}/{example.steps}", flush=True)
+            if done % 1000 == 0:
+                print(f"  {name}: {done}/{example.steps}", flush=True)
     with SessionReader(path, annotate=True) as reader:
         for step, caption, streams in example.captions(reader):
             reader.add_annotation(step, caption, {"streams": streams})
@@ -182,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     registry = Registry.discover(entry_points=False, user_dir=False)
     for name in names:
-        make(EXAMPLES[name], registry, folder)
+        make(name, EXAMPLES[name], registry, folder)
     return 0
 
 
