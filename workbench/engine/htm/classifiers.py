@@ -97,17 +97,25 @@ class SDRClassifier:
 
     def learn(self, pattern: Pattern, labels: Labels) -> None:
         """One update towards ``labels`` (one int or several sharing the target mass)."""
-        bits, labels = active_bits(pattern), label_set(labels)
+        self._learn(active_bits(pattern), label_set(labels))
+
+    def _learn(self, bits: np.ndarray, labels: np.ndarray) -> None:
+        """:meth:`learn` on bits and labels already checked by :func:`active_bits` and
+        :func:`label_set` (the Predictor checks a pattern once for all its horizons)."""
         rows = max(self._weights.shape[0], int(bits.max()) + 1 if bits.size else 0)
         self._grow(rows, max(self.num_categories, int(labels.max()) + 1))
         error = target_distribution(labels, self.num_categories) - self._probabilities(bits)
-        self._weights[bits] += self.alpha * error
+        updated = self._weights.take(bits, axis=0)
+        updated += self.alpha * error
+        self._weights[bits] = updated
 
     def _probabilities(self, bits: np.ndarray) -> np.ndarray:
+        """Softmax of the summed rows of ``bits`` (checked bits). The rows are added one after
+        another in the order of ``bits``, so the rounding is the same whatever reads them."""
         if self.num_categories == 0:
             return np.empty(0, dtype=np.float64)
         known = bits[bits < self._weights.shape[0]]  # unseen bits have zero weights
-        z = self._weights[known].sum(axis=0)
+        z = self._weights.take(known, axis=0).sum(axis=0)
         e = np.exp(z - z.max())
         return e / e.sum()
 
@@ -155,7 +163,7 @@ class Predictor:
     def infer(self, pattern: Pattern) -> dict[int, np.ndarray]:
         """For each horizon n, the probabilities of the category n records from now."""
         bits = active_bits(pattern)
-        return {n: c.infer(bits) for n, c in self.classifiers.items()}
+        return {n: c._probabilities(bits) for n, c in self.classifiers.items()}
 
     def learn(self, pattern: Pattern, labels: Labels, record: int | None = None) -> None:
         """Store ``pattern`` as record ``record`` (default: the previous one + 1) and train each
@@ -168,7 +176,7 @@ class Predictor:
         earlier = dict(self._history)
         for n, classifier in self.classifiers.items():
             if record - n in earlier:
-                classifier.learn(earlier[record - n], labels)
+                classifier._learn(earlier[record - n], labels)
         self._last_record = record
 
     def _next_record(self, record: int | None) -> int:

@@ -16,7 +16,34 @@ from workbench.engine.htm.temporal_memory import TemporalMemory
 from workbench.plugins.api import View
 from workbench.session.frames import Stream, StreamKind
 
-PERMANENCE_EDGES = tuple(float(e) for e in np.linspace(0.0, 1.0, 21))
+PERMANENCE_BINS = 20
+PERMANENCE_EDGES = tuple(float(e) for e in np.linspace(0.0, 1.0, PERMANENCE_BINS + 1))
+_HISTOGRAM_BLOCK = 1 << 16  # elements per bincount: the float64 scratch stays in cache
+
+
+def permanence_counts(perms: np.ndarray) -> np.ndarray:
+    """How many of the float32 ``perms`` fall in each bin of :data:`PERMANENCE_EDGES` (the last
+    bin includes 1); negative entries (inputs outside a potential pool) are not counted. The
+    same counts as ``np.histogram(perms[perms >= 0], PERMANENCE_EDGES)``, about ten times faster.
+
+    Why it is exact: 20 * x is exact in float64 for a float32 x (24 + 5 significant bits), so
+    ``floor(20 * x)`` is the bin of x for the edges i / 20; the float64 edges differ from i / 20
+    by less than an ulp and no float32 lies between the two (the tests check every edge). Adding
+    20 first sends -1 to bin 0 of one bincount, whose bins 20-40 are then the counts.
+    """
+    flat = np.asarray(perms, dtype=np.float32).ravel()
+    bins = PERMANENCE_BINS
+    totals = np.zeros(2 * bins + 1, dtype=np.int64)
+    scratch = np.empty(min(len(flat), _HISTOGRAM_BLOCK), dtype=np.float64)
+    for start in range(0, len(flat), _HISTOGRAM_BLOCK):
+        block = flat[start:start + _HISTOGRAM_BLOCK]
+        scaled = scratch[:len(block)]
+        np.multiply(block, float(bins), out=scaled, dtype=np.float64)
+        scaled += float(bins)
+        totals += np.bincount(scaled.astype(np.intp), minlength=2 * bins + 1)
+    counts = totals[bins:2 * bins].astype(np.float64)
+    counts[-1] += totals[2 * bins]
+    return counts
 
 
 class MovingAverage:
@@ -117,9 +144,8 @@ class SPTM:
         return values
 
     def permanence_histogram(self) -> np.ndarray:
-        perms = self.sp.permanence_matrix()
-        counts, _ = np.histogram(perms[perms >= 0], bins=np.asarray(PERMANENCE_EDGES))
-        return counts.astype(np.float64)
+        """Counts of all potential synapses' permanences in the :data:`PERMANENCE_EDGES` bins."""
+        return permanence_counts(self.sp.permanence_matrix())
 
     def inspect(self, layer: str, index: int) -> dict[str, Any]:
         """A column's proximal synapses (layer "sp") or a cell's distal segments (layer "tm")."""
