@@ -13,7 +13,7 @@ import pytest
 from workbench.engine.backend import get_backend
 from workbench.engine.htm.rng import CompatRNG
 from workbench.engine.htm.rounding import round_half_away
-from workbench.engine.htm.sp_init import initial_permanences, pool_sizes
+from workbench.engine.htm.sp_init import initial_permanence_blocks, initial_permanences, pool_sizes
 from workbench.engine.htm.sp_params import SpatialPoolerParams
 from workbench.engine.htm.spatial_pooler import SpatialPooler
 from workbench.engine.htm.topology import map_columns_to_inputs, neighbourhood
@@ -109,3 +109,24 @@ def test_raise_to_threshold_at_init():
         assert (got[column, pool] == expected).all()
         assert (got[column, ~pool] == -1).all()
     assert raised > 5
+
+
+def test_blocks_of_columns_give_the_same_model(backend_name, monkeypatch):
+    # Initialisation hands the engine a block of columns at a time (raised to threshold per
+    # block): blocks of 4 columns must give the same model as one block of all 37, with the
+    # spec loop's potential pools.
+    params = SpatialPoolerParams(40, 37, potential_radius=6, wrap_around=False,
+                                 stimulus_threshold=3, seed=4)
+    whole = SpatialPooler(40, 37, potential_radius=6, wrap_around=False, stimulus_threshold=3,
+                          seed=4, backend=backend_name).permanence_matrix()
+    monkeypatch.setattr("workbench.engine.htm.sp_init._BLOCK_ENTRIES", 160)  # 4 columns of 40 inputs
+    runtime = getattr(get_backend(backend_name), "runtime", None)
+    starts = [start for start, _ in initial_permanence_blocks(params, CompatRNG(4), runtime)]
+    assert starts == list(range(0, 37, 4))
+    raw, _ = spec_loop(params)
+    blocked = SpatialPooler(40, 37, potential_radius=6, wrap_around=False, stimulus_threshold=3,
+                            seed=4, backend=backend_name).permanence_matrix()
+    np.testing.assert_array_equal(blocked, whole)
+    potential = raw >= 0
+    assert (potential == (blocked >= 0)).all()
+    assert (blocked != raw).any()  # some columns were raised

@@ -21,6 +21,8 @@ per-column loop.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 from .rng import CompatRNG
@@ -88,57 +90,75 @@ def _shuffle_rows_on_device(pools: np.ndarray, counts: np.ndarray, raw: np.ndarr
 
 
 def initial_permanences(params: SpatialPoolerParams, rng: CompatRNG, runtime=None) -> np.ndarray:
-    """The dense (num_columns, num_inputs) float32 permanences; -1 marks non-potential inputs.
-    At reduced precision they are the stored values, but for the raise's last rounding, which
-    the engine's encoding does.
+    """The dense (num_columns, num_inputs) float32 permanences; -1 marks non-potential inputs
+    (all of :func:`initial_permanence_blocks` in one array)."""
+    perm = np.empty((params.num_columns, params.num_inputs), dtype=np.float32)
+    for start, rows in initial_permanence_blocks(params, rng, runtime):
+        perm[start:start + len(rows)] = rows
+    return perm
 
+
+def initial_permanence_blocks(params: SpatialPoolerParams, rng: CompatRNG,
+                              runtime=None) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first column, rows)``: the initial float32 permanences of consecutive blocks of
+    columns, raised to threshold; -1 marks non-potential inputs. At reduced precision they are
+    the stored values, but for the raise's last rounding, which the engine's encoding does.
+
+    A model takes them block by block into its own storage, so initialisation never holds the
+    whole float32 matrix (at reduced precision that would be 2-4 times the model's size).
     ``runtime`` (a :class:`CLRuntime`) runs the shuffles on that device; None runs them in numpy.
     """
-    num_columns, num_inputs = params.num_columns, params.num_inputs
-    perm = np.full((num_columns, num_inputs), -1.0, dtype=np.float32)
     centres = map_columns_to_inputs(params.column_shape, params.input_shape)
     width = neighbourhood_width(params.potential_radius, params.input_shape)
-    connected = params.connected
-    block = max(1, _BLOCK_ENTRIES // max(width, num_inputs))
-    for start in range(0, num_columns, block):
-        stop = min(num_columns, start + block)
-        table, counts = neighbourhoods(centres[start:stop], params.potential_radius,
-                                       params.input_shape, params.wrap_around)
-        sizes = pool_sizes(counts, params.potential_pct)
-        shuffle_draws = np.maximum(counts - 1, 0)
-        offsets = np.concatenate(([0], np.cumsum(shuffle_draws + 2 * sizes)))
-        raw = rng.draws(int(offsets[-1]))
-        positions = np.arange(table.shape[1], dtype=np.int64)[None, :]
-        pools = table.astype(np.int32)
-        del table
-        if runtime is not None:
-            _shuffle_rows_on_device(pools, counts, raw, offsets, runtime)
-        else:
-            # picks[r, i] = (row r's draw number n_r - 1 - i) % (i + 1), for 1 <= i < n_r.
-            live = (positions >= 1) & (positions < counts[:, None])
-            draw_at = np.where(live, offsets[:-1, None] + counts[:, None] - 1 - positions, 0)
-            picks = np.where(live, raw[draw_at] % (positions + 1).astype(np.uint64), 0)
-            del draw_at, live
-            _shuffle_rows(pools, counts, picks.astype(np.int32))
-        # The first size_r entries of each shuffled row, in ascending input order: a mask's
-        # row-major nonzero walks each row's inputs upwards.
-        rows = stop - start
-        chosen = np.zeros((rows, num_inputs), dtype=bool)
-        if (sizes == sizes[0]).all() and (shuffle_draws == shuffle_draws[0]).all():
-            # Every column alike (wrap-around, or a radius covering the input): each row's
-            # permanence draws are one slice of a (rows, draws per row) view, no index arrays.
-            size, skip = int(sizes[0]), int(shuffle_draws[0])
-            chosen[np.arange(rows)[:, None], pools[:, :size]] = True
-            draws = raw.reshape(rows, skip + 2 * size)[:, skip:]
-            coins, reals = draws[:, 0::2] / _UINT32_MAX, draws[:, 1::2] / _UINT32_MAX
-        else:
-            keep = positions < sizes[:, None]
-            chosen[np.nonzero(keep)[0], pools[keep]] = True
-            rank = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            row_of = np.repeat(np.arange(rows), sizes)
-            first = offsets[:-1][row_of] + shuffle_draws[row_of] + 2 * rank
-            coins, reals = raw[first] / _UINT32_MAX, raw[first + 1] / _UINT32_MAX
-        values = params.storage.quantize(_first_permanences(coins, reals, connected))
-        perm[start:stop][chosen] = values.ravel()
-    raise_to_threshold(perm, params)
+    block = max(1, _BLOCK_ENTRIES // max(width, params.num_inputs))
+    for start in range(0, params.num_columns, block):
+        perm = _initial_block(params, rng, runtime, centres[start:start + block])
+        raise_to_threshold(perm, params)  # row by row: blocks give the same result
+        yield start, perm
+
+
+def _initial_block(params: SpatialPoolerParams, rng: CompatRNG, runtime,
+                   centres: np.ndarray) -> np.ndarray:
+    """Init steps 2-3 for the columns whose input centres are ``centres`` (the next ones in
+    the generator's order): their float32 rows, -1 outside the pools, not yet raised."""
+    num_inputs = params.num_inputs
+    table, counts = neighbourhoods(centres, params.potential_radius, params.input_shape,
+                                   params.wrap_around)
+    sizes = pool_sizes(counts, params.potential_pct)
+    shuffle_draws = np.maximum(counts - 1, 0)
+    offsets = np.concatenate(([0], np.cumsum(shuffle_draws + 2 * sizes)))
+    raw = rng.draws(int(offsets[-1]))
+    positions = np.arange(table.shape[1], dtype=np.int64)[None, :]
+    pools = table.astype(np.int32)
+    del table
+    if runtime is not None:
+        _shuffle_rows_on_device(pools, counts, raw, offsets, runtime)
+    else:
+        # picks[r, i] = (row r's draw number n_r - 1 - i) % (i + 1), for 1 <= i < n_r.
+        live = (positions >= 1) & (positions < counts[:, None])
+        draw_at = np.where(live, offsets[:-1, None] + counts[:, None] - 1 - positions, 0)
+        picks = np.where(live, raw[draw_at] % (positions + 1).astype(np.uint64), 0)
+        del draw_at, live
+        _shuffle_rows(pools, counts, picks.astype(np.int32))
+    # The first size_r entries of each shuffled row, in ascending input order: a mask's
+    # row-major nonzero walks each row's inputs upwards.
+    rows = len(centres)
+    chosen = np.zeros((rows, num_inputs), dtype=bool)
+    if (sizes == sizes[0]).all() and (shuffle_draws == shuffle_draws[0]).all():
+        # Every column alike (wrap-around, or a radius covering the input): each row's
+        # permanence draws are one slice of a (rows, draws per row) view, no index arrays.
+        size, skip = int(sizes[0]), int(shuffle_draws[0])
+        chosen[np.arange(rows)[:, None], pools[:, :size]] = True
+        draws = raw.reshape(rows, skip + 2 * size)[:, skip:]
+        coins, reals = draws[:, 0::2] / _UINT32_MAX, draws[:, 1::2] / _UINT32_MAX
+    else:
+        keep = positions < sizes[:, None]
+        chosen[np.nonzero(keep)[0], pools[keep]] = True
+        rank = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        row_of = np.repeat(np.arange(rows), sizes)
+        first = offsets[:-1][row_of] + shuffle_draws[row_of] + 2 * rank
+        coins, reals = raw[first] / _UINT32_MAX, raw[first + 1] / _UINT32_MAX
+    values = params.storage.quantize(_first_permanences(coins, reals, params.connected))
+    perm = np.full((rows, num_inputs), -1.0, dtype=np.float32)
+    perm[chosen] = values.ravel()
     return perm

@@ -37,14 +37,17 @@ class NumpySpatialEngine:
 
     name = "numpy"
 
-    def __init__(self, params: SpatialPoolerParams, perm: np.ndarray) -> None:
+    def __init__(self, params: SpatialPoolerParams) -> None:
+        """Allocates the state, every input outside every pool; :meth:`set_permanence_rows`
+        fills it."""
         self.p = params
         self.storage = params.storage
         n = params.num_columns
         self._stride = -(-n // _LANES) * _LANES
+        self.perm = np.full((n, params.num_inputs), self.storage.outside_pool,
+                            dtype=self.storage.dtype)
         self.conn_t = np.zeros((params.num_inputs, self._stride), dtype=np.uint8)
         self._conn_words = self.conn_t.view(np.uint64)
-        self.set_permanences(perm)
         self.overlaps = np.zeros(n, dtype=np.int32)
         self.boosted = np.zeros(n, dtype=np.float32)
         self.boost = np.ones(n, dtype=np.float32)
@@ -161,10 +164,15 @@ class NumpySpatialEngine:
     def set_permanences(self, perm: np.ndarray) -> None:
         """Replace every permanence (-1 marks inputs outside the potential pool), rounded to
         the storage."""
-        perm = np.asarray(perm, dtype=np.float32)
-        self.perm = self.storage.encode(np.where(perm < 0, np.float32(np.nan), perm))
-        self.conn_t[:, : self.p.num_columns] = self.storage.at_least(
-            self.perm, self.p.connected_threshold).T
+        self.set_permanence_rows(0, perm)
+
+    def set_permanence_rows(self, start: int, rows: np.ndarray) -> None:
+        """Replace the permanences of columns ``start`` .. ``start + len(rows) - 1``."""
+        rows = np.asarray(rows, dtype=np.float32)
+        stop = start + len(rows)
+        self.perm[start:stop] = self.storage.encode(np.where(rows < 0, np.float32(np.nan), rows))
+        self.conn_t[:, start:stop] = self.storage.at_least(
+            self.perm[start:stop], self.p.connected_threshold).T
 
 
 def _clip01(values: np.ndarray) -> np.ndarray:

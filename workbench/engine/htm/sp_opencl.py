@@ -58,7 +58,7 @@ class OpenCLSpatialEngine:
     """Holds the SP's arrays on one OpenCL device and runs compute steps 1-4 there."""
 
     def __init__(self, params: SpatialPoolerParams, runtime) -> None:
-        """Builds the kernels and allocates the state; :meth:`set_permanences` fills it."""
+        """Builds the kernels and allocates the state; :meth:`set_permanence_rows` fills it."""
         cl = runtime.cl
         self.cl, self.rt, self.p = cl, runtime, params
         self.storage = params.storage
@@ -77,7 +77,7 @@ class OpenCLSpatialEngine:
                    "SELECT_WG": self._select_wg, **self.storage.cl_defines}
         self._k = {name: runtime.kernel("sp.cl", name, defines) for name in (
             "sp_overlap", "sp_inhibit_global", "sp_inhibit_local_count", "sp_inhibit_local_resolve",
-            "sp_adapt", "sp_raise", "sp_duty_cycles", "sp_bump", "sp_spans")}
+            "sp_adapt", "sp_raise", "sp_duty_cycles", "sp_bump", "sp_spans", "sp_connect")}
         self._n = np.uint32(n)
         self._m = np.uint32(m)
         self._w = np.uint32(self._words)
@@ -237,13 +237,21 @@ class OpenCLSpatialEngine:
     def set_permanences(self, perm: np.ndarray) -> None:
         """Replace every permanence (-1 marks inputs outside the potential pool), rounded to
         the storage."""
+        self.set_permanence_rows(0, perm)
+
+    def set_permanence_rows(self, start: int, rows: np.ndarray) -> None:
+        """Replace the permanences of columns ``start`` .. ``start + len(rows) - 1`` (padded
+        with NaN, encoded, uploaded) and rebuild their connected words on the device."""
         p = self.p
-        perm = np.asarray(perm, dtype=np.float32)
-        rows = np.full((p.num_columns, self._stride), np.nan, dtype=np.float32)
-        rows[:, : p.num_inputs] = np.where(perm < 0, np.float32(np.nan), perm)
-        rows = self.storage.encode(rows)
-        words = self._pack(self.storage.at_least(rows, p.connected_threshold))
-        if self._word_major:
-            words = np.ascontiguousarray(words.T)
-        self.cl.enqueue_copy(self.queue, self.perm, rows, is_blocking=True)
-        self.cl.enqueue_copy(self.queue, self.conn, words, is_blocking=True)
+        rows = np.asarray(rows, dtype=np.float32)
+        count = len(rows)
+        if count == 0:
+            return
+        padded = np.full((count, self._stride), np.nan, dtype=np.float32)
+        padded[:, : p.num_inputs] = np.where(rows < 0, np.float32(np.nan), rows)
+        stored = self.storage.encode(padded)
+        self.cl.enqueue_copy(self.queue, self.perm, stored, is_blocking=True,
+                             dst_offset=start * self._stride * self.storage.itemsize)
+        self._k["sp_connect"](self.queue, (_round_up(self._words, self._adapt_wg), count),
+                              (self._adapt_wg, 1), self._n, self._w, self.perm, self.conn,
+                              np.uint32(start), p.connected_threshold)

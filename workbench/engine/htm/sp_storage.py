@@ -55,6 +55,11 @@ class PermanenceStorage:
         return self.dtype.itemsize
 
     @property
+    def outside_pool(self) -> np.generic:
+        """The stored value of an input outside the potential pool: NaN, or code 255."""
+        return self.encode(np.array([np.nan], dtype=np.float32))[0]
+
+    @property
     def exact(self) -> bool:
         """True for float32: encoding and decoding are the identity."""
         return self.name == "float32"

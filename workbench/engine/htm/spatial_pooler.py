@@ -24,7 +24,7 @@ import numpy as np
 from ..backend import BackendFallbackWarning, get_backend
 from . import sp_rules
 from .rng import CompatRNG
-from .sp_init import initial_permanences
+from .sp_init import initial_permanence_blocks
 from .sp_numpy import NumpySpatialEngine
 from .sp_params import SpatialPoolerParams
 
@@ -47,12 +47,14 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 def _initialise(params: SpatialPoolerParams, rng: CompatRNG, backend: Any):
-    """Initial permanences and the engine for ``backend`` (a name or a backend object).
+    """The engine for ``backend`` (a name or a backend object), with its initial permanences,
+    which it takes block by block (the whole float32 matrix is never held at once).
 
     On OpenCL the initial shuffles run on the model's device too; if the SP kernels cannot be
     built there, the model runs on numpy, with a warning that says why.
     """
     runtime = getattr(get_backend(backend), "runtime", None)
+    engine: Any = None
     if runtime is not None:
         from ..cl.runtime import KernelBuildError  # noqa: PLC0415 - only with OpenCL
         from .sp_opencl import OpenCLSpatialEngine  # noqa: PLC0415
@@ -63,10 +65,12 @@ def _initialise(params: SpatialPoolerParams, rng: CompatRNG, backend: Any):
         except KernelBuildError as exc:
             warnings.warn(f"Spatial Pooler kernels failed to build ({exc}); running on numpy "
                           "instead", BackendFallbackWarning, stacklevel=3)
-        else:
-            engine.set_permanences(initial_permanences(params, rng, runtime))
-            return engine
-    return NumpySpatialEngine(params, initial_permanences(params, rng))
+            runtime = None
+    if engine is None:
+        engine = NumpySpatialEngine(params)
+    for start, rows in initial_permanence_blocks(params, rng, runtime):
+        engine.set_permanence_rows(start, rows)
+    return engine
 
 
 class SpatialPooler:

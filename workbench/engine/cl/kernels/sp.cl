@@ -343,6 +343,22 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global perm_t *per
     }
 }
 
+// The connected bitmask of columns first_col .. first_col + count - 1 from their stored
+// permanences (after the host wrote them), one work item per (word, column).
+__kernel void sp_connect(const uint n_cols, const uint words, __global const perm_t *perm,
+                         __global ulong *conn, const uint first_col, const float threshold)
+{
+    const uint w = get_global_id(0);
+    const uint c = first_col + get_global_id(1);
+    if (w < words) {
+        __global const perm_t *row = perm + (size_t)c * words * 64;
+        ulong word = 0;
+        for (int k = 0; k < 64; ++k)
+            word |= (ulong)(PERM_LOAD(row, INPUT_OF(w, k)) >= threshold) << k;
+        conn[CONN_AT(c, w)] = word;
+    }
+}
+
 // The connected bits of one column, rewritten from its permanences by a work-group.
 void rewrite_words(const uint n_cols, const uint words, __global const perm_t *row,
                    __global ulong *conn, const uint c, const float threshold)
