@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.test_registry import GOOD, write_plugin
+from tests.counter_plugin import counter_source
+from tests.plugins.test_registry import write_plugin
 from workbench.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def _no_user_plugins(tmp_path, monkeypatch):
 @pytest.fixture
 def plugin_dir(tmp_path):
     folder = tmp_path / "plugins"
-    write_plugin(folder, "counter.py", GOOD.format(name="counter"))
+    write_plugin(folder, "counter.py", counter_source("counter"))
     return folder
 
 

@@ -8,40 +8,10 @@ import pytest
 
 from workbench.plugins.api import Experiment
 from workbench.plugins.registry import Registry
+from tests.counter_plugin import counter_source
 from workbench.plugins.runner import Run, RunError
 
 ROOT = Path(__file__).resolve().parents[2]
-
-GOOD = '''
-from workbench.plugins.api import Experiment
-from workbench.plugins.params import Param
-from workbench.session.frames import Stream, StreamKind
-
-
-class Counter(Experiment):
-    name = "{name}"
-    title = "Counter"
-    description = "counts"
-    params = (Param("step_size", "int", 1, "added per step", low=1, high=10),)
-
-    def build(self, ctx):
-        self.total = 0
-
-    def streams(self):
-        return [Stream("total", StreamKind.SCALAR, "Total")]
-
-    def step(self):
-        self.total += self.p["step_size"]
-        if self.p["step_size"] == 7:
-            raise RuntimeError("seven is unlucky")
-        return self.frame(total=self.total)
-
-    def state_dict(self):
-        return {{"total": self.total}}
-
-    def load_state_dict(self, state):
-        self.total = state["total"]
-'''
 
 
 def write_plugin(folder: Path, filename: str, text: str) -> Path:
@@ -59,7 +29,7 @@ def test_builtins_are_discovered():
 
 
 def test_folder_plugin_is_discovered_and_runs(tmp_path):
-    write_plugin(tmp_path, "counter.py", GOOD.format(name="counter"))
+    write_plugin(tmp_path, "counter.py", counter_source("counter"))
     reg = Registry.discover([tmp_path], entry_points=False, user_dir=False)
     info = reg.get("counter")
     assert info.source == f"file {tmp_path / 'counter.py'}"
@@ -71,7 +41,7 @@ def test_folder_plugin_is_discovered_and_runs(tmp_path):
 
 def test_broken_plugin_does_not_break_the_others(tmp_path):
     write_plugin(tmp_path, "a_broken.py", "import this_module_does_not_exist\n")
-    write_plugin(tmp_path, "b_counter.py", GOOD.format(name="counter"))
+    write_plugin(tmp_path, "b_counter.py", counter_source("counter"))
     reg = Registry.discover([tmp_path], entry_points=False, user_dir=False)
     assert "counter" in reg.names()
     [failure] = [f for f in reg.failures if "a_broken" in f.source]
@@ -81,7 +51,7 @@ def test_broken_plugin_does_not_break_the_others(tmp_path):
 
 
 def test_plugin_failing_to_step_is_reported_not_raised_raw(tmp_path):
-    write_plugin(tmp_path, "counter.py", GOOD.format(name="counter"))
+    write_plugin(tmp_path, "counter.py", counter_source("counter"))
     reg = Registry.discover([tmp_path], entry_points=False, user_dir=False)
     run = Run(reg.get("counter"), {"step_size": 7})
     with pytest.raises(RunError) as err:
@@ -92,8 +62,8 @@ def test_plugin_failing_to_step_is_reported_not_raised_raw(tmp_path):
 
 
 def test_duplicate_names_name_both_sources(tmp_path):
-    write_plugin(tmp_path / "one", "first.py", GOOD.format(name="twin"))
-    write_plugin(tmp_path / "two", "second.py", GOOD.format(name="twin"))
+    write_plugin(tmp_path / "one", "first.py", counter_source("twin"))
+    write_plugin(tmp_path / "two", "second.py", counter_source("twin"))
     reg = Registry.discover([tmp_path / "one", tmp_path / "two"], entry_points=False, user_dir=False)
     assert reg.get("twin").source.endswith("first.py")
     [dup] = [f for f in reg.failures if f.stage == "register"]
@@ -113,7 +83,7 @@ def test_missing_plugin_folder_is_reported(tmp_path):
 
 
 def test_user_folder_from_environment(tmp_path, monkeypatch):
-    write_plugin(tmp_path / "user", "counter.py", GOOD.format(name="usercounter"))
+    write_plugin(tmp_path / "user", "counter.py", counter_source("usercounter"))
     monkeypatch.setenv("WORKBENCH_USER_PLUGINS", str(tmp_path / "user"))
     reg = Registry.discover(entry_points=False)
     assert "usercounter" in reg.names()

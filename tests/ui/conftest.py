@@ -15,6 +15,7 @@ import math  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from tests.counter_plugin import Counter  # noqa: E402
 from workbench.engine.htm.sdr import SDR  # noqa: E402
 from workbench.plugins.api import Experiment, View  # noqa: E402
 from workbench.plugins.params import Param  # noqa: E402
@@ -129,31 +130,6 @@ class Everything(Experiment):
     def load_state_dict(self, state):
         self.t = state["t"]
         self.steps_done = state["steps"]
-
-
-class Counter(Experiment):
-    """A second, minimal experiment: one curve."""
-
-    name = "counter"
-    title = "Counter (test)"
-    description = "Counts."
-    params = (Param("step_size", "int", 1, "added each step", low=1, high=10),)
-
-    def build(self, ctx):
-        self.total = 0
-
-    def streams(self):
-        return [Stream("total", StreamKind.SCALAR, "Total")]
-
-    def step(self):
-        self.total += self.p["step_size"]
-        return self.frame(total=self.total)
-
-    def state_dict(self):
-        return {"total": self.total}
-
-    def load_state_dict(self, state):
-        self.total = state["total"]
 
 
 def make_registry() -> Registry:
