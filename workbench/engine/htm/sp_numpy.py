@@ -161,13 +161,9 @@ class NumpySpatialEngine:
         current = getattr(self, name)
         setattr(self, name, np.array(values, dtype=current.dtype))
 
-    def set_permanences(self, perm: np.ndarray) -> None:
-        """Replace every permanence (-1 marks inputs outside the potential pool), rounded to
-        the storage."""
-        self.set_permanence_rows(0, perm)
-
     def set_permanence_rows(self, start: int, rows: np.ndarray) -> None:
-        """Replace the permanences of columns ``start`` .. ``start + len(rows) - 1``."""
+        """Replace the permanences of columns ``start`` .. ``start + len(rows) - 1`` (-1 marks
+        inputs outside the potential pool), rounded to the storage."""
         rows = np.asarray(rows, dtype=np.float32)
         stop = start + len(rows)
         self.perm[start:stop] = self.storage.encode(np.where(rows < 0, np.float32(np.nan), rows))

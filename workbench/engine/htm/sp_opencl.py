@@ -234,14 +234,10 @@ class OpenCLSpatialEngine:
                              bitorder="little")
         return packed.view(np.uint64).reshape(rows, self._words)
 
-    def set_permanences(self, perm: np.ndarray) -> None:
-        """Replace every permanence (-1 marks inputs outside the potential pool), rounded to
-        the storage."""
-        self.set_permanence_rows(0, perm)
-
     def set_permanence_rows(self, start: int, rows: np.ndarray) -> None:
-        """Replace the permanences of columns ``start`` .. ``start + len(rows) - 1`` (padded
-        with NaN, encoded, uploaded) and rebuild their connected words on the device."""
+        """Replace the permanences of columns ``start`` .. ``start + len(rows) - 1`` (-1 marks
+        inputs outside the potential pool): padded with NaN, rounded to the storage, uploaded;
+        then their connected words are rebuilt on the device."""
         p = self.p
         rows = np.asarray(rows, dtype=np.float32)
         count = len(rows)

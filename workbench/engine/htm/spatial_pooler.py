@@ -289,7 +289,8 @@ class SpatialPooler:
         expected = (params.num_columns, params.num_inputs)
         if perm.shape != expected:
             raise ValueError(f"permanences have shape {perm.shape}; expected {expected}")
-        self._engine.set_permanences(perm)
+        for start, stop in sp_rules.column_blocks(params.num_columns, params.num_inputs):
+            self._engine.set_permanence_rows(start, perm[start:stop])
         for key, name in _COLUMN_ARRAYS.items():
             self._engine.set(name, state[key])
         self._global_inhibition = bool(state["global_inhibition"])
