@@ -63,16 +63,10 @@ class EpisodeStats:
 
 
 @dataclass(frozen=True)
-class StepResult:
-    """What one environment step did: the observation acted on, the action, the reward, the
-    new observation, and, when the episode ended here, its total reward and length."""
+class StepResult(Transition):
+    """What one environment step did: its transition and, when the episode ended here, the
+    episode's total reward and length (so far, otherwise)."""
 
-    observation: Any
-    action: int
-    reward: float
-    next_observation: Any
-    terminated: bool
-    truncated: bool
     episode_return: float
     episode_length: int
 
@@ -104,14 +98,15 @@ class Trainer:
         observation = self.env.observation
         action = self.agent.act(observation, explore=learn)
         next_observation, reward, terminated, truncated = self.env.step(action)
-        if learn:
-            self.agent.learn(Transition(observation, action, reward, next_observation, terminated, truncated))
         self.episode_return += reward
         self.episode_length += 1
-        if terminated or truncated:
+        result = StepResult(observation, action, reward, next_observation, terminated, truncated,
+                            self.episode_return, self.episode_length)
+        if learn:
+            self.agent.learn(result)
+        if result.episode_ended:
             self.stats.add(self.episode_return, self.episode_length)
-        return StepResult(observation, action, reward, next_observation, terminated, truncated,
-                          self.episode_return, self.episode_length)
+        return result
 
     def run_episode(self, learn: bool = True) -> float:
         """Step until the current (or next) episode ends; returns its total reward."""
