@@ -103,7 +103,7 @@ def test_at_least_compares_the_decoded_value(name):
     values = np.concatenate([np.random.default_rng(2).random(500).astype(F) * F(0.2),
                              [np.nan, F(0), F(1)]]).astype(F)
     stored = storage.encode(values)
-    for threshold in (THRESHOLD, F(0.1) + F(1e-6), F(0.5), F(-1e-6)):
+    for threshold in (THRESHOLD, F(0.1) + F(1e-6), F(0.5), F(-1e-6), F(1) + F(1e-6)):
         np.testing.assert_array_equal(storage.at_least(stored, threshold),
                                       storage.decode(stored) >= threshold)
 

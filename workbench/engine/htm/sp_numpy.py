@@ -136,7 +136,7 @@ class NumpySpatialEngine:
         threshold = self.p.connected_threshold
         stored = self.storage.encode(new)
         self.perm[cols] = stored
-        now = self.storage.decode(stored) >= threshold
+        now = self.storage.at_least(stored, threshold)
         changed = old >= threshold
         np.not_equal(changed, now, out=changed)
         r, i = np.nonzero(changed)
