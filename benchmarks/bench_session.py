@@ -1,17 +1,22 @@
 """Session benchmarks: what recording costs a run, and how fast a long session opens and seeks.
 
-    python -m benchmarks.bench_session [--quick]
+    python -m benchmarks.bench_session [--quick] [--backends numpy,opencl:0]
 
-- Recording overhead on built-in experiments (sine: big model, slow steps and large checkpoints;
-  sequences: small model, fast steps, so per-frame costs show): the same seeded run stepped with
-  and without a recorder, in interleaved pairs, the median pair. Wall time is what the user
-  sees; the stepping thread's CPU time is what recording takes from the run itself (steadier on
-  a busy machine); all threads' CPU time adds the background writer's compression and SQLite
-  work, which a spare core hides.
+- Checkpoint cost of sine and hot gym mid-run (after ``warm`` steps, when their models have
+  grown): what the run waits for (the snapshot: ``state_dict()`` and one copy of its arrays)
+  and what the writer thread then spends compressing and storing it, beside the run.
+- Recording overhead at the default checkpoint policy: the same run (sine and hot gym resumed
+  mid-run from a checkpoint; sequences from the start: a small model stepping fast, so that
+  per-frame costs show) stepped with and without a recorder, in interleaved pairs, the median
+  pair. Wall time is what the user sees; the stepping thread's CPU time is what recording takes
+  from the run itself (steadier on a busy machine); all threads' CPU time adds the writer
+  thread's compression and SQLite work, which a spare core hides.
+- The worst fork of that recording: the step just before the end of the longest stretch
+  between checkpoints. Its re-simulation time is the fork's time less that of a fork at the
+  checkpoint itself (loading the checkpoint and building the model); the target is a second.
 - A 100,000-step session synthesised from realistic frames (two 2048-bit SDRs at 2 % active,
   drawn at random, the worst case for compression, and three scalars): writing speed, bytes per
   step, time to open, time to read a random step (cold chunk), a whole scalar curve.
-- Forking sine at random steps: loading the nearest checkpoint and re-simulating to the step.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.engine.htm.sdr import SDR
-from workbench.session import Recorder, SessionReader, SessionWriter, fork_session
+from workbench.session import Recorder, SessionReader, SessionWriter, restore_run
 from workbench.session.frames import Frame, Stream, StreamKind
 from workbench.session.manifest import Manifest
 
@@ -46,12 +51,41 @@ def _factory(registry):
     return lambda name, params, backend, seed: Run(registry.get(name), params, backend, seed)
 
 
-def _timed_run(factory, name: str, steps: int, record_to: Path | None) -> tuple[float, float, float, float, int]:
+class Start:
+    """Where timed runs begin: a fresh build, or a run resumed after ``warm`` steps (recorded
+    once with a checkpoint at the end), so that every timed run starts from the same state."""
+
+    def __init__(self, factory, name: str, backend: str, warm: int, folder: Path) -> None:
+        self.factory, self.name, self.backend, self.warm = factory, name, backend, warm
+        self.path = folder / f"{name}-{backend}-warm.wbsession"
+        if warm:
+            run = self.fresh()
+            with Recorder.create(self.path, run, checkpoint_every=warm):
+                for _ in range(warm):
+                    run.step()
+
+    def fresh(self):
+        run = self.factory(self.name, {}, self.backend, 0)
+        run.build()
+        return run
+
+    def run(self):
+        """A built run in the start state."""
+        if not self.warm:
+            return self.fresh()
+        with SessionReader(self.path) as reader:
+            return restore_run(reader, self.warm, self.factory)[0]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, {self.backend}" + (f", steps {self.warm + 1:,}+" if self.warm else "")
+
+
+def _timed_run(start: Start, steps: int, record_to: Path | None) -> tuple[float, float, float, float]:
     """(wall s, CPU s of the stepping thread, CPU s of all threads, s to start and close the
-    recording, checkpoints taken) for ``steps`` steps of a fresh run; the steps' times exclude
-    the recording's start and close."""
-    run = factory(name, {}, "numpy", 0)
-    run.build()
+    recording) for ``steps`` steps from ``start``; the steps' times exclude the recording's start
+    and close."""
+    run = start.run()
     fixed = time.perf_counter()
     recorder = Recorder.create(record_to, run) if record_to is not None else None
     fixed = time.perf_counter() - fixed
@@ -59,35 +93,83 @@ def _timed_run(factory, name: str, steps: int, record_to: Path | None) -> tuple[
     for _ in range(steps):
         run.step()
     if recorder is not None:
-        recorder.writer.flush()  # the steps' chunks are on disk: their writing is counted
+        recorder.writer.flush()  # the steps' chunks and checkpoints are on disk: their writing is counted
     wall, thread, cpu = time.perf_counter() - wall, time.thread_time() - thread, time.process_time() - cpu
-    checkpoints = 0
     if recorder is not None:
-        start = time.perf_counter()
+        closing = time.perf_counter()
         recorder.close()
-        fixed += time.perf_counter() - start
-        with SessionReader(record_to) as reader:
-            checkpoints = len(reader.checkpoint_steps)
-    return wall, thread, cpu, fixed, checkpoints
+        fixed += time.perf_counter() - closing
+    return wall, thread, cpu, fixed
 
 
-def recording_overhead(factory, name: str, steps: int, repeats: int, folder: Path) -> dict:
+def checkpoint_cost(start: Start, repeats: int, folder: Path) -> dict:
+    """The run's wait (snapshot) and the writer thread's work (compress and store, CPU s) for
+    one checkpoint of the model in its start state."""
+    path = folder / f"{start.name}-cost.wbsession"
+    snapshots, stores = [], []
+    with Recorder.create(path, start.run()) as recorder:
+        for _ in range(repeats):
+            recorder.writer.flush()
+            begin = time.perf_counter()
+            recorder.checkpoint("periodic")
+            snapshots.append(time.perf_counter() - begin)
+            recorder.writer.flush()
+            stores.append(recorder.writer.checkpoint_seconds)
+    with SessionReader(path) as reader:
+        stored = sum(len(row[3]) + len(row[4]) for row in reader.checkpoint_rows(0))
+    return {"measure": f"checkpoint, {start.label}: the run waits", "value": statistics.median(snapshots) * 1e3,
+            "unit": "ms", "target": "<= 50",
+            "notes": f"then the writer thread compresses and stores it: {statistics.median(stores) * 1e3:.0f} ms CPU, "
+                     f"{stored / 1e6:.1f} MB (median of {repeats})"}
+
+
+def recording_overhead(start: Start, steps: int, repeats: int, folder: Path) -> list[dict]:
     """Median over interleaved pairs (unrecorded, recorded) of each pair's extra time, so that
-    a busy spell on a shared machine hits both members of a pair."""
-    pairs = [(_timed_run(factory, name, steps, None), _timed_run(factory, name, steps, folder / f"{name}.wbsession"))
-             for _ in range(repeats)]
+    a busy spell on a shared machine hits both members of a pair; then the worst fork of the
+    last recording."""
+    path = folder / f"{start.name}-{start.backend}.wbsession"
+    pairs = [(_timed_run(start, steps, None), _timed_run(start, steps, path)) for _ in range(repeats)]
 
     def extra(i: int) -> float:
         return 100 * statistics.median(rec[i] / plain[i] - 1 for plain, rec in pairs)
 
-    size = (folder / f"{name}.wbsession").stat().st_size
-    step_ms = statistics.median(plain[0] for plain, _ in pairs) / steps * 1e3
-    return {"measure": f"recording overhead, {name} ({steps} steps, {step_ms:.2f} ms/step)",
-            "value": extra(0), "unit": "% wall", "target": "<= 10",
-            "notes": f"CPU: stepping thread {extra(1):+.1f} %, all threads {extra(2):+.1f} %; "
-                     f"{pairs[-1][1][4]} checkpoints, start + close "
-                     f"{statistics.median(rec[3] for _, rec in pairs) * 1e3:.0f} ms, "
-                     f"{size / steps / 1e3:.1f} kB/step with checkpoints"}
+    step_s = statistics.median(plain[0] for plain, _ in pairs) / steps
+    with SessionReader(path) as reader:
+        marks = [*reader.checkpoint_steps, reader.length + 1]
+    gaps = [b - a for a, b in zip(marks, marks[1:])]
+    overhead = {
+        "measure": f"recording overhead, {start.label} ({steps} steps, {step_s * 1e3:.2f} ms/step)",
+        "value": extra(0), "unit": "% wall", "target": "<= 10",
+        "notes": f"CPU: stepping thread {extra(1):+.1f} %, all threads {extra(2):+.1f} %; "
+                 f"{len(marks) - 1} checkpoints, every {statistics.median(gaps)} steps (median), "
+                 f"start + close {statistics.median(rec[3] for _, rec in pairs) * 1e3:.0f} ms, "
+                 f"{path.stat().st_size / steps / 1e3:.1f} kB/step with checkpoints"}
+    if start.warm == 0:
+        return [overhead]
+    return [overhead, worst_fork(start, path, step_s)]
+
+
+def worst_fork(start: Start, path: Path, step_s: float) -> dict:
+    """Fork ``path`` at the step that re-simulates most: just before the end of its longest
+    stretch without a checkpoint. Re-simulation time = that fork's time less a fork at the
+    checkpoint itself (best of three each)."""
+    with SessionReader(path) as reader:
+        marks = [*reader.checkpoint_steps, reader.length + 1]
+        gap, first = max((b - a, a) for a, b in zip(marks, marks[1:]))
+        worst = first + gap - 1
+
+        def fork_s(step: int) -> float:
+            times = []
+            for _ in range(3):
+                begin = time.perf_counter()
+                restore_run(reader, step, start.factory)
+                times.append(time.perf_counter() - begin)
+            return min(times)
+
+        at_checkpoint, at_worst = fork_s(first), fork_s(worst)
+    return {"measure": f"worst fork, {start.label}", "value": at_worst - at_checkpoint, "unit": "s re-simulation",
+            "target": "<= 1", "notes": f"{gap - 1} steps re-simulated ({(gap - 1) * step_s:.2f} s of unrecorded "
+                                       f"steps); whole fork {at_worst:.2f} s"}
 
 
 def synthetic_frames(steps: int, seed: int = 0):
@@ -159,44 +241,21 @@ def long_session(steps: int, seeks: int, folder: Path) -> list[dict]:
     ]
 
 
-def fork_times(factory, name: str, steps: int, forks: int, folder: Path) -> dict:
-    parent = folder / f"{name}-parent.wbsession"
-    run = factory(name, {}, "numpy", 0)
-    run.build()
-    with Recorder.create(parent, run):
-        start = time.perf_counter()
-        for _ in range(steps):
-            run.step()
-        step_s = (time.perf_counter() - start) / steps
-    rng = random.Random(2)
-    times, resimulated = [], []
-    for i in range(forks):
-        start = time.perf_counter()
-        fork = fork_session(parent, rng.randint(steps // 2, steps), folder / f"fork{i}.wbsession", factory)
-        times.append(time.perf_counter() - start)
-        resimulated.append(fork.resimulated)
-        fork.recorder.close()
-    return {"measure": f"fork {name} at a random step ({steps}-step session)", "value": max(times), "unit": "s max",
-            "target": "re-simulation <= ~1 s (longer when checkpoints cost > 5 %)",
-            "notes": f"re-simulated {resimulated} steps at {step_s * 1e3:.1f} ms/step"}
-
-
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, backends: list[str] | None = None) -> list[dict]:
     registry = _registry()
     factory = _factory(registry)
     rows = []
+    warm, steps, repeats = (300, 200, 1) if quick else (1500, 600, 3)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if quick:
-            rows.append(recording_overhead(factory, "sequences", 300, 1, folder))
-            rows.append(recording_overhead(factory, "sine", 40, 1, folder))
-            rows.extend(long_session(10_000, 50, folder))
-            rows.append(fork_times(factory, "sine", 60, 1, folder))
-        else:
-            rows.append(recording_overhead(factory, "sequences", 1000, 9, folder))
-            rows.append(recording_overhead(factory, "sine", 300, 3, folder))
-            rows.extend(long_session(100_000, 200, folder))
-            rows.append(fork_times(factory, "sine", 300, 3, folder))
+        for backend in backends or ["numpy"]:
+            for name in ("sine", "hotgym"):
+                start = Start(factory, name, backend, warm, folder)
+                rows.append(checkpoint_cost(start, 3, folder))
+                rows.extend(recording_overhead(start, steps, repeats, folder))
+        sequences = Start(factory, "sequences", "numpy", 0, folder)
+        rows.extend(recording_overhead(sequences, 300 if quick else 1000, 1 if quick else 9, folder))
+        rows.extend(long_session(10_000 if quick else 100_000, 50 if quick else 200, folder))
     return rows
 
 
@@ -207,6 +266,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_session")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--backends", default="numpy", help="comma-separated backend names (default: numpy)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
-    print_table("bench_session", run(quick=args.quick))
+    print_table("bench_session", run(quick=args.quick, backends=[b for b in args.backends.split(",") if b]))

@@ -15,7 +15,7 @@ def feed(policy, step_times, start=0.0):
         now += dt
         if policy.step_done(now):
             due.append(step)
-            policy.checkpointed(0.0)
+            policy.checkpointed(0.0, 0.0)
     return due
 
 
@@ -34,14 +34,31 @@ def test_a_pause_does_not_shrink_the_interval():
     assert policy.interval == 64 and due == [64, 128]
 
 
-def test_costly_checkpoints_are_spaced_to_stay_under_five_percent():
-    policy = CheckpointPolicy(budget_s=1.0)
+def spacing_after(policy, snapshot_s, store_s):
+    """The interval the policy settles on at 1/128 s per step after a checkpoint of that cost."""
     policy._last = 0.0
     feed(policy, [1 / 128] * 16)
     assert policy.interval == 128
-    policy.checkpointed(0.25)  # 0.25 s per checkpoint: at most one per 5 s of steps
+    policy.checkpointed(snapshot_s, store_s)
     feed(policy, [1 / 128] * 16, start=16 / 128)
-    assert policy.interval == 640
+    return policy.interval
+
+
+def test_costly_snapshots_are_spaced_to_stay_under_five_percent_of_the_run():
+    # 0.25 s of snapshot per checkpoint: at most one per 5 s of steps
+    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.25, 0.0) == 640
+    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.1, 0.0) == 256
+
+
+def test_with_a_spare_core_storing_only_has_to_keep_up():
+    # the writer thread may spend half its time on checkpoints: 0.375 s fits in a second
+    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.05, 0.375) == 128
+    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.05, 0.75) == 192
+
+
+def test_on_one_core_snapshot_and_storing_share_five_percent():
+    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=False), 0.05, 0.05) == 256
+    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.05, 0.05) == 128
 
 
 def test_fixed_interval_and_bad_settings():

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from workbench.session.blobs import SnapshotBuffers
 from workbench.session.errors import CorruptSessionError
 from workbench.session.state_codec import StateEncodeError, decode_state, encode_state
 
@@ -37,13 +38,9 @@ def assert_identical(a, b, path="state"):
         assert a == b, path
 
 
-def unpacked(blob):
-    return zlib.decompress(blob.compressed(1))
-
-
 def round_trip(state):
     structure, data = encode_state(state)
-    return decode_state(structure, unpacked(data))
+    return decode_state(structure, zlib.decompress(zlib.compress(data)))
 
 
 def test_nested_state_round_trips_exactly():
@@ -68,7 +65,28 @@ def test_decoded_arrays_are_a_snapshot():
     weights = np.ones(4, dtype=np.float32)
     structure, data = encode_state({"w": weights})
     weights[:] = 7  # the model keeps learning after the checkpoint
-    assert decode_state(structure, unpacked(data))["w"].tolist() == [1, 1, 1, 1]
+    assert decode_state(structure, data)["w"].tolist() == [1, 1, 1, 1]
+
+
+def test_snapshots_reuse_buffers_given_back_and_never_share_one_in_use():
+    buffers = SnapshotBuffers()
+    weights = np.arange(10, dtype=np.float32)
+    _, first = encode_state({"w": weights}, buffers)
+    weights += 1
+    _, second = encode_state({"w": weights}, buffers)  # the first is still being stored
+    assert not np.shares_memory(first, second)
+    assert np.frombuffer(first, np.float32).tolist() == list(range(10))
+    assert np.frombuffer(second, np.float32).tolist() == list(range(1, 11))
+    buffers.give_back(first)
+    weights += 1
+    _, third = encode_state({"w": weights}, buffers)
+    assert np.shares_memory(first, third)  # reused: no fresh memory to fault in
+    assert np.frombuffer(third, np.float32).tolist() == list(range(2, 12))
+    buffers.give_back(second)
+    buffers.give_back(third)
+    _, bigger = encode_state({"w": np.ones(100, dtype=np.float64)}, buffers)  # the model grew
+    assert bigger.nbytes == 800 and not np.shares_memory(bigger, second) and not np.shares_memory(bigger, third)
+    assert np.frombuffer(bigger, np.float64).tolist() == [1.0] * 100
 
 
 def test_dict_with_only_a_tag_like_key_is_not_mistaken_for_a_tag():
@@ -91,6 +109,16 @@ def test_unstorable_values_are_refused_with_their_path(bad, what):
 def test_structure_is_plain_json_without_code():
     structure, _ = encode_state({"t": (1,), "x": np.zeros(2)})
     assert structure == '{"t":{"$tuple":[1]},"x":{"$array":["<f8",[2],0,16]}}'
+
+
+def test_array_bytes_are_laid_out_as_format_1_stores_them():
+    """Each array's raw C-order bytes, one after another in the order met: files written before
+    the snapshot buffers existed hold the same layout."""
+    a = np.arange(6, dtype=">u2").reshape(2, 3).T  # not C-contiguous, big-endian
+    b = np.array(True)
+    structure, data = encode_state({"a": a, "b": b})
+    assert structure == '{"a":{"$array":[">u2",[3,2],0,12]},"b":{"$array":["|b1",[],12,1]}}'
+    assert data.tobytes() == np.ascontiguousarray(a).tobytes() + b.tobytes()
 
 
 @pytest.mark.parametrize("structure, data", [

@@ -8,6 +8,7 @@ non-object dtype, shape matching the byte count, bytes inside the blob) before t
 from __future__ import annotations
 
 import math
+import threading
 import zlib
 from typing import Any
 
@@ -27,25 +28,89 @@ def storable(dtype: np.dtype) -> bool:
 
 
 class BlobWriter:
-    """Collects copies of arrays' bytes, laid out in the order they were added."""
+    """Lays arrays out one after another, in the order they were added.
+
+    Arrays are kept by reference until the blob is packed, not copied: frames add arrays made
+    for the chunk and pack them at once; a checkpoint, whose arrays the model may change right
+    after, takes a :meth:`snapshot` first.
+    """
 
     def __init__(self) -> None:
-        self._parts: list[bytes] = []
+        self._parts: list[np.ndarray] = []
         self._size = 0
 
+    @property
+    def nbytes(self) -> int:
+        """The blob's length so far."""
+        return self._size
+
     def add(self, array: np.ndarray) -> ArrayRef:
-        """Copy ``array``'s bytes in and return its reference (the caller checks the dtype)."""
-        data = np.ascontiguousarray(array).tobytes()
-        ref = [array.dtype.str, list(array.shape), self._size, len(data)]
-        self._parts.append(data)
-        self._size += len(data)
+        """Lay ``array`` out next and return its reference (the caller checks the dtype)."""
+        array = np.asarray(array, order="C")
+        ref = [array.dtype.str, list(array.shape), self._size, array.nbytes]
+        self._parts.append(array)
+        self._size += array.nbytes
         return ref
 
+    def snapshot(self, buffer: np.ndarray | None = None) -> np.ndarray:
+        """The blob's bytes copied now into ``buffer`` (a uint8 array of exactly :attr:`nbytes`,
+        see :class:`SnapshotBuffers`) or a new array; later changes to the arrays added do not
+        reach it."""
+        out = np.empty(self.nbytes, np.uint8) if buffer is None else buffer
+        if out.dtype != np.uint8 or out.shape != (self.nbytes,):
+            raise ValueError(f"a snapshot needs a uint8 buffer of {self.nbytes} bytes (got {out.dtype} {out.shape})")
+        offset = 0
+        for part in self._parts:
+            out[offset:offset + part.nbytes] = _bytes_of(part)
+            offset += part.nbytes
+        return out
+
     def compressed(self, level: int, prefix: bytes = b"") -> bytes:
-        """zlib of ``prefix`` + the blob, streamed part by part (no joined copy of large states)."""
+        """zlib of ``prefix`` + the blob, streamed part by part (no joined copy)."""
         packer = zlib.compressobj(level)
-        out = [packer.compress(prefix), *(packer.compress(part) for part in self._parts), packer.flush()]
+        out = [packer.compress(prefix), *(packer.compress(_bytes_of(part)) for part in self._parts), packer.flush()]
         return b"".join(out)
+
+
+def _bytes_of(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous array's bytes as a flat uint8 view (no copy), whatever its dtype."""
+    return array.reshape(-1).view(np.uint8)
+
+
+class SnapshotBuffers:
+    """Byte buffers for checkpoint snapshots, reused once their checkpoint is stored.
+
+    Copying a model's tens of megabytes into fresh memory costs page faults (and, where numpy
+    asks for huge pages, memory compaction) that make the copy several times slower than the
+    copying itself, and the recording run waits for that copy. Reusing the buffer of the last
+    checkpoint, whose compression on the writer thread finished long ago, leaves only the
+    copying. A buffer that has become too small (models grow) is replaced by one with headroom.
+    Safe to use from two threads: the recording thread takes, the writer thread gives back.
+    """
+
+    HEADROOM = 1.25  # a replaced buffer grows by this factor, so a growing model rarely reallocates
+    KEPT = 2  # free buffers kept at most (one in use while the next is taken is the usual case)
+
+    def __init__(self) -> None:
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self, nbytes: int) -> np.ndarray:
+        """A uint8 array of exactly ``nbytes`` for :meth:`BlobWriter.snapshot`, reused when one
+        is free; hand it back with :meth:`give_back` when its bytes are no longer needed."""
+        with self._lock:
+            for i, buffer in enumerate(self._free):
+                if buffer.nbytes >= nbytes:
+                    return self._free.pop(i)[:nbytes]
+            self._free.clear()  # all too small for the model as it is now
+        return np.empty(math.ceil(nbytes * self.HEADROOM), np.uint8)[:nbytes]
+
+    def give_back(self, view: np.ndarray) -> None:
+        """Return a buffer from :meth:`take` (the view it returned) for reuse."""
+        buffer = view if view.base is None else view.base
+        with self._lock:
+            if len(self._free) < self.KEPT:
+                self._free.append(buffer)
 
 
 class BlobReader:

@@ -7,14 +7,20 @@
 Checkpoints are taken at the start, after every user event, and every K steps, where K is
 chosen while recording so that re-simulating from the nearest checkpoint to any step (a fork,
 a step back) takes at most about a second: K = budget / (median time per step over the last
-64 steps). The median ignores the long gaps of a paused GUI. A model whose checkpoint costs
-more than 5 % of a second's worth of steps (snapshot here plus compression on the writer
-thread; a big model stepping fast, or a slow machine) is checkpointed less often, so that
-checkpoints never cost more than 5 % of the run: recording must stay cheap (at most 10 %).
+64 steps). The median ignores the long gaps of a paused GUI.
+
+Recording must stay cheap (at most 10 % of the step rate), so checkpoints are spaced further
+apart when they cost too much. A checkpoint has two parts: the snapshot, which the run waits
+for (``state_dict()`` and one copy of its arrays), and compressing and storing it, which the
+writer thread does while the run goes on. The snapshot may take at most 5 % of the run's time.
+With a core to spare, the writer's part only has to keep up (at most half the writer thread's
+time, measured in CPU time so a busy machine does not stretch it); on a single core it comes
+out of the run's time too, and both parts together get the 5 %.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
@@ -28,29 +34,39 @@ from .writer import SessionWriter
 
 DEFAULT_CHUNK_SIZE = 256
 RESIMULATION_BUDGET_S = 1.0
-CHECKPOINT_SHARE = 0.05  # most of the run's time that checkpoints may take
+CHECKPOINT_SHARE = 0.05  # most of the run's time that checkpoints may take from it
+WRITER_SHARE = 0.5  # most of the writer thread's time that storing checkpoints may take
+
+
+def spare_core() -> bool:
+    """Whether this process may run on two cores or more (then the writer thread has its own)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) >= 2
 
 
 class CheckpointPolicy:
     """When the next periodic checkpoint is due: every ``every`` steps when given, else after
     the number of steps that take ``budget_s`` at the measured step rate, or more steps when
-    the last checkpoint took over ``CHECKPOINT_SHARE`` of that time."""
+    the last checkpoint cost more than its shares of that time (see the module docstring);
+    ``two_cores`` says whether the writer thread has a core of its own (default: detected)."""
 
     WINDOW = 64   # step times kept for the median
     REESTIMATE = 16  # steps between estimates once the window has filled a little
 
-    def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S) -> None:
+    def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S,
+                 two_cores: bool | None = None) -> None:
         if every is not None and every < 1:
             raise ValueError(f"checkpoint interval must be >= 1 step (got {every})")
         if budget_s <= 0:
             raise ValueError(f"re-simulation budget must be > 0 s (got {budget_s})")
         self.every = every
         self.budget_s = budget_s
+        self.two_cores = spare_core() if two_cores is None else two_cores
         self.interval: int | None = every  # K; None until a step time has been measured
         self._times = [0.0] * self.WINDOW
         self._measured = 0
         self._since = 0
-        self._cost = 0.0
+        self._spacing = budget_s  # seconds between checkpoints
         self._last = time.perf_counter()
 
     def step_done(self, now: float) -> bool:
@@ -61,14 +77,17 @@ class CheckpointPolicy:
         self._since += 1
         if self.every is None and (self._measured <= self.REESTIMATE or self._measured % self.REESTIMATE == 0):
             median = statistics.median(self._times[:min(self._measured, self.WINDOW)])
-            spacing = max(self.budget_s, self._cost / CHECKPOINT_SHARE)  # seconds between checkpoints
-            self.interval = max(1, int(spacing / median)) if median > 0 else None
+            self.interval = max(1, int(self._spacing / median)) if median > 0 else None
         return self.interval is not None and self._since >= self.interval
 
-    def checkpointed(self, cost_s: float) -> None:
-        """A checkpoint was taken; it cost ``cost_s`` seconds (both threads)."""
+    def checkpointed(self, snapshot_s: float, store_s: float) -> None:
+        """A checkpoint was taken: the run waited ``snapshot_s`` seconds for it, and storing
+        one takes the writer thread ``store_s`` seconds of CPU."""
         self._since = 0
-        self._cost = cost_s
+        if self.two_cores:
+            self._spacing = max(self.budget_s, snapshot_s / CHECKPOINT_SHARE, store_s / WRITER_SHARE)
+        else:
+            self._spacing = max(self.budget_s, (snapshot_s + store_s) / CHECKPOINT_SHARE)
 
 
 def manifest_for(run: Any, chunk_size: int) -> Manifest:
@@ -124,8 +143,8 @@ class Recorder:
         """Checkpoint the run now (state after the last recorded step)."""
         start = time.perf_counter()
         self.writer.checkpoint(Checkpoint.capture(self.run.experiment, self.step, reason))
-        # the writer thread's share is known for the previous checkpoint: a close estimate
-        self.policy.checkpointed(time.perf_counter() - start + self.writer.checkpoint_seconds)
+        # the writer thread's part is known for the previous checkpoint: a close estimate
+        self.policy.checkpointed(time.perf_counter() - start, self.writer.checkpoint_seconds)
 
     def record_event(self, kind: str, **data: Any) -> None:
         """Log a user action already applied to the run (``param`` name=..., value=...;

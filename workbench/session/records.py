@@ -14,7 +14,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .blobs import BlobWriter
+import numpy as np
+
+from .blobs import SnapshotBuffers
 from .errors import CorruptSessionError
 from .state_codec import decode_state, encode_state
 
@@ -64,10 +66,11 @@ class Checkpoint:
         experiment.learning = self.learning
         experiment.steps_done = self.steps_done
 
-    def encode(self) -> tuple[str, BlobWriter]:
-        """(structure JSON, array bytes) of this checkpoint; a snapshot, arrays copied."""
+    def encode(self, buffers: SnapshotBuffers | None = None) -> tuple[str, np.ndarray]:
+        """(structure JSON, array bytes) of this checkpoint: a snapshot, arrays copied (into a
+        buffer from ``buffers`` when given; see :func:`~.state_codec.encode_state`)."""
         return encode_state({"state": self.state, "params": self.params, "learning": self.learning,
-                             "steps_done": self.steps_done})
+                             "steps_done": self.steps_done}, buffers)
 
     @classmethod
     def decode(cls, step: int, reason: str, structure: bytes, data: bytes) -> Checkpoint:
@@ -83,9 +86,10 @@ class Checkpoint:
                    content["steps_done"])
 
 
-def compress(structure: str, data: BlobWriter) -> tuple[bytes, bytes]:
-    """The stored form of an encoded checkpoint."""
-    return zlib.compress(structure.encode(), CHECKPOINT_COMPRESSION), data.compressed(CHECKPOINT_COMPRESSION)
+def compress(structure: str, data: np.ndarray) -> tuple[bytes, bytes]:
+    """The stored form of an encoded checkpoint (zlib releases the GIL while it works: on the
+    writer thread this runs beside the recording run)."""
+    return zlib.compress(structure.encode(), CHECKPOINT_COMPRESSION), zlib.compress(data, CHECKPOINT_COMPRESSION)
 
 
 def json_object(text: str | None, what: str) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .blobs import BlobReader, BlobWriter, storable
+from .blobs import BlobReader, BlobWriter, SnapshotBuffers, storable
 from .errors import CorruptSessionError
 
 
@@ -27,9 +27,11 @@ class StateEncodeError(TypeError):
     """A state dict holds a value that cannot be stored; the message gives its path."""
 
 
-def encode_state(state: Any) -> tuple[str, BlobWriter]:
-    """``state`` as (JSON structure, array bytes); arrays are copied, so the result is a snapshot
-    that later in-place changes to the model cannot alter."""
+def encode_state(state: Any, buffers: SnapshotBuffers | None = None) -> tuple[str, np.ndarray]:
+    """``state`` as (JSON structure, array bytes as one uint8 array). The bytes are a snapshot
+    that later in-place changes to the model cannot alter: every array is copied once, into a
+    buffer from ``buffers`` (give it back once stored) or a new one. No bytes are converted:
+    compressing them is left to the caller, who may do it on another thread."""
     blob = BlobWriter()
 
     def array_ref(array: np.ndarray, path: str) -> list:
@@ -63,8 +65,8 @@ def encode_state(state: Any) -> tuple[str, BlobWriter]:
         raise StateEncodeError(f"{path}: cannot store a {type(value).__name__} in a checkpoint; use "
                                "dict, list, tuple, str, int, float, bool, None or numpy arrays")
 
-    structure = encode(state, "state")
-    return json.dumps(structure, separators=(",", ":"), allow_nan=False), blob
+    structure = json.dumps(encode(state, "state"), separators=(",", ":"), allow_nan=False)
+    return structure, blob.snapshot(None if buffers is None else buffers.take(blob.nbytes))
 
 
 def decode_state(structure: str, data: bytes | memoryview) -> Any:

@@ -2,8 +2,9 @@
 
 Recording must not slow the run it records (at most 10 %). The calling thread collects each
 frame's values column by column (arrays copied; SDRs, numbers and texts are immutable), encodes
-a chunk when it is full, and snapshots checkpoints. Compressing checkpoints and all SQLite work
-happen on a background thread: they release the GIL, so a second core does them. Encoding stays
+a chunk when it is full, and snapshots checkpoints (one copy of each array into a reused buffer,
+nothing converted). Compressing checkpoints and all SQLite work happen on a background thread:
+they release the GIL, so a second core does them. Encoding stays
 on the calling thread because it is Python work: on the writer thread it would fight the run for
 the GIL and cost more. One transaction per chunk: a crash costs at most the frames not yet
 committed, and the file stays readable up to the last committed chunk.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import store
+from .blobs import SnapshotBuffers
 from .errors import SessionError
 from .frame_codec import ChunkBuilder
 from .frames import Frame
@@ -49,7 +51,8 @@ class SessionWriter:
         self.manifest = manifest
         self.length = 0        # frames appended so far
         self.committed = 0     # frames whose chunk is on disk
-        self.checkpoint_seconds = 0.0  # what compressing and storing the last checkpoint took
+        self.checkpoint_seconds = 0.0  # CPU time the writer thread took to store the last checkpoint
+        self._buffers = SnapshotBuffers()  # checkpoint snapshots, reused
         self._pending = ChunkBuilder(manifest.streams)  # the frames not yet handed over
         self._closed = False
         self._error: BaseException | None = None
@@ -80,19 +83,21 @@ class SessionWriter:
             self._submit_pending()
 
     def checkpoint(self, checkpoint: Checkpoint) -> None:
-        """Store ``checkpoint`` (replacing any other at its step); its arrays are copied now."""
-        structure, data = checkpoint.encode()
+        """Store ``checkpoint`` (replacing any other at its step). Its arrays are copied now, into
+        a reused buffer; compressing and storing them is the writer thread's work."""
+        structure, data = checkpoint.encode(self._buffers)
         step, reason = checkpoint.step, checkpoint.reason
 
         def write(conn: sqlite3.Connection) -> None:
-            start = time.perf_counter()
+            start = time.thread_time()
             packed_structure, packed_data = compress(structure, data)
+            self._buffers.give_back(data)
             with conn:
                 conn.execute("INSERT OR REPLACE INTO checkpoints(step, reason, crc, structure, data) "
                              "VALUES (?, ?, ?, ?, ?)",
                              (step, reason, store.row_crc(step, reason, packed_structure, packed_data),
                               packed_structure, packed_data))
-            self.checkpoint_seconds = time.perf_counter() - start
+            self.checkpoint_seconds = time.thread_time() - start
         self._submit(write)
 
     def event(self, step: int, kind: str, data: dict[str, Any]) -> None:
