@@ -289,19 +289,26 @@ class TemporalMemory:
                                  np.zeros(len(destroy), dtype=np.int64),
                                  least_used.astype(np.int64)])
         order = np.argsort(keys, kind="stable")
-        kinds, first, second = kinds[order].tolist(), first[order].tolist(), second[order].tolist()
+        kinds, first, second = kinds[order], first[order], second[order]
         candidates = prev_winners.tolist()
         candidate_set = set(candidates)
-        shuffle_of, shuffles = self._step_shuffles(kinds, second, len(candidates))
+        shuffle_of, shuffles = self._step_shuffles(kinds.tolist(), second.tolist(), len(candidates))
+        initial = self.initial_permanence
+        growing = kinds == _GROW
+        if growing.any():
+            # A growth reads and writes only its own segment, so the step's growths run at once;
+            # walk row -1 (no shuffle: the sorted candidates) is the identity row put last.
+            walk_rows = np.asarray(shuffle_of)[growing]
+            positions = np.vstack([shuffles, np.arange(len(candidates))])[walk_rows]
+            pool.grow_many(first[growing], second[growing], prev_winners[positions],
+                           candidate_set, initial)
         fresh: list[int] = []
         fresh_shuffles: list[int] = []
-        initial = self.initial_permanence
-        for kind, a, b, row in zip(kinds, first, second, shuffle_of):
+        others = np.flatnonzero(~growing).tolist()
+        for kind, a, row in zip(kinds[others].tolist(), first[others].tolist(),
+                                [shuffle_of[i] for i in others]):
             if kind == _DESTROY:
                 pool.destroy_segment(a)
-            elif kind == _GROW:
-                walk = candidates if row < 0 else prev_winners[shuffles[row]].tolist()
-                pool.grow(a, b, walk, candidate_set, initial)
             elif candidates:
                 fresh.append(pool.create_segment(a))
                 fresh_shuffles.append(row)

@@ -14,7 +14,9 @@ Layout: one flat buffer of entries; each cell owns a block of it (start, capacit
 Keeping up with the pool must be cheap, because a learning step rewrites hundreds of
 segments: ``position[handle]`` is where each synapse's entry sits, so the entries of a changed
 segment are zeroed (tombstones) or rewritten in place without searching, and new ones are
-appended to their cell's block. A cell whose block is full moves, without its tombstones, to
+appended to their cell's block. Only the slots from the first one whose synapse changed are
+replaced (the pool says which), so the usual change, a segment growing a few synapses,
+appends just those. A cell whose block is full moves, without its tombstones, to
 a new block at the end of the buffer, twice as large as it needs; when the abandoned blocks
 outweigh the live ones the whole buffer is compacted. All of it is vectorised over the cells
 and synapses a step touches.
@@ -27,13 +29,6 @@ import numpy as np
 from .tm_segments import SegmentPool
 
 _MIN_BLOCK = 8
-
-
-def _segment_handles(segments: np.ndarray, counts: np.ndarray, width: int) -> np.ndarray:
-    """Handles of slots 0..count-1 of each segment, segment after segment."""
-    total = int(counts.sum())
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(segments * width, counts) + (np.arange(total) - starts)
 
 
 def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -82,7 +77,13 @@ class PresynapticIndex:
 
     # -- keeping up with the pool --------------------------------------------------------------
     def sync(self, pool: SegmentPool) -> None:
-        """Apply the pool's changes since the last sync (then clear them)."""
+        """Apply the pool's changes since the last sync (then clear them).
+
+        A segment whose synapse set changed keeps the entries of the slots before the first
+        one that changed (a grown segment appends only its new synapses); the later slots'
+        entries go and the synapses now in them are appended. Every other entry of a segment
+        whose permanences moved is rewritten in place (its connected bit may have flipped).
+        """
         if pool.width != self.width:
             self.rebuild(pool)
             return
@@ -90,19 +91,20 @@ class PresynapticIndex:
             grown = np.zeros(pool.pre.size, dtype=np.int32)
             grown[: len(self.position)] = self.position
             self.position = grown
-        if pool.layout_changed:
-            segments = np.fromiter(pool.layout_changed, dtype=np.int64,
-                                   count=len(pool.layout_changed))
-            old_counts = np.fromiter((len(o) for o in pool.layout_changed.values()),
-                                     dtype=np.int64, count=len(segments))
-            gone = _segment_handles(segments, old_counts, self.width)
+        changed = pool.layout_changed
+        kept_segments = np.fromiter(pool.values_changed.difference(changed), dtype=np.int64)
+        kept_lengths = pool.count[kept_segments].astype(np.int64)
+        if changed:
+            segments = np.fromiter(changed, dtype=np.int64, count=len(changed))
+            old_count, first = np.array(list(changed.values()), dtype=np.int64).T
+            starts = segments * self.width + first
+            gone = _ragged(starts, old_count - first)
             self.entries[self.position[gone]] = 0
-            self._append(pool, _segment_handles(segments, pool.count[segments].astype(np.int64),
-                                                self.width))
-        moved = pool.values_changed.difference(pool.layout_changed)
-        if moved:
-            segments = np.fromiter(moved, dtype=np.int64, count=len(moved))
-            handles = _segment_handles(segments, pool.count[segments].astype(np.int64), self.width)
+            self._append(pool, _ragged(starts, pool.count[segments] - first))
+            kept_segments = np.concatenate([kept_segments, segments])
+            kept_lengths = np.concatenate([kept_lengths, first])
+        if len(kept_segments):
+            handles = _ragged(kept_segments * self.width, kept_lengths)
             self.entries[self.position[handles]] = self._entries(pool, handles)
         pool.clear_changes()
 
@@ -110,8 +112,7 @@ class PresynapticIndex:
         """Index every synapse of ``pool`` from scratch (after loading, or when rows widen)."""
         self._reset(pool.width, pool.pre.size)
         n = pool.n_rows
-        self._append(pool, _segment_handles(np.arange(n), pool.count[:n].astype(np.int64),
-                                            pool.width))
+        self._append(pool, _ragged(np.arange(n) * pool.width, pool.count[:n].astype(np.int64)))
         pool.clear_changes()
 
     def _append(self, pool: SegmentPool, handles: np.ndarray) -> None:
@@ -122,7 +123,9 @@ class PresynapticIndex:
         order = np.argsort(pre, kind="stable")
         pre = pre[order]
         handles = handles[order]
-        cells, first, added = np.unique(pre, return_index=True, return_counts=True)
+        first = np.flatnonzero(np.concatenate(([True], pre[1:] != pre[:-1])))
+        cells = pre[first]
+        added = np.diff(first, append=len(pre))
         short = self.cell_len[cells] + added > self.cell_cap[cells]
         if short.any():
             self._relocate(cells[short], added[short])

@@ -18,10 +18,11 @@ Each cell keeps the list of its segments; a cell at ``max_segments_per_cell`` lo
 with the smallest sum of squared permanences (ties: lower segment index) before it gets a new
 one, and the new one takes the freed index.
 
-The pool records what changed since a dendrite engine last looked (``layout_changed``: the
-presynaptic cells a segment had before its synapse set changed; ``values_changed``: segments
-whose permanences moved), so the engines update their own indexes or device copies
-incrementally.
+The pool records what changed since a dendrite engine last looked (``layout_changed``: for a
+segment whose synapse set changed, its count then and the first slot whose presynaptic cell
+may differ, so the slots before it kept theirs; ``values_changed``: segments whose
+permanences moved, which includes those), so the engines update their own indexes or device
+copies incrementally.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class SegmentPool:
         self.free: list[int] = []
         self.cell_segments: dict[int, list[int]] = {}
         self.segments_per_cell = np.zeros(num_cells, dtype=np.int32)
-        self.layout_changed: dict[int, np.ndarray] = {}
+        self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
         self.reshaped = True  # arrays reallocated: device copies must be rebuilt
 
@@ -67,9 +68,13 @@ class SegmentPool:
         self.values_changed.clear()
         self.reshaped = False
 
-    def _note_layout(self, segment: int) -> None:
-        if segment not in self.layout_changed:
-            self.layout_changed[segment] = self.pre[segment, : self.count[segment]].copy()
+    def _note_layout(self, segment: int, first_slot: int) -> None:
+        """Slots ``first_slot`` and later of ``segment`` are about to change synapses."""
+        noted = self.layout_changed.get(segment)
+        if noted is None:
+            self.layout_changed[segment] = (int(self.count[segment]), first_slot)
+        elif first_slot < noted[1]:
+            self.layout_changed[segment] = (noted[0], first_slot)
         self.values_changed.add(segment)
 
     def _grow_rows(self) -> None:
@@ -105,7 +110,7 @@ class SegmentPool:
                 self._grow_rows()
             segment = self.n_rows
             self.n_rows += 1
-        self._note_layout(segment)
+        self._note_layout(segment, 0)
         self.owner[segment] = cell
         self.cell_segments.setdefault(cell, []).append(segment)
         self.segments_per_cell[cell] += 1
@@ -113,7 +118,7 @@ class SegmentPool:
 
     def destroy_segment(self, segment: int) -> None:
         """Remove a segment and its synapses; its index goes on top of the free list."""
-        self._note_layout(segment)
+        self._note_layout(segment, 0)
         cell = int(self.owner[segment])
         self.cell_segments[cell].remove(segment)
         if not self.cell_segments[cell]:
@@ -128,7 +133,7 @@ class SegmentPool:
 
     def _keep_slots(self, segment: int, keep: np.ndarray) -> None:
         """Drop the synapses of ``segment`` whose ``keep`` is False, preserving slot order."""
-        self._note_layout(segment)
+        self._note_layout(segment, int(np.argmin(keep)))
         n = int(self.count[segment])
         pre = self.pre[segment, :n][keep]
         perm = self.perm[segment, :n][keep]
@@ -163,8 +168,8 @@ class SegmentPool:
         self.values_changed.update(segments.tolist())
         if dead.any():
             hit = np.flatnonzero(dead.any(axis=1))
-            for seg in segments[hit].tolist():
-                self._note_layout(seg)
+            for seg, first in zip(segments[hit].tolist(), dead[hit].argmax(axis=1).tolist()):
+                self._note_layout(seg, first)
             keep = valid[hit] & ~dead[hit]
             order = np.argsort(~keep, axis=1, kind="stable")  # survivors first, in slot order
             kept = keep.sum(axis=1)
@@ -177,48 +182,75 @@ class SegmentPool:
 
     def grow(self, segment: int, requested: int, order: list[int], candidate_set: set[int],
              initial_permanence: np.float32) -> None:
-        """Grow up to ``requested`` synapses to the candidates (the previous winners), walked in
-        ``order``: sorted, or shuffled by the caller when requested < |candidates|.
+        """:meth:`grow_many` for one segment and one walk."""
+        self.grow_many(np.array([segment], dtype=np.int64), np.array([requested], dtype=np.int64),
+                       np.array([order], dtype=np.int64).reshape(1, len(order)), candidate_set,
+                       initial_permanence)
 
-        Spec rule 4: n = min(requested, |candidates|); a segment that would pass
-        max_synapses_per_segment first loses its weakest synapses to non-candidates (ties:
+    def grow_many(self, segments: np.ndarray, requested: np.ndarray, walks: np.ndarray,
+                  candidate_set: set[int], initial_permanence: np.float32) -> None:
+        """Grow up to ``requested[i]`` synapses on ``segments[i]`` (distinct segments) to the
+        candidates (the previous winners, ``candidate_set``), walked in the order of row i of
+        ``walks``: sorted, or shuffled by the caller when requested < |candidates|.
+
+        Spec rule 4, for each segment: n = min(requested, |candidates|); a segment that would
+        pass max_synapses_per_segment first loses its weakest synapses to non-candidates (ties:
         lower slot) and n is capped by the room left; the walk creates synapses to candidates
         not yet on the segment until n exist, raising an existing one to initial_permanence if
-        lower.
+        lower. A segment's growth reads and writes only its own row, so all rows are walked at
+        once: which walk cells a row already has (a sorted search of (row, cell) keys), how many
+        absent ones come before each position (a cumulative sum), and from that what is new
+        and what was passed.
         """
-        n = min(requested, len(order))
-        count = int(self.count[segment])
-        if count + n > self.max_synapses:
-            self._destroy_weakest(segment, count + n - self.max_synapses, candidate_set)
-            count = int(self.count[segment])
-            n = min(n, self.max_synapses - count)
-        if n <= 0:
+        width_of_walk = walks.shape[1]
+        if not len(segments) or not width_of_walk:
             return
-        if count == 0:
-            new = order[:n]
-        else:
-            existing = self.pre[segment, :count].tolist()
-            present = set(existing)
-            absent = [c for c in order if c not in present]
-            new = absent[:n]
-            # the walk stops at its n-th new synapse; existing candidates before it are raised
-            passed = order[: order.index(absent[n - 1])] if len(absent) >= n else order
-            row = self.perm[segment]
-            if row[:count].min() < initial_permanence:
-                slot_of = {c: i for i, c in enumerate(existing)}
-                slots = [slot_of[c] for c in passed if c in present]
-                if slots:
-                    row[slots] = np.maximum(row[slots], initial_permanence)
-                    self.values_changed.add(segment)
-        if not new:
+        n = np.minimum(requested, width_of_walk).astype(np.int64)
+        counts = self.count[segments].astype(np.int64)
+        for i in np.flatnonzero(counts + n > self.max_synapses).tolist():
+            segment = int(segments[i])
+            self._destroy_weakest(segment, int(counts[i] + n[i]) - self.max_synapses, candidate_set)
+            counts[i] = self.count[segment]
+            n[i] = min(n[i], self.max_synapses - counts[i])
+        present = np.zeros(walks.shape, dtype=bool)
+        slots = np.zeros(walks.shape, dtype=np.int64)
+        w = int(counts.max())
+        if w:
+            # key (row, presynaptic cell + 1): an empty slot (-1) gets key row * stride, which no
+            # walk cell's key equals
+            base = np.arange(len(segments), dtype=np.int64)[:, None] * (self.num_cells + 1)
+            keys = (self.pre[segments, :w] + base + 1).ravel()
+            by_key = np.argsort(keys, kind="stable")
+            sorted_keys = keys[by_key]
+            query = walks + base + 1
+            at = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
+            present = sorted_keys[at] == query
+            slots = by_key[at] % w
+        absent = ~present
+        absent_so_far = np.cumsum(absent, axis=1)  # absent candidates up to each position
+        # the walk stops at its n-th new synapse; existing candidates before it are raised
+        rows, positions = np.nonzero(present & (absent_so_far < n[:, None]))
+        if len(rows):
+            raised, raised_slots = segments[rows], slots[rows, positions]
+            self.perm[raised, raised_slots] = np.maximum(self.perm[raised, raised_slots],
+                                                         initial_permanence)
+            self.values_changed.update(raised.tolist())
+        new = absent & (absent_so_far <= n[:, None])
+        added = new.sum(axis=1)
+        growing = np.flatnonzero(added)
+        if not len(growing):
             return
-        self._note_layout(segment)
-        end = count + len(new)
-        if end > self.width:
-            self._widen(end)
-        self.pre[segment, count:end] = new
-        self.perm[segment, count:end] = initial_permanence
-        self.count[segment] = end
+        for segment, first in zip(segments[growing].tolist(), counts[growing].tolist()):
+            self._note_layout(segment, first)
+        ends = counts + added
+        if int(ends.max()) > self.width:
+            self._widen(int(ends.max()))
+        total = int(added.sum())
+        at_row = np.repeat(segments, added)
+        at_slot = np.repeat(counts, added) + (np.arange(total) - np.repeat(np.cumsum(added) - added, added))
+        self.pre[at_row, at_slot] = walks[new]
+        self.perm[at_row, at_slot] = initial_permanence
+        self.count[segments[growing]] = ends[growing]
 
     def fill_new(self, segments: list[int], cells: np.ndarray,
                  initial_permanence: np.float32) -> None:
