@@ -534,6 +534,24 @@ class Tensor:
 
     def __setitem__(self, key: object, value: object) -> None:
         """In-place assignment through basic indexing (not recorded by autograd)."""
+        shape, strides, offset, src = self._assignment(key, value)
+        self.backend.strided_assign(self._buf, shape, strides, offset, src._buf)
+
+    def assign_(self, value: object, together: Sequence["Tensor"] = ()) -> "Tensor":
+        """``self[...] = value``, computing the lazily evaluated tensors in ``together`` in the
+        same pass (see :meth:`realize`). An optimiser writes a parameter's new value and its new
+        moments this way: on OpenCL with fusion they are one kernel, which reads the old values
+        and writes the new ones in place."""
+        _, _, _, src = self._assignment(Ellipsis, value)
+        if self.backend.is_opencl:
+            self.backend.assign(self._buf, src._buf, [t._buf for t in together])
+        else:
+            self.backend.strided_assign(self._buf, self.shape, contiguous_strides(self.shape), 0, src._buf)
+        return self
+
+    def _assignment(self, key: object, value: object) -> tuple[Shape, Shape, int, "Tensor"]:
+        """The view an assignment through ``key`` writes (shape, strides, offset) and the
+        values it writes, checked and broadcast to that view."""
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError("in-place assignment to a tensor that requires grad; "
                                "wrap it in no_grad() or use detach()")
@@ -546,7 +564,20 @@ class Tensor:
             src = src.expand(shape)
         if self.backend.shares_memory(src._buf, self._buf):  # e.g. t[::-1] = t
             src = src._strided(src.shape, contiguous_strides(src.shape), 0, None)
-        self.backend.strided_assign(self._buf, shape, strides, offset, src._buf)
+        return shape, strides, offset, src
+
+    @staticmethod
+    def realize(*tensors: "Tensor") -> None:
+        """Compute every lazily evaluated tensor given, together.
+
+        On OpenCL with fusion (the default) elementwise results are expressions that run as one
+        generated kernel when their data is first needed; tensors of one shape realised together
+        share that kernel. Needed only to bound a chain that would otherwise keep growing (an
+        optimiser's moments, step after step); results are the same either way.
+        """
+        for be in {id(t.backend): t.backend for t in tensors}.values():
+            if be.is_opencl:
+                be.realize([t._buf for t in tensors if t.backend is be])
 
     @staticmethod
     def concatenate(tensors: Sequence["Tensor"], axis: int = 0) -> "Tensor":

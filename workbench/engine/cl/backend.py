@@ -13,6 +13,10 @@ kernel anew for every size it meets. Matmul and reductions have a CPU kernel (re
 vector types) beside the GPU one (local-memory tiles, one work-item per output); both are
 tested on every device. A view that still has more than six axes after merging goes through a
 copy kernel that reads its shape and strides from a small buffer.
+
+With ``fusion`` on (the default; ``WORKBENCH_FUSION=0`` or ``backend.fusion = False`` turns it
+off) elementwise primitives return lazy expressions that run as one generated kernel when their
+data is needed (see fusion.py); every method here accepts them wherever it takes a buffer.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import math
 import numpy as np
 
 from ..dtypes import CL_TYPE_NAMES, is_float
+from .fusion import Fuser, LazyBuffer, fusion_enabled_by_default, template
 from .runtime import CLRuntime
 
 MAX_DIMS = 6
@@ -29,6 +34,9 @@ MAX_DIMS = 6
 REDUCE_LANES = 16
 #: Columns a CPU work-item of sum_rows.cl owns (1 KB of float32 per row it reads).
 SUM_ROWS_CHUNK = 256
+#: Work-items up to which a CPU launch is one guarded launch rather than an unguarded bulk plus
+#: a guarded rest: for so little work a second launch costs more than vectorising saves.
+SMALL_LAUNCH = 1 << 14
 
 # Operator expressions. Cheap ones avoid OpenCL builtins (isnan, fabs, max, min): PoCL calls
 # those as functions, which stops it vectorising a kernel and makes it several times slower.
@@ -127,6 +135,20 @@ def _next_pow2(n: int) -> int:
     return 1 << max(0, n - 1).bit_length()
 
 
+def _whole(shape: tuple[int, ...], strides: tuple[int, ...], size: int) -> bool:
+    """Whether a view of ``shape`` and ``strides`` (at offset 0) covers a buffer of ``size``
+    elements in order."""
+    dims, (s,) = _merge_axes(shape, strides)
+    return math.prod(shape) == size and (not dims or len(dims) == 1 and s[0] == 1)
+
+
+def _is_broadcast(shape: tuple[int, ...], out_shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
+    """Whether the view of a contiguous ``shape`` as ``out_shape`` with ``strides`` (offset 0)
+    is numpy's broadcast of it."""
+    return len(out_shape) >= len(shape) and all(n in (1, m) for n, m in zip(reversed(shape), reversed(out_shape))) \
+        and tuple(strides) == _broadcast_strides(shape, out_shape)
+
+
 def _broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[int, ...]:
     lead = len(out_shape) - len(shape)
     strides, acc = [0] * len(out_shape), 1
@@ -183,6 +205,9 @@ class OpenCLBackend:
         self.int64_atomics = "cl_khr_int64_base_atomics" in runtime.device.extensions
         self.local_size = 256 if runtime.is_gpu else min(1024, runtime.max_work_group_size)
         self._typed_kernels: set[int] = set()  # ids of kernels (cached for good by the runtime)
+        #: Whether elementwise ops build lazy expressions fused into one kernel (fusion.py).
+        self.fusion = fusion_enabled_by_default()
+        self.fuser = Fuser(self)
 
     def __repr__(self) -> str:
         return f"OpenCLBackend({self.runtime.info.describe()})"
@@ -205,9 +230,14 @@ class OpenCLBackend:
         kernel body without a bounds check is what lets PoCL vectorise it (LLVM will not
         unswitch a check out of a large body such as exp's), so the whole work-groups run the
         kernel built without one, and the remainder one group of the variant built with
-        GUARD=1 (only these two variants: PoCL compiles a kernel anew for every work-group size)."""
+        GUARD=1 (only these two variants: PoCL compiles a kernel anew for every work-group size).
+        Small launches on a CPU, and every launch on a GPU (where the check costs nothing), are
+        one launch of the guarded variant."""
         local = self.local_size
         bulk = n - n % local
+        if bulk and n > bulk and self._one_launch(n):
+            self._call(self._kernel(filename, name, GUARD=1, **defines), (bulk + local,), (local,), np.int32(n), *args)
+            return
         if bulk:
             self._call(self._kernel(filename, name, GUARD=0, **defines), (bulk,), (local,), np.int32(n), *args)
         if n > bulk:
@@ -229,19 +259,33 @@ class OpenCLBackend:
         remaining columns, if any (at most 1/16 of them once groups are 64 wide), run the GUARD=1
         variant in one more column of groups at an offset. Dimensions 1 and 2 are rounded up to power-of-two groups and kernels skip the
         items past n1 and n2 (a test PoCL hoists out of its loop over dimension 0). Work-group
-        sizes are powers of two, so PoCL compiles few variants of a kernel."""
+        sizes are powers of two, so PoCL compiles few variants of a kernel. Where n0 is not a
+        multiple of the width, small launches on a CPU and every launch on a GPU are one launch
+        of the guarded variant, in groups as wide as n0 rounded up to a power of two."""
         max_sizes = self.runtime.device.max_work_item_sizes
         l0 = min(self.local_size, max_sizes[0], 1 << (n0.bit_length() - 1))
-        while l0 > 64 and n0 % l0 > n0 // 16:  # keep the guarded share small
+        one = n0 % l0 and self._one_launch(n0 * n1 * n2)
+        if one:
+            l0 = min(self.local_size, max_sizes[0], _next_pow2(n0))
+        while l0 > 64 and n0 % l0 > n0 // 16 and not one:  # keep the guarded share small
             l0 //= 2
         l1 = min(self.local_size // l0, _next_pow2(n1), max_sizes[1])
         l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
         rest = (math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2)
+        if one:
+            self._call(self._kernel(filename, name, GUARD=1, **defines), (math.ceil(n0 / l0) * l0, *rest),
+                       (l0, l1, l2), *args)
+            return
         bulk = n0 - n0 % l0
         self._call(self._kernel(filename, name, GUARD=0, **defines), (bulk, *rest), (l0, l1, l2), *args)
         if n0 > bulk:
             self._call(self._kernel(filename, name, GUARD=1, **defines), (l0, *rest), (l0, l1, l2), *args,
                        global_offset=(bulk, 0, 0))
+
+    def _one_launch(self, items: int) -> bool:
+        """Whether a launch of ``items`` work-items whose size is not a multiple of the
+        work-group size should be one guarded launch (see :meth:`_launch_exact`)."""
+        return self.runtime.is_gpu or items <= SMALL_LAUNCH
 
     def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args,
               global_offset: tuple | None = None) -> None:
@@ -252,6 +296,7 @@ class OpenCLBackend:
             kernel.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
             self._typed_kernels.add(id(kernel))
         kernel(self.queue, global_size, local_size, *args, global_offset=global_offset)
+        self.runtime.launches += 1
 
     def _kernel(self, filename: str, name: str, **defines):
         return self.runtime.kernel(filename, name, defines)
@@ -268,20 +313,54 @@ class OpenCLBackend:
         out = self._empty(array.shape, array.dtype)
         if out.size:
             self.cl.enqueue_copy(self.queue, out.data, array, is_blocking=True)
+            self.runtime.transfers += 1
         return out
 
-    def to_numpy(self, buf: DeviceBuffer) -> np.ndarray:
+    def to_numpy(self, buf) -> np.ndarray:
         out = np.empty(buf.shape, buf.dtype)
         if buf.size:
             self.cl.enqueue_copy(self.queue, out, buf.data, is_blocking=True)
+            self.runtime.transfers += 1
         return out
 
     def full(self, shape: tuple[int, ...], value: object, dtype: np.dtype):
-        out = self._empty(shape, dtype)
+        value = np.array([value], dtype=dtype).view(_storage(dtype))[0]  # bool: 0 or 1
+        if self.fusion and math.prod(shape):
+            return self.fuser.node("@0", (value,), tuple(shape), _storage(dtype))
+        return self._fill(tuple(shape), value)
+
+    def _fill(self, shape: tuple[int, ...], value: np.generic) -> DeviceBuffer:
+        """A new buffer of ``shape`` holding ``value`` (of the storage dtype) everywhere."""
+        out = self._empty(shape, value.dtype)
         if out.size:
-            pattern = np.array([value], dtype=dtype).view(_storage(dtype))  # bool: 0 or 1
-            self.cl.enqueue_fill_buffer(self.queue, out.data, pattern, 0, out.nbytes)
+            self.cl.enqueue_fill_buffer(self.queue, out.data, np.array([value]), 0, out.nbytes)
+            self.runtime.transfers += 1
         return out
+
+    def _copy(self, buf: DeviceBuffer) -> DeviceBuffer:
+        """A new buffer holding a copy of ``buf``."""
+        out = self._empty(buf.shape, buf.dtype)
+        if out.size:
+            self.cl.enqueue_copy(self.queue, out.data, buf.data, byte_count=out.nbytes)
+            self.runtime.transfers += 1
+        return out
+
+    def realize(self, bufs) -> None:
+        """Compute every lazy buffer in ``bufs``; those of one shape share generated kernels."""
+        self.fuser.realize(bufs)
+
+    def assign(self, dst, src, together=()) -> None:
+        """Overwrite all of ``dst`` with ``src`` (same size), computing the lazy buffers in
+        ``together`` in the same pass: one kernel when ``src`` is a lazy expression that reads
+        ``dst`` only at the element it writes (an optimiser update and its new moments)."""
+        target = self.fuser.target(dst)
+        if isinstance(src, LazyBuffer) and src.pending and self.fuser.assign(target, src, together):
+            return
+        self.realize(together)
+        source = src.data
+        self.fuser.before_write(target)
+        self.cl.enqueue_copy(self.queue, target.data, source, byte_count=target.nbytes)
+        self.runtime.transfers += 1
 
     def reshape(self, buf, shape: tuple[int, ...]):
         return buf.reshape(shape) if buf.shape != tuple(shape) else buf
@@ -289,23 +368,29 @@ class OpenCLBackend:
     def shares_memory(self, a, b) -> bool:
         return a.base_data is not None and a.base_data == b.base_data
 
+    def _lazy(self, *bufs) -> bool:
+        """Whether an elementwise op on ``bufs`` should build a lazy expression."""
+        return self.fusion and all(b.size for b in bufs)
+
     # -- elementwise --------------------------------------------------------------------------
     def unary(self, op: str, x):
+        t = CL_TYPE_NAMES[x.dtype]
+        if op == "logical_not":
+            expr = "(uchar)((x) == 0)"
+        else:
+            if t == "float":
+                table = {**_FLOAT_UNARY, **_FLOAT32_UNARY, "abs": _FLOAT_ABS[t]}
+            elif is_float(x.dtype):
+                table = {**_FLOAT_UNARY, "abs": _FLOAT_ABS[t]}
+            else:
+                table = _INT_UNARY
+            if op not in table:
+                raise TypeError(f"{op} is not defined for {x.dtype} tensors")
+            expr = table[op]
+        if self._lazy(x):
+            return self.fuser.node(template(expr, (("x", "@0"), ("TA", t))), (x,), x.shape, x.dtype)
         out = self._empty(x.shape, x.dtype)
         if x.size:
-            t = CL_TYPE_NAMES[x.dtype]
-            if op == "logical_not":
-                expr = "(uchar)((x) == 0)"
-            else:
-                if t == "float":
-                    table = {**_FLOAT_UNARY, **_FLOAT32_UNARY, "abs": _FLOAT_ABS[t]}
-                elif is_float(x.dtype):
-                    table = {**_FLOAT_UNARY, "abs": _FLOAT_ABS[t]}
-                else:
-                    table = _INT_UNARY
-                if op not in table:
-                    raise TypeError(f"{op} is not defined for {x.dtype} tensors")
-                expr = table[op]
             self._launch_exact("elementwise.cl", "unary_flat", {"TA": t, "TO": t, "UOP(x)": expr}, x.size,
                                x.data, out.data)
         return out
@@ -321,7 +406,11 @@ class OpenCLBackend:
         expr, out_t = self._binary_expr(op, a.dtype)
         t = CL_TYPE_NAMES[a.dtype]
         shape = a.shape if a.shape == b.shape else tuple(np.broadcast_shapes(a.shape, b.shape))
-        out = self._empty(shape, np.dtype(np.uint8) if out_t == "uchar" and op in _BOOL_OUT else a.dtype)
+        out_dtype = np.dtype(np.uint8) if op in _BOOL_OUT else a.dtype
+        if self._lazy(a, b) and math.prod(shape):
+            return self.fuser.node(template(expr, (("a", "@0"), ("b", "@1"), ("TA", t))), (a, b), shape,
+                                   out_dtype)
+        out = self._empty(shape, out_dtype)
         n = out.size
         if n == 0:
             return out
@@ -341,14 +430,25 @@ class OpenCLBackend:
 
     def _expand(self, x, shape: tuple[int, ...]):
         """``x`` broadcast to ``shape`` and materialised."""
-        return self.strided_copy(x, shape, _broadcast_strides(x.shape, shape), 0)
+        return self._strided_copy(x, shape, _broadcast_strides(x.shape, shape), 0)
 
     def binary_scalar(self, op: str, x, value: object, scalar_first: bool):
         expr, out_t = self._binary_expr(op, x.dtype)
         if op == "pow" and not scalar_first and value in (1, 2):
             # x ** 1 and x ** 2 exactly, without pow (a scalar function call on PoCL, ~100x slower)
             expr = "(a)" if value == 1 else "((a) * (a))"
-        out = self._empty(x.shape, np.dtype(np.uint8) if op in _BOOL_OUT else x.dtype)
+        out_dtype = np.dtype(np.uint8) if op in _BOOL_OUT else x.dtype
+        if self._lazy(x):
+            t = CL_TYPE_NAMES[x.dtype]
+            s = np.array([value], dtype=x.dtype)[0]
+            if scalar_first:
+                names, operands = (("a", "@0"), ("b", "@1"), ("TA", t)), (s, x)
+            elif "b" in expr:
+                names, operands = (("a", "@0"), ("b", "@1"), ("TA", t)), (x, s)
+            else:
+                names, operands = (("a", "@0"), ("TA", t)), (x,)
+            return self.fuser.node(template(expr, names), operands, x.shape, out_dtype)
+        out = self._empty(x.shape, out_dtype)
         if x.size:
             name = "binary_scalar_left" if scalar_first else "binary_scalar_right"
             defines = {"TA": CL_TYPE_NAMES[x.dtype], "TO": out_t, "BOP(a,b)": expr}
@@ -357,6 +457,8 @@ class OpenCLBackend:
 
     def where(self, cond, a, b):
         shape = tuple(np.broadcast_shapes(cond.shape, a.shape, b.shape))
+        if self._lazy(cond, a, b) and math.prod(shape):
+            return self.fuser.node("((@0) ? (@1) : (@2))", (cond, a, b), shape, a.dtype)
         out = self._empty(shape, a.dtype)
         if out.size:
             collapsed = _collapse(shape, *(_broadcast_strides(x.shape, shape) for x in (cond, a, b)))
@@ -370,10 +472,12 @@ class OpenCLBackend:
         return out
 
     def cast(self, x, dtype: np.dtype):
+        to_t = CL_TYPE_NAMES[dtype]
+        expr = "(uchar)((v) != 0)" if dtype == np.bool_ else f"({to_t})(v)"
+        if self._lazy(x):
+            return self.fuser.node(template(expr, (("v", "@0"),)), (x,), x.shape, _storage(dtype))
         out = self._empty(x.shape, dtype)
         if x.size:
-            to_t = CL_TYPE_NAMES[dtype]
-            expr = "(uchar)((v) != 0)" if dtype == np.bool_ else f"({to_t})(v)"
             defines = {"TA": CL_TYPE_NAMES[x.dtype], "TO": to_t, "CAST(v)": expr}
             self._launch_exact("elementwise.cl", "cast_flat", defines, x.size, x.data, out.data)
         return out
@@ -500,6 +604,11 @@ class OpenCLBackend:
 
     # -- data movement ------------------------------------------------------------------------
     def strided_copy(self, x, shape: tuple[int, ...], strides: tuple[int, ...], offset: int):
+        if offset == 0 and self._lazy(x) and math.prod(shape) and _is_broadcast(x.shape, shape, strides):
+            return self.fuser.node("@0", (x,), tuple(shape), x.dtype)  # a broadcast: fused into its reader
+        return self._strided_copy(x, shape, strides, offset)
+
+    def _strided_copy(self, x, shape: tuple[int, ...], strides: tuple[int, ...], offset: int):
         out = self._empty(shape, x.dtype)
         if out.size:
             self._strided_launch("strided_copy", x, out, shape, strides, offset)
@@ -507,8 +616,13 @@ class OpenCLBackend:
 
     def strided_assign(self, dst, shape: tuple[int, ...], strides: tuple[int, ...], offset: int,
                        src) -> None:
-        if src.size:
-            self._strided_launch("strided_assign", src, dst, shape, strides, offset)
+        if not src.size:
+            return
+        if isinstance(src, LazyBuffer) and src.pending and offset == 0 and _whole(shape, strides, dst.size):
+            self.assign(dst, src)
+            return
+        target = self.fuser.writable(dst)
+        self._strided_launch("strided_assign", src, target, shape, strides, offset)
 
     def _strided_launch(self, name: str, src, dst, shape, strides, offset: int) -> None:
         """One strided copy kernel over ``shape``. A view that merges into one contiguous run is
@@ -524,6 +638,7 @@ class OpenCLBackend:
                 src_off, dst_off = (offset, 0) if name == "strided_copy" else (0, offset)
                 self.cl.enqueue_copy(self.queue, dst.data, src.data, byte_count=n * size,
                                      src_offset=src_off * size, dst_offset=dst_off * size)
+                self.runtime.transfers += 1
                 return
             defines = {"TA": t, "COPY": 1, "STRIDED": 1, "RANK": rank, **_inner_steps("s", [s])}
             self._launch_strided(name, defines, dims, [s], src.data, dst.data, np.int32(offset))
@@ -559,6 +674,7 @@ class OpenCLBackend:
     def scatter_add(self, target, idx, src, axis: int, along: bool) -> None:
         if not src.size:
             return
+        target = self.fuser.writable(target)
         t = CL_TYPE_NAMES[target.dtype]
         if t == "float":
             atomic = "atomic_add_float(p, v)"

@@ -123,6 +123,10 @@ class CLRuntime:
         self._programs: dict[tuple, object] = {}
         self._kernels: dict[tuple, object] = {}
         self._lock = threading.Lock()
+        #: Kernels enqueued on this device so far (benchmarks read differences of it).
+        self.launches = 0
+        #: Buffer copies and fills enqueued so far (host <-> device and device-side).
+        self.transfers = 0
 
     def program(self, filename: str, defines: Mapping[str, object] | None = None,
                 options: tuple[str, ...] = ()):

@@ -3,6 +3,9 @@
 Updates run under ``no_grad`` (an update is not part of any graph) and write into the existing
 parameter tensors, so modules and optimisers keep sharing them. The per-parameter state
 (momentum, moments) lives on the parameters' backend; only ``state_dict`` copies it to the host.
+Each parameter's new value and new state are written in one pass (``Tensor.assign_``): on
+OpenCL with fusion, the whole update of a parameter is one generated kernel, and the state is
+computed every step rather than left as an expression that grows from step to step.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ class Optimizer(abc.ABC):
         with no_grad():
             for p, state in zip(self.params, self.state):
                 if p.grad is not None:
-                    p[...] = self._update(p, p.grad, state)
+                    p.assign_(self._update(p, p.grad, state), together=list(state.values()))
 
     @abc.abstractmethod
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Tensor]) -> Tensor:
