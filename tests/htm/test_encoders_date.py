@@ -129,3 +129,12 @@ def test_only_datetimes_are_encoded():
         encoder.encode(dt.date(2024, 1, 1))
     with pytest.raises(TypeError, match="got float"):
         encoder.encode(1.5)
+
+
+def test_moments_seen_again_encode_as_a_fresh_encoder_does():
+    parts = dict(season=5, day_of_week=3, weekend=4, holiday=2, time_of_day=(6, 2.0))
+    encoder = date_encoder(**parts)
+    start = T(2020, 12, 20, 0, 0)
+    moments = [start + dt.timedelta(hours=7 * i) for i in range(60)] * 2  # each one twice
+    for moment in moments:
+        assert encoder.encode(moment) == date_encoder(**parts).encode(moment), moment

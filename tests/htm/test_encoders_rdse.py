@@ -8,7 +8,9 @@ import pytest
 
 from tests.paths import HELLO_GOLDEN
 from workbench.engine.htm.encoders import RDSE, RDSEParameters, murmur3_32, murmur3_32_words
+from workbench.engine.htm.encoders.base import EncodingCache
 from workbench.engine.htm.rng import CompatRNG
+from workbench.engine.htm.sdr import SDR
 
 
 
@@ -120,3 +122,22 @@ def test_hello_sptp_encoder_output_at_step_5000_bit_for_bit():
         noisy = encoder.encode(value).add_noise(0.01, rng)
     assert noisy.active_count == 177
     assert noisy.sparse.tolist() == golden["encoder_after_noise"]
+
+
+def test_values_seen_again_encode_as_a_fresh_encoder_does():
+    encoder = rdse(size=700, sparsity=0.02, resolution=0.88, seed=3)
+    gen = np.random.default_rng(1)
+    values = gen.choice(gen.uniform(-50, 120, 40), 300).tolist() + [math.nan, 1e30, 2.0**40 + 5]
+    for value in values:
+        got = encoder.encode(value)
+        assert got == rdse(size=700, sparsity=0.02, resolution=0.88, seed=3).encode(value), value
+        assert not got.sparse.flags.writeable  # the SDR handed out again cannot be changed
+
+
+def test_encoding_cache_starts_over_when_full():
+    cache = EncodingCache(limit=2)
+    a, b, c = (SDR.from_sparse((8,), [i]) for i in range(3))
+    assert cache.put("a", a) is a and cache.put("b", b) is b
+    assert cache.get("a") is a and cache.get("b") is b
+    cache.put("c", c)  # full: the earlier encodings go
+    assert cache.get("a") is None and cache.get("b") is None and cache.get("c") is c

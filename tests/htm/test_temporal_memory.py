@@ -146,6 +146,7 @@ def test_learned_sequence_is_predicted(backend):
         bursting.append(tm.bursting_columns.tolist())
         if i < 3:
             assert np.unique(tm.predictive_cells // 4).tolist() == seq[i + 1].tolist()
+            assert tm.predictive_columns.tolist() == seq[i + 1].tolist()
         if i > 0:
             assert tm.active_cells.tolist() == tm.winner_cells.tolist()
             assert len(tm.active_cells) == 10
@@ -293,8 +294,8 @@ def test_high_order_sequences_are_told_apart(backend):
 def test_views_are_read_only(backend):
     tm = TemporalMemory(16, cells_per_column=2, backend=backend)
     tm.compute(np.array([1, 2]))
-    for view in (tm.active_cells, tm.winner_cells, tm.predictive_cells, tm.bursting_columns,
-                 tm.active_segments, tm.matching_segments):
+    for view in (tm.active_cells, tm.winner_cells, tm.predictive_cells, tm.predictive_columns,
+                 tm.bursting_columns, tm.active_segments, tm.matching_segments):
         assert view.dtype == np.uint32
         with pytest.raises(ValueError):
             view[:1] = 0

@@ -50,6 +50,8 @@ def active_bits(pattern: Pattern) -> np.ndarray:
 
 def label_set(labels: Labels) -> np.ndarray:
     """Labels as sorted unique non-negative ints; at least one is needed to learn."""
+    if isinstance(labels, (int, np.integer)) and not isinstance(labels, bool) and labels >= 0:
+        return np.array([labels], dtype=np.intp)  # the usual case, one label
     array = np.unique(np.atleast_1d(np.asarray(labels)))
     if array.size == 0:
         raise ValueError("learn() needs at least one label")
@@ -104,17 +106,18 @@ class SDRClassifier:
         :func:`label_set` (the Predictor checks a pattern once for all its horizons)."""
         rows = max(self._weights.shape[0], int(bits.max()) + 1 if bits.size else 0)
         self._grow(rows, max(self.num_categories, int(labels.max()) + 1))
-        error = target_distribution(labels, self.num_categories) - self._probabilities(bits)
+        error = target_distribution(labels, self.num_categories) - self._probabilities(bits, True)
         updated = self._weights.take(bits, axis=0)
         updated += self.alpha * error
         self._weights[bits] = updated
 
-    def _probabilities(self, bits: np.ndarray) -> np.ndarray:
-        """Softmax of the summed rows of ``bits`` (checked bits). The rows are added one after
-        another in the order of ``bits``, so the rounding is the same whatever reads them."""
+    def _probabilities(self, bits: np.ndarray, all_seen: bool = False) -> np.ndarray:
+        """Softmax of the summed rows of ``bits`` (checked bits; ``all_seen``: every one has a
+        row). The rows are added one after another in the order of ``bits``, so the rounding
+        is the same whatever reads them."""
         if self.num_categories == 0:
             return np.empty(0, dtype=np.float64)
-        known = bits[bits < self._weights.shape[0]]  # unseen bits have zero weights
+        known = bits if all_seen else bits[bits < self._weights.shape[0]]  # unseen: zero weights
         z = self._weights.take(known, axis=0).sum(axis=0)
         e = np.exp(z - z.max())
         return e / e.sum()

@@ -405,6 +405,11 @@ class TemporalMemory:
         return _view(self._predictive_cells)
 
     @property
+    def predictive_columns(self) -> np.ndarray:
+        """Columns with a predictive cell now, ascending: those predicted for the next input."""
+        return _view(self._predictive_columns)
+
+    @property
     def bursting_columns(self) -> np.ndarray:
         """Active columns of the last step that no cell had predicted."""
         return _view(self._bursting_columns)

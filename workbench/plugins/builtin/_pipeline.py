@@ -124,7 +124,7 @@ class SPTM:
         predicted_now = self._predicted_columns
         self.tm.compute(active, learn)
         predictive = self.tm.predictive_cells
-        self._predicted_columns = np.unique(predictive // np.uint32(self.cells_per_column)).astype(np.uint32)
+        self._predicted_columns = self.tm.predictive_columns
         self._steps += 1
         cols, cells = self.column_shape, (math.prod(self.column_shape) * self.cells_per_column,)
         values = {

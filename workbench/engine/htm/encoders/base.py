@@ -36,6 +36,28 @@ class Encoder(ABC):
         """The SDR for ``value``; a ValueError says why a value cannot be encoded."""
 
 
+class EncodingCache:
+    """Encodings already made, by a key that determines them, so that a value seen again costs a
+    dict lookup instead of the hashing or arithmetic (streams such as hourly readings repeat a
+    few hundred buckets). An SDR is immutable, so handing out the same object again is safe.
+    At most ``limit`` encodings are kept; a full cache starts over.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = int(limit)
+        self._sdrs: dict[Any, SDR] = {}
+
+    def get(self, key: Any) -> SDR | None:
+        return self._sdrs.get(key)
+
+    def put(self, key: Any, sdr: SDR) -> SDR:
+        """Keep ``sdr`` as the encoding of ``key`` and return it."""
+        if len(self._sdrs) >= self.limit:
+            self._sdrs.clear()
+        self._sdrs[key] = sdr
+        return sdr
+
+
 def require(condition: bool, message: str) -> None:
     """Raise ValueError(message) unless ``condition``: the one shape of a parameter check."""
     if not condition:

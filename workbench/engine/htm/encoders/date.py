@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..sdr import SDR
-from .base import Encoder, require, require_positive_finite, require_whole
+from .base import Encoder, EncodingCache, require, require_positive_finite, require_whole
 from .scalar import ScalarEncoder, ScalarEncoderParameters
 
 Width = int | tuple[int, float]
@@ -118,6 +118,9 @@ class DateEncoder(Encoder):
         self._offsets = [np.uint32(o) for o in offsets[:-1]]
         self.parts = tuple((name, int(a), int(b)) for (name, _, _), a, b in zip(parts, offsets[:-1], offsets[1:]))
         self._size = int(offsets[-1])
+        # by the parts' values, which decide the bits (none of them is ever -0.0, which as a
+        # key would find the encoding of 0.0)
+        self._cache = EncodingCache()
 
     @property
     def size(self) -> int:
@@ -159,5 +162,10 @@ class DateEncoder(Encoder):
     def encode(self, value: dt.datetime) -> SDR:
         if not isinstance(value, dt.datetime):
             raise TypeError(f"DateEncoder encodes datetime.datetime values (got {type(value).__name__})")
-        pieces = [encoder.encode(part(value)).sparse + offset for (_, encoder, part), offset in zip(self._parts, self._offsets)]
-        return SDR.from_sparse(self.shape, np.concatenate(pieces), validate=False)
+        values = tuple(part(value) for _, _, part in self._parts)
+        known = self._cache.get(values)
+        if known is not None:
+            return known
+        pieces = [encoder.encode(v).sparse + offset
+                  for (_, encoder, _), offset, v in zip(self._parts, self._offsets, values)]
+        return self._cache.put(values, SDR.from_sparse(self.shape, np.concatenate(pieces), validate=False))

@@ -15,6 +15,7 @@ import numpy as np
 from ..sdr import SDR
 from .base import (
     Encoder,
+    EncodingCache,
     exactly_one,
     is_number,
     require,
@@ -71,6 +72,7 @@ class RDSE(Encoder):
         self.radius = float(np.float32(resolution * np.float32(active_bits)))
         self._size = int(p.size)
         self._offsets = np.arange(active_bits, dtype=np.uint64)
+        self._cache = EncodingCache()  # by bucket key: the key alone decides the bits
 
     @property
     def size(self) -> int:
@@ -86,6 +88,9 @@ class RDSE(Encoder):
             raise ValueError(f"RDSE: cannot encode {x}")
         quotient = x / self.resolution
         key = 0 if abs(quotient) >= _X86_INVALID else math.trunc(quotient) % _WRAP
+        known = self._cache.get(key)
+        if known is not None:
+            return known
         keys = ((self._offsets + np.uint64(key)) % np.uint64(_WRAP)).astype(np.uint32)
         bits = murmur3_32_words(keys, self.parameters.seed) % np.uint32(self._size)
-        return SDR.from_sparse(self.shape, np.unique(bits), validate=False)
+        return self._cache.put(key, SDR.from_sparse(self.shape, np.unique(bits), validate=False))
