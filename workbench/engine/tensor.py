@@ -13,6 +13,7 @@ kernel can assume contiguous inputs, which keeps each of them simple and fast.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -217,21 +218,31 @@ class Tensor:
         x = self.cast(DEFAULT_FLOAT) if op in _FLOAT_UNARY and not is_float(self.dtype) else self
         return x._result(x.backend.unary(op, x._buf), x.shape, x.dtype, (x,), backward_fn)
 
+    def _unary_from_output(self, op: str, rule) -> "Tensor":
+        """``op`` elementwise, with a gradient ``rule(g, out)`` written in terms of the output.
+        The rule reaches the output through a weak reference: a closure holding the output
+        itself would make output -> node -> closure -> output a reference cycle, which keeps
+        the whole graph (and, on OpenCL, its pending expressions) alive until the garbage
+        collector runs instead of until the last tensor of it goes. While backward runs, the
+        output is alive (backward holds every tensor of the graph)."""
+        out_ref = None
+        out = self._unary(op, lambda g: rule(g, out_ref()))
+        out_ref = weakref.ref(out)
+        return out
+
     def __neg__(self) -> "Tensor":
         if self.dtype == np.bool_:
             raise TypeError("cannot negate a bool tensor; use ~x (logical_not) instead")
         return self._unary("neg", lambda g: (-g,))
 
     def exp(self) -> "Tensor":
-        out = self._unary("exp", lambda g: (g * out,))
-        return out
+        return self._unary_from_output("exp", lambda g, out: (g * out,))
 
     def log(self) -> "Tensor":
         return self._unary("log", lambda g: (g / self,))
 
     def sqrt(self) -> "Tensor":
-        out = self._unary("sqrt", lambda g: (g / (out * 2.0),))
-        return out
+        return self._unary_from_output("sqrt", lambda g, out: (g / (out * 2.0),))
 
     def abs(self) -> "Tensor":
         return self._unary("abs", lambda g: (g * self.sign(),))
@@ -240,12 +251,10 @@ class Tensor:
         return self._unary("relu", lambda g: (Tensor.where(self > 0, g, 0.0),))
 
     def sigmoid(self) -> "Tensor":
-        out = self._unary("sigmoid", lambda g: (g * out * (1.0 - out),))
-        return out
+        return self._unary_from_output("sigmoid", lambda g, out: (g * out * (1.0 - out),))
 
     def tanh(self) -> "Tensor":
-        out = self._unary("tanh", lambda g: (g * (1.0 - out * out),))
-        return out
+        return self._unary_from_output("tanh", lambda g, out: (g * (1.0 - out * out),))
 
     def sign(self) -> "Tensor":
         """-1, 0 or +1 (no gradient: it is piecewise constant)."""
@@ -383,12 +392,13 @@ class Tensor:
     def _extreme(self, op: str, axis: int | None, keepdims: bool) -> "Tensor":
         buf, shape, keep = self._reduce(op, axis, keepdims)
 
-        def backward_fn(g):
-            hit = (self == out.reshape(keep)).cast(g.dtype)
+        def backward_fn(g):  # the output through a weak reference: see _unary_from_output
+            hit = (self == out_ref().reshape(keep)).cast(g.dtype)
             count = hit.sum(axis, keepdims=True) if axis is not None else hit.sum().reshape(keep)
             return (hit * (g.reshape(keep) / count),)
 
         out = self._result(buf, shape, self.dtype, (self,), backward_fn)
+        out_ref = weakref.ref(out)
         return out
 
     def max(self, axis: int | None = None, keepdims: bool = False) -> "Tensor":

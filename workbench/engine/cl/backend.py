@@ -22,6 +22,7 @@ data is needed (see fusion.py); every method here accepts them wherever it takes
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -89,6 +90,33 @@ _LIMITS = {
     "float": ("-INFINITY", "INFINITY"), "double": ("-INFINITY", "INFINITY"),
     "int": ("INT_MIN", "INT_MAX"), "uint": ("0", "UINT_MAX"), "uchar": ("0", "UCHAR_MAX"),
 }
+
+
+@lru_cache(maxsize=None)
+def _unary_expr(op: str, dtype: np.dtype) -> str:
+    """The operator expression (in ``x`` and ``TA``) of unary ``op`` on ``dtype`` storage."""
+    if op == "logical_not":
+        return "(uchar)((x) == 0)"
+    t = CL_TYPE_NAMES[dtype]
+    if t == "float":
+        table = {**_FLOAT_UNARY, **_FLOAT32_UNARY, "abs": _FLOAT_ABS[t]}
+    elif is_float(dtype):
+        table = {**_FLOAT_UNARY, "abs": _FLOAT_ABS[t]}
+    else:
+        table = _INT_UNARY
+    if op not in table:
+        raise TypeError(f"{op} is not defined for {dtype} tensors")
+    return table[op]
+
+
+@lru_cache(maxsize=None)
+def _binary_expr(op: str, dtype: np.dtype) -> tuple[str, str]:
+    """The operator expression (in ``a``, ``b``) of binary ``op`` on ``dtype`` storage, and the
+    C type of its result."""
+    table = {**_COMMON_BINARY, **(_FLOAT_BINARY if is_float(dtype) else _INT_BINARY)}
+    if op not in table:
+        raise TypeError(f"{op} is not defined for {dtype} tensors")
+    return table[op], "uchar" if op in _BOOL_OUT else CL_TYPE_NAMES[dtype]
 
 
 def _storage(dt: np.dtype) -> np.dtype:
@@ -375,18 +403,7 @@ class OpenCLBackend:
     # -- elementwise --------------------------------------------------------------------------
     def unary(self, op: str, x):
         t = CL_TYPE_NAMES[x.dtype]
-        if op == "logical_not":
-            expr = "(uchar)((x) == 0)"
-        else:
-            if t == "float":
-                table = {**_FLOAT_UNARY, **_FLOAT32_UNARY, "abs": _FLOAT_ABS[t]}
-            elif is_float(x.dtype):
-                table = {**_FLOAT_UNARY, "abs": _FLOAT_ABS[t]}
-            else:
-                table = _INT_UNARY
-            if op not in table:
-                raise TypeError(f"{op} is not defined for {x.dtype} tensors")
-            expr = table[op]
+        expr = _unary_expr(op, x.dtype)
         if self._lazy(x):
             return self.fuser.node(template(expr, (("x", "@0"), ("TA", t))), (x,), x.shape, x.dtype)
         out = self._empty(x.shape, x.dtype)
@@ -395,15 +412,8 @@ class OpenCLBackend:
                                x.data, out.data)
         return out
 
-    def _binary_expr(self, op: str, dtype: np.dtype) -> tuple[str, str]:
-        table = {**_COMMON_BINARY, **(_FLOAT_BINARY if is_float(dtype) else _INT_BINARY)}
-        if op not in table:
-            raise TypeError(f"{op} is not defined for {dtype} tensors")
-        t = CL_TYPE_NAMES[dtype]
-        return table[op], "uchar" if op in _BOOL_OUT else t
-
     def binary(self, op: str, a, b):
-        expr, out_t = self._binary_expr(op, a.dtype)
+        expr, out_t = _binary_expr(op, a.dtype)
         t = CL_TYPE_NAMES[a.dtype]
         shape = a.shape if a.shape == b.shape else tuple(np.broadcast_shapes(a.shape, b.shape))
         out_dtype = np.dtype(np.uint8) if op in _BOOL_OUT else a.dtype
@@ -433,14 +443,14 @@ class OpenCLBackend:
         return self._strided_copy(x, shape, _broadcast_strides(x.shape, shape), 0)
 
     def binary_scalar(self, op: str, x, value: object, scalar_first: bool):
-        expr, out_t = self._binary_expr(op, x.dtype)
+        expr, out_t = _binary_expr(op, x.dtype)
         if op == "pow" and not scalar_first and value in (1, 2):
             # x ** 1 and x ** 2 exactly, without pow (a scalar function call on PoCL, ~100x slower)
             expr = "(a)" if value == 1 else "((a) * (a))"
         out_dtype = np.dtype(np.uint8) if op in _BOOL_OUT else x.dtype
         if self._lazy(x):
             t = CL_TYPE_NAMES[x.dtype]
-            s = np.array([value], dtype=x.dtype)[0]
+            s = x.dtype.type(value)
             if scalar_first:
                 names, operands = (("a", "@0"), ("b", "@1"), ("TA", t)), (s, x)
             elif "b" in expr:

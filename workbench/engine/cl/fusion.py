@@ -83,28 +83,34 @@ class LazyBuffer:
     __slots__ = ("fuser", "template", "operands", "shape", "dtype", "size", "nbytes", "nodes", "args",
                  "flat", "view", "buffer", "alias", "readers", "__weakref__")
 
-    def __init__(self, fuser: "Fuser", template_: str, operands: tuple, shape: tuple[int, ...],
+    def __init__(self, fuser: "Fuser", template_: str, operands: Iterable, shape: tuple[int, ...],
                  dtype: np.dtype, view: bool = False) -> None:
         self.fuser = fuser
         self.template = template_
-        self.operands = operands
         self.shape = shape
         self.dtype = dtype
-        self.size = math.prod(shape)
-        self.nbytes = self.size * dtype.itemsize
+        self.size = size = math.prod(shape)
+        self.nbytes = size * dtype.itemsize
         self.view = view
         self.buffer: DeviceBuffer | None = None  # set once computed
         self.alias = False  # computed straight into a buffer someone else owns
         self.readers: list | None = None  # weak references to pending nodes that read this one
+        ops = []
         nodes, args, flat = 1, 0, True
         for op in operands:
-            if isinstance(op, LazyBuffer):
-                nodes += op.nodes
-                args += op.args
-                flat = flat and (op.size == 1 or op.size == self.size and op.flat)
-            else:
-                args += 1
-                flat = flat and (isinstance(op, np.generic) or op.size in (1, self.size))
+            if type(op) is LazyBuffer:
+                if op.buffer is None:
+                    nodes += op.nodes
+                    args += op.args
+                    flat = flat and (op.size == 1 or op.size == size and op.flat)
+                    ops.append(op)
+                    continue
+                op = op.buffer  # computed: a leaf
+            args += 1
+            if not isinstance(op, np.generic):
+                flat = flat and op.size in (1, size)
+            ops.append(op)
+        self.operands = tuple(ops)
         self.nodes, self.args, self.flat = nodes, args, flat
 
     @property
@@ -132,7 +138,7 @@ class LazyBuffer:
 
 def _resolve(op):
     """A computed LazyBuffer stands for its buffer; anything else for itself."""
-    if isinstance(op, LazyBuffer) and op.buffer is not None:
+    if type(op) is LazyBuffer and op.buffer is not None:
         return op.buffer
     return op
 
@@ -141,8 +147,9 @@ class _Plan:
     """One generated kernel for some roots of one shape: its structure (the cache key) and its
     arguments. Built by walking the DAG once; every node and leaf gets a name in order."""
 
-    def __init__(self, shape: tuple[int, ...]) -> None:
+    def __init__(self, shape: tuple[int, ...], watch: int | None = None) -> None:
         self.shape = shape
+        self.watch = watch  # id of a cl buffer whose reading nodes are noted in watch_readers
         self.size = math.prod(shape)
         self.memo: dict[tuple, str] = {}
         self.nodes: list[tuple[str, str, tuple[str, ...]]] = []  # (template, C type, operand names)
@@ -151,34 +158,37 @@ class _Plan:
         self.leaf_shapes: list[tuple[int, ...]] = []
         self.leaf_access: list[str] = []  # "one" (size 1), "id" (the output's layout) or "bc"
         self.leaf_index: dict[tuple, int] = {}
-        self.leaf_readers: dict[int, set[int]] = {}  # id(data) -> ids of nodes reading it
+        self.watch_readers: set[int] = set()  # ids of nodes reading the watched buffer
         self.scalars: list[np.generic] = []
         self.outputs: list[tuple[str, str]] = []  # (value name, C type)
 
     def visit(self, node, view: tuple[int, ...] | None = None, reader: int | None = None) -> str:
         """The name of ``node``'s value in the kernel. ``view`` is the shape full-size leaves
         are seen in, inside a reshape of a DAG without broadcasting (see :class:`LazyBuffer`)."""
-        node = _resolve(node)
-        if isinstance(node, np.generic):
+        if type(node) is LazyBuffer:
+            if node.buffer is None:
+                if node.view:
+                    return self.visit(node.operands[0], view if view is not None else node.shape, reader)
+                nid = id(node)
+                key = nid if view is None else (nid, view)
+                name = self.memo.get(key)
+                if name is None:
+                    self.node_ids.add(nid)
+                    refs = tuple([self.visit(op, view, nid) for op in node.operands])
+                    name = f"v{len(self.nodes)}"
+                    self.nodes.append((node.template, CL_TYPE_NAMES[node.dtype], refs))
+                    self.memo[key] = name
+                return name
+            node = node.buffer
+        elif isinstance(node, np.generic):
             self.scalars.append(node)
             return f"k{len(self.scalars) - 1}"
-        if not isinstance(node, LazyBuffer):
-            return self._leaf(node, view, reader)
-        if node.view:
-            return self.visit(node.operands[0], view if view is not None else node.shape, reader)
-        key = (id(node), view)
-        name = self.memo.get(key)
-        if name is None:
-            self.node_ids.add(id(node))
-            refs = tuple(self.visit(op, view, id(node)) for op in node.operands)
-            name = f"v{len(self.nodes)}"
-            self.nodes.append((node.template, CL_TYPE_NAMES[node.dtype], refs))
-            self.memo[key] = name
-        return name
+        return self._leaf(node, view, reader)
 
     def _leaf(self, buf, view: tuple[int, ...] | None, reader: int | None) -> str:
         shape = view if view is not None and buf.size != 1 else buf.shape
-        key = (id(buf.data), shape, buf.dtype)
+        data = id(buf.data)
+        key = (data, shape, buf.dtype)
         index = self.leaf_index.get(key)
         if index is None:
             index = len(self.leaves)
@@ -186,8 +196,8 @@ class _Plan:
             self.leaves.append(buf)
             self.leaf_shapes.append(shape)
             self.leaf_access.append("one" if buf.size == 1 else "id" if buf.size == self.size else "bc")
-        if reader is not None:
-            self.leaf_readers.setdefault(id(buf.data), set()).add(reader)
+        if data == self.watch:
+            self.watch_readers.add(reader)
         return f"a{index}"
 
     def output(self, root: LazyBuffer) -> None:
@@ -212,16 +222,16 @@ class Fuser:
     def node(self, template_: str, operands: Sequence, shape: tuple[int, ...], dtype: np.dtype,
              view: bool = False) -> LazyBuffer:
         """A pending node computing ``template_`` of ``operands`` (see :class:`LazyBuffer`)."""
-        ops = tuple(_resolve(op) for op in operands)
-        lazy = LazyBuffer(self, template_, ops, shape, dtype, view)
+        lazy = LazyBuffer(self, template_, operands, shape, dtype, view)
         if lazy.nodes > MAX_NODES or lazy.args > MAX_ARGS:
             lazy = self._within_limits(lazy)
         ref = weakref.ref(lazy)
         for op in lazy.operands:
-            if isinstance(op, LazyBuffer):
+            if type(op) is LazyBuffer:
                 if op.readers is None:
-                    op.readers = []
-                op.readers.append(ref)
+                    op.readers = [ref]
+                else:
+                    op.readers.append(ref)
             elif not isinstance(op, np.generic):
                 self._register(id(op.data), ref)
         return lazy
@@ -233,10 +243,8 @@ class Fuser:
         if len(plan.nodes) <= MAX_NODES and plan.args <= MAX_ARGS:
             lazy.nodes, lazy.args = len(plan.nodes), plan.args
             return lazy
-        pending = [op for op in lazy.operands if isinstance(op, LazyBuffer) and op.pending]
-        self.realize(pending)
-        return LazyBuffer(self, lazy.template, tuple(_resolve(op) for op in lazy.operands), lazy.shape,
-                          lazy.dtype, lazy.view)
+        self.realize([op for op in lazy.operands if type(op) is LazyBuffer])
+        return LazyBuffer(self, lazy.template, lazy.operands, lazy.shape, lazy.dtype, lazy.view)
 
     def reshape(self, lazy: LazyBuffer, shape: tuple[int, ...]):
         """A reshape that shares memory with ``lazy``, as a reshape of a computed buffer does:
@@ -277,8 +285,8 @@ class Fuser:
         for b in pending.values():
             groups.setdefault(b.shape, []).append(b)
         for group in groups.values():
-            for chunk in _chunks(group):
-                self._run(chunk, [None] * len(chunk))
+            for roots, plan in _plans(group):
+                self._run(roots, plan)
         for v in views:
             if v.pending:
                 source = v.operands[0]
@@ -295,20 +303,17 @@ class Fuser:
             return False
         group = [src] + [t for t in together if isinstance(t, LazyBuffer) and t.pending and not t.view
                          and t.shape == src.shape and t is not src]
-        group = _chunks(group)[0]
         key = id(dst.data)
         while True:
-            plan = self._plan(group)
+            group, plan = _plans(group, key)[0]
             outside = [n for n in self._pending_readers(key) if id(n) not in plan.node_ids]
             if not outside:
                 break
             self.realize(outside)
-        readers = plan.leaf_readers.get(key, set())
-        roots = {id(n) for n in group}
         for i, leaf in enumerate(plan.leaves):
             if id(leaf.data) == key and plan.leaf_access[i] != "id":
                 return False
-        if not readers <= roots:
+        if not plan.watch_readers <= {id(n) for n in group}:
             return False
         self._snapshot_aliases(key)
         outs = [dst.reshape(src.shape) if dst.shape != src.shape else dst] + [None] * (len(group) - 1)
@@ -383,19 +388,13 @@ class Fuser:
             if n is not None and n.alias and id(n.buffer.data) == key:
                 self.own(n)
 
-    def _plan(self, roots: Sequence[LazyBuffer]) -> _Plan:
-        plan = _Plan(roots[0].shape)
-        for root in roots:
-            plan.output(root)
-        return plan
-
-    def _run(self, roots: list[LazyBuffer], outs: list) -> None:
+    def _run(self, roots: list[LazyBuffer], plan: _Plan) -> None:
         root = roots[0]
-        if len(roots) == 1 and outs[0] is None and root.template == "@0" and isinstance(root.operands[0], np.generic):
+        if len(roots) == 1 and root.template == "@0" and isinstance(root.operands[0], np.generic):
             # a constant: a fill, not a kernel
             self._settle(root, self.backend._fill(root.shape, root.operands[0]))
             return
-        self._launch(self._plan(roots), roots, outs)
+        self._launch(plan, roots, [None] * len(roots))
 
     def _launch(self, plan: _Plan, roots: Sequence[LazyBuffer], outs: list) -> None:
         """Run ``plan``'s kernel, writing root k into ``outs[k]`` (a new buffer where None)."""
@@ -447,25 +446,26 @@ def _alive(refs: list | None) -> bool:
     return bool(refs) and any((n := r()) is not None and n.pending for r in refs)
 
 
-def _chunks(group: list[LazyBuffer]) -> list[list[LazyBuffer]]:
-    """``group`` (roots of one shape) split so that each kernel stays within :data:`MAX_ARGS`
-    and :data:`MAX_NODES`: one kernel when the exact count allows, else greedily by each root's
-    count (an upper bound: shared leaves count once per root)."""
-    if len(group) > 1 and sum(b.args for b in group) > MAX_ARGS:
-        plan = _Plan(group[0].shape)
-        for b in group:
-            plan.output(b)
-        if plan.args <= MAX_ARGS and len(plan.nodes) <= MAX_NODES:
-            return [group]
-    chunks, current, args = [], [], 0
+def _plans(group: list[LazyBuffer], watch: int | None = None) -> list[tuple[list[LazyBuffer], _Plan]]:
+    """Kernels for ``group`` (roots of one shape), in order: as few as :data:`MAX_ARGS` and
+    :data:`MAX_NODES` allow, each root joining the current kernel while it fits (a root alone
+    always fits: :meth:`Fuser.node` keeps every DAG within the limits)."""
+    out: list[tuple[list[LazyBuffer], _Plan]] = []
+    roots: list[LazyBuffer] = []
+    plan = _Plan(group[0].shape, watch)
     for b in group:
-        if current and args + b.args > MAX_ARGS:
-            chunks.append(current)
-            current, args = [], 0
-        current.append(b)
-        args += b.args
-    chunks.append(current)
-    return chunks
+        plan.output(b)
+        roots.append(b)
+        if len(roots) > 1 and (plan.args > MAX_ARGS or len(plan.nodes) > MAX_NODES):
+            roots.pop()
+            plan = _Plan(group[0].shape, watch)
+            for r in roots:
+                plan.output(r)
+            out.append((roots, plan))
+            roots, plan = [b], _Plan(group[0].shape, watch)
+            plan.output(b)
+    out.append((roots, plan))
+    return out
 
 
 def _defines(plan: _Plan, bc: list[int], collapsed) -> dict:

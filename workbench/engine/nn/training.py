@@ -31,8 +31,11 @@ def train_epoch(model: Module, optimizer: Optimizer, x: Tensor, y: np.ndarray, b
         loss = cross_entropy(model(x.take(index, axis=0)), labels.take(index, axis=0))
         optimizer.zero_grad()
         loss.backward()
-        optimizer.step()
         weighted = loss.detach() * float(len(batch))
+        # Free the graph before the update: on OpenCL its lazily evaluated tensors that read the
+        # parameters would otherwise have to be computed before the update overwrites them.
+        del loss
+        optimizer.step()
         total = weighted if total is None else total + weighted
     return total.item() / len(y)
 
