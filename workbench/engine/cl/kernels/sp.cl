@@ -42,14 +42,35 @@ typedef float perm_t;
 #define PERM_LOAD(row, i) ((row)[i])
 #define PERM_STORE(row, i, v) ((row)[i] = (v))
 #elif PERM_STORAGE == 1
-typedef half perm_t;
-#define PERM_LOAD(row, i) vload_half((i), (row))
+// float16 by bit operations rather than vload_half / vstore_half_rte, which PoCL does not
+// vectorise (a learning step ran 10x slower than in float32). Stored values are halves in
+// [0, 1] or NaN (0x7e00); no float32 denormal is ever formed, so a device that flushes them
+// gives the same results.
+typedef ushort perm_t;
+#define PERM_LOAD(row, i) perm_decode_half((row)[i])
 #define PERM_STORE(row, i, v) perm_store_half((row), (i), (v))
 
-float perm_store_half(__global half *row, const size_t i, const float v)
+float perm_decode_half(const uint h)
 {
-    vstore_half_rte(v, i, row);
-    return vload_half(i, row);
+    const float normal = as_float((h << 13) + (112u << 23));  // rebias the exponent 15 -> 127
+    const float subnormal = (float)h * 0x1p-24f;
+    return h >= 0x7c00u ? NAN : h < 0x400u ? subnormal : normal;
+}
+
+// Rounds v (in [0, 1], or NaN) to the nearest half, ties to even, stores it and returns it.
+// Adding then subtracting magic = 2^(e + 13), e = max(v's exponent, -14), rounds v to a
+// multiple of 2^(e - 10), the half spacing at v, in the float32 unit's round-to-nearest-even.
+float perm_store_half(__global ushort *row, const size_t i, const float v)
+{
+    const uint exponent = as_uint(v) & 0x7f800000u;
+    const uint e = exponent < 0x38800000u ? 0x38800000u : exponent;  // 0x38800000: 2^-14
+    const float magic = as_float(e + (13u << 23));
+    const float r = (v + magic) - magic;
+    const uint normal = (as_uint(r) >> 13) - (112u << 10);
+    const uint subnormal = (uint)(int)(r * 0x1p24f);  // a whole number below 1024
+    const uint h = v != v ? 0x7e00u : r < 0x1p-14f ? subnormal : normal;
+    row[i] = (ushort)h;
+    return r;
 }
 #else
 typedef uchar perm_t;
@@ -61,9 +82,13 @@ float perm_decode_u8(const uchar q)
     return q == (uchar)255 ? NAN : (float)q * PERM_U8_STEP;
 }
 
+// rint(v * 254), ties to even, as adding and subtracting 2^23 rounds it (rint itself is a
+// library call that stops PoCL's vectoriser).
 float perm_store_u8(__global uchar *row, const size_t i, const float v)
 {
-    const uchar q = isnan(v) ? (uchar)255 : (uchar)rint(v * 254.0f);
+    const float scaled = v * 254.0f;
+    const float r = (scaled + 8388608.0f) - 8388608.0f;
+    const uchar q = v != v ? (uchar)255 : (uchar)(int)r;
     row[i] = q;
     return perm_decode_u8(q);
 }
