@@ -10,6 +10,7 @@ from workbench.engine.htm.tm_segments import SegmentPool
 
 F32 = np.float32
 INIT = F32(0.21)
+CONNECTED = F32(0.3)  # connected: permanence >= 0.3
 
 
 def make_segment(pool: SegmentPool, cell: int, synapses: list[tuple[int, float]]) -> int:
@@ -30,7 +31,7 @@ def grow(pool, seg, requested, order):
 
 
 def test_new_segment_takes_the_first_candidates_in_walk_order():
-    pool = SegmentPool(100, 255, 255)
+    pool = SegmentPool(100, 255, 255, CONNECTED)
     seg = pool.create_segment(3)
     grow(pool, seg, 3, [40, 10, 50, 20, 30])
     assert synapses(pool, seg) == [(40, 0.21), (10, 0.21), (50, 0.21)]
@@ -40,14 +41,14 @@ def test_new_segment_takes_the_first_candidates_in_walk_order():
 
 
 def test_an_existing_candidate_is_raised_to_initial_permanence_and_gets_no_new_synapse():
-    pool = SegmentPool(100, 255, 255)
+    pool = SegmentPool(100, 255, 255, CONNECTED)
     seg = make_segment(pool, 3, [(20, 0.1), (99, 0.5), (30, 0.4)])
     grow(pool, seg, 5, [10, 20, 30])
     assert synapses(pool, seg) == [(20, 0.21), (99, 0.5), (30, 0.4), (10, 0.21)]
 
 
 def test_max_synapses_destroys_the_weakest_non_candidates_first():
-    pool = SegmentPool(100, 5, 255)
+    pool = SegmentPool(100, 5, 255, CONNECTED)
     seg = make_segment(pool, 3, [(1, 0.3), (2, 0.2), (3, 0.25), (4, 0.2), (5, 0.6)])
     grow(pool, seg, 2, [4, 7])
     # overrun 2: non-candidates 2 (0.2) and 3 (0.25) go; 4 is a candidate, raised to 0.21
@@ -55,14 +56,14 @@ def test_max_synapses_destroys_the_weakest_non_candidates_first():
 
 
 def test_max_synapses_ties_go_to_the_lower_slot():
-    pool = SegmentPool(100, 3, 255)
+    pool = SegmentPool(100, 3, 255, CONNECTED)
     seg = make_segment(pool, 3, [(1, 0.2), (2, 0.2), (3, 0.2)])
     grow(pool, seg, 1, [9])
     assert synapses(pool, seg) == [(2, 0.2), (3, 0.2), (9, 0.21)]
 
 
 def test_the_walk_stops_at_n_new_synapses_and_raises_only_what_it_passed():
-    pool = SegmentPool(100, 255, 255)
+    pool = SegmentPool(100, 255, 255, CONNECTED)
     seg = make_segment(pool, 3, [(20, 0.1), (40, 0.1)])
     grow(pool, seg, 2, [20, 10, 30, 40])
     # 20 raised, 10 and 30 new: n = 2 reached before 40, which keeps 0.1
@@ -70,14 +71,14 @@ def test_the_walk_stops_at_n_new_synapses_and_raises_only_what_it_passed():
 
 
 def test_full_segment_of_candidates_grows_nothing():
-    pool = SegmentPool(100, 2, 255)
+    pool = SegmentPool(100, 2, 255, CONNECTED)
     seg = make_segment(pool, 3, [(4, 0.3), (7, 0.3)])
     grow(pool, seg, 1, [9, 4, 7])
     assert synapses(pool, seg) == [(4, 0.3), (7, 0.3)]
 
 
 def test_a_full_cell_loses_the_segment_with_the_smallest_sum_of_squared_permanences():
-    pool = SegmentPool(100, 255, 3)
+    pool = SegmentPool(100, 255, 3, CONNECTED)
     a = make_segment(pool, 5, [(1, 0.3), (2, 0.3)])                      # 0.18
     b = make_segment(pool, 5, [(1, 0.2), (2, 0.2), (3, 0.2), (4, 0.2)])  # 0.16
     c = make_segment(pool, 5, [(1, 0.5)])                                # 0.25
@@ -89,14 +90,14 @@ def test_a_full_cell_loses_the_segment_with_the_smallest_sum_of_squared_permanen
 
 
 def test_eviction_ties_go_to_the_lower_segment_index():
-    pool = SegmentPool(100, 255, 2)
+    pool = SegmentPool(100, 255, 2, CONNECTED)
     first = make_segment(pool, 5, [(1, 0.3)])
     make_segment(pool, 5, [(2, 0.3)])
     assert pool.create_segment(5) == first
 
 
 def test_freed_segment_indices_are_reused_last_in_first_out():
-    pool = SegmentPool(100, 255, 255)
+    pool = SegmentPool(100, 255, 255, CONNECTED)
     segs = [pool.create_segment(c) for c in range(5)]
     pool.destroy_segment(segs[1])
     pool.destroy_segment(segs[3])
@@ -105,7 +106,7 @@ def test_freed_segment_indices_are_reused_last_in_first_out():
 
 
 def test_adapt_adds_in_float32_clips_at_one_and_destroys_below_one_millionth():
-    pool = SegmentPool(10, 255, 255)
+    pool = SegmentPool(10, 255, 255, CONNECTED)
     seg = make_segment(pool, 0, [(1, 0.21), (2, 0.05), (3, 0.95), (4, 0.1), (5, 0.3)])
     prev_active = np.zeros(11, dtype=bool)
     prev_active[[1, 3]] = True
@@ -117,7 +118,7 @@ def test_adapt_adds_in_float32_clips_at_one_and_destroys_below_one_millionth():
 
 
 def test_adapt_marks_segments_left_below_min_threshold():
-    pool = SegmentPool(10, 255, 255)
+    pool = SegmentPool(10, 255, 255, CONNECTED)
     seg = make_segment(pool, 0, [(1, 0.05), (2, 0.05), (3, 0.5)])
     prev_active = np.zeros(11, dtype=bool)
     doomed = pool.adapt(np.array([seg]), np.array([0.1], F32), np.array([-0.1], F32), prev_active, 2)
@@ -125,7 +126,7 @@ def test_adapt_marks_segments_left_below_min_threshold():
 
 
 def test_rows_widen_past_the_initial_capacity_up_to_the_maximum():
-    pool = SegmentPool(1000, 100, 255)
+    pool = SegmentPool(1000, 100, 255, CONNECTED)
     seg = pool.create_segment(0)
     grow(pool, seg, 70, list(range(100, 170)))
     assert pool.width >= 70 and pool.width <= 100
@@ -134,14 +135,14 @@ def test_rows_widen_past_the_initial_capacity_up_to_the_maximum():
 
 @pytest.mark.parametrize("n", [0, 1, 1500])
 def test_state_dict_round_trip(n):
-    pool = SegmentPool(5000, 40, 255)
+    pool = SegmentPool(5000, 40, 255, CONNECTED)
     gen = np.random.default_rng(n)
     for i in range(n):
         seg = pool.create_segment(int(gen.integers(5000)))
         grow(pool, seg, 6, sorted(gen.choice(5000, 10, replace=False).tolist()))
         if i % 7 == 3:
             pool.destroy_segment(seg)
-    other = SegmentPool(5000, 40, 255)
+    other = SegmentPool(5000, 40, 255, CONNECTED)
     other.load_state_dict(pool.state_dict())
     assert other.num_segments() == pool.num_segments() and other.free == pool.free
     for cell in range(5000):
@@ -149,3 +150,33 @@ def test_state_dict_round_trip(n):
         for s in pool.segments_of(cell):
             assert other.synapses(s) == pool.synapses(s)
     assert (other.segments_per_cell == pool.segments_per_cell).all()
+
+
+def test_connected_flips_are_the_synapses_that_crossed_the_threshold_an_odd_number_of_times():
+    pool = SegmentPool(10, 255, 255, CONNECTED)
+    seg = make_segment(pool, 0, [(1, 0.25), (2, 0.36), (3, 0.05), (4, 0.33), (5, 0.5)])
+    pool.clear_changes()
+    prev_active = np.zeros(11, dtype=bool)
+    prev_active[[1, 3]] = True
+    pool.adapt(np.array([seg]), np.array([0.1], F32), np.array([-0.05], F32), prev_active, 1)
+    # 0.25 -> 0.35 and 0.33 -> 0.28 cross; 0.36 -> 0.31, 0.05 -> 0.15, 0.5 -> 0.45 do not
+    width = pool.width
+    assert pool.connected_flips == {seg * width + 0, seg * width + 3}
+    prev_active[1] = False
+    pool.adapt(np.array([seg]), np.array([0.1], F32), np.array([-0.1], F32), prev_active, 1)
+    # 0.35 -> 0.25 crosses back (its two flips cancel); 0.31 -> 0.21 crosses
+    assert pool.connected_flips == {seg * width + 1, seg * width + 3}
+    grow(pool, seg, 1, [4, 9])  # 4 (0.18) is raised to 0.21, still below: no flip
+    assert synapses(pool, seg)[3] == (4, 0.21) and synapses(pool, seg)[5] == (9, 0.21)
+    assert pool.connected_flips == {seg * width + 1, seg * width + 3}
+    pool.clear_changes()
+    assert pool.connected_flips == set()
+
+
+def test_raising_a_synapse_over_the_threshold_is_a_flip():
+    pool = SegmentPool(10, 255, 255, F32(0.2))
+    seg = make_segment(pool, 0, [(1, 0.15), (2, 0.5)])
+    pool.clear_changes()
+    grow(pool, seg, 1, [1, 7])
+    assert synapses(pool, seg) == [(1, 0.21), (2, 0.5), (7, 0.21)]
+    assert pool.connected_flips == {seg * pool.width}

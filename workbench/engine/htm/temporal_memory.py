@@ -148,7 +148,7 @@ class TemporalMemory:
         self._connected_at = np.float32(self.connected_permanence - np.float32(1e-6))
         self._lowest_activity = min(self.activation_threshold, self.min_threshold)
         self._pool = SegmentPool(self.num_cells, self.max_synapses_per_segment,
-                                 self.max_segments_per_cell)
+                                 self.max_segments_per_cell, self._connected_at)
         self._engine, self.backend_name = _dendrite_engine(
             backend, self.num_cells, self._connected_at, self._lowest_activity)
         self._prev_active_mask = np.zeros(self.num_cells + 1, dtype=bool)

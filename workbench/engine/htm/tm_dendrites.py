@@ -79,10 +79,11 @@ class PresynapticIndex:
     def sync(self, pool: SegmentPool) -> None:
         """Apply the pool's changes since the last sync (then clear them).
 
-        A segment whose synapse set changed keeps the entries of the slots before the first
-        one that changed (a grown segment appends only its new synapses); the later slots'
-        entries go and the synapses now in them are appended. Every other entry of a segment
-        whose permanences moved is rewritten in place (its connected bit may have flipped).
+        The synapses whose connected state flipped get their bit toggled in place. A segment
+        whose synapse set changed keeps the entries of the slots before the first one that
+        changed (a grown segment appends only its new synapses); the later slots' entries go
+        and the synapses now in them are appended, their bits read afresh (so a flip noted for
+        such a slot, which the toggle applied to the entry about to go, does no harm).
         """
         if pool.width != self.width:
             self.rebuild(pool)
@@ -91,21 +92,16 @@ class PresynapticIndex:
             grown = np.zeros(pool.pre.size, dtype=np.int32)
             grown[: len(self.position)] = self.position
             self.position = grown
+        if pool.connected_flips:
+            flipped = np.fromiter(pool.connected_flips, dtype=np.int64, count=len(pool.connected_flips))
+            self.entries[self.position[flipped]] ^= 1
         changed = pool.layout_changed
-        kept_segments = np.fromiter(pool.values_changed.difference(changed), dtype=np.int64)
-        kept_lengths = pool.count[kept_segments].astype(np.int64)
         if changed:
             segments = np.fromiter(changed, dtype=np.int64, count=len(changed))
             old_count, first = np.array(list(changed.values()), dtype=np.int64).T
             starts = segments * self.width + first
-            gone = _ragged(starts, old_count - first)
-            self.entries[self.position[gone]] = 0
+            self.entries[self.position[_ragged(starts, old_count - first)]] = 0
             self._append(pool, _ragged(starts, pool.count[segments] - first))
-            kept_segments = np.concatenate([kept_segments, segments])
-            kept_lengths = np.concatenate([kept_lengths, first])
-        if len(kept_segments):
-            handles = _ragged(kept_segments * self.width, kept_lengths)
-            self.entries[self.position[handles]] = self._entries(pool, handles)
         pool.clear_changes()
 
     def rebuild(self, pool: SegmentPool) -> None:

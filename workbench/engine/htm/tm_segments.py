@@ -21,8 +21,12 @@ one, and the new one takes the freed index.
 The pool records what changed since a dendrite engine last looked (``layout_changed``: for a
 segment whose synapse set changed, its count then and the first slot whose presynaptic cell
 may differ, so the slots before it kept theirs; ``values_changed``: segments whose
-permanences moved, which includes those), so the engines update their own indexes or device
-copies incrementally.
+permanences moved, which includes those; ``connected_flips``: the synapses, as handles
+``segment * width + slot``, whose permanence crossed ``connected_at`` an odd number of times),
+so the engines update their own indexes or device copies incrementally. A flip is noted where
+the old and new permanences are both at hand (adapting, raising), which is far cheaper than
+re-reading every changed segment afterwards; a handle whose slot has since changed synapse is
+one the engine replaces anyway.
 """
 
 from __future__ import annotations
@@ -39,8 +43,9 @@ class SegmentPool:
     """Segments and synapses of one Temporal Memory (see the module docstring)."""
 
     def __init__(self, num_cells: int, max_synapses_per_segment: int,
-                 max_segments_per_cell: int) -> None:
+                 max_segments_per_cell: int, connected_at: np.float32) -> None:
         self.num_cells = num_cells
+        self.connected_at = np.float32(connected_at)  # connected: permanence >= this
         self.max_synapses = max_synapses_per_segment
         self.max_segments = max_segments_per_cell
         self.width = min(_INITIAL_WIDTH, max_synapses_per_segment)
@@ -54,6 +59,7 @@ class SegmentPool:
         self.segments_per_cell = np.zeros(num_cells, dtype=np.int32)
         self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
+        self.connected_flips: set[int] = set()
         self.reshaped = True  # arrays reallocated: device copies must be rebuilt
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -66,7 +72,18 @@ class SegmentPool:
     def clear_changes(self) -> None:
         self.layout_changed.clear()
         self.values_changed.clear()
+        self.connected_flips.clear()
         self.reshaped = False
+
+    def _crossed(self, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        """Where a permanence that went from ``old`` to ``new`` changed its connected state."""
+        return (old >= self.connected_at) != (new >= self.connected_at)
+
+    def _note_flips(self, segments: np.ndarray, slots: np.ndarray) -> None:
+        """Note that synapses (segments[i], slots[i]) changed connected state (a second flip
+        of one synapse before the engines look cancels the first)."""
+        if len(segments):
+            self.connected_flips.symmetric_difference_update((segments * self.width + slots).tolist())
 
     def _note_layout(self, segment: int, first_slot: int) -> None:
         """Slots ``first_slot`` and later of ``segment`` are about to change synapses."""
@@ -166,6 +183,8 @@ class SegmentPool:
         new[~valid] = 0
         self.perm[segments, :w] = new
         self.values_changed.update(segments.tolist())
+        flipped, slots = np.nonzero(self._crossed(rows_perm, new))
+        self._note_flips(segments[flipped], slots)
         if dead.any():
             hit = np.flatnonzero(dead.any(axis=1))
             for seg, first in zip(segments[hit].tolist(), dead[hit].argmax(axis=1).tolist()):
@@ -232,9 +251,12 @@ class SegmentPool:
         rows, positions = np.nonzero(present & (absent_so_far < n[:, None]))
         if len(rows):
             raised, raised_slots = segments[rows], slots[rows, positions]
-            self.perm[raised, raised_slots] = np.maximum(self.perm[raised, raised_slots],
-                                                         initial_permanence)
+            old = self.perm[raised, raised_slots]
+            new_perm = np.maximum(old, initial_permanence)
+            self.perm[raised, raised_slots] = new_perm
             self.values_changed.update(raised.tolist())
+            flipped = np.flatnonzero(self._crossed(old, new_perm))
+            self._note_flips(raised[flipped], raised_slots[flipped])
         new = absent & (absent_so_far <= n[:, None])
         added = new.sum(axis=1)
         growing = np.flatnonzero(added)
@@ -318,6 +340,7 @@ class SegmentPool:
                                              minlength=self.num_cells).astype(np.int32)
         self.layout_changed = {}
         self.values_changed = set()
+        self.connected_flips = set()
         self.reshaped = True
 
 
