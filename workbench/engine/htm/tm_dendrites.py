@@ -12,12 +12,12 @@ the segment comes out with a shift); 0 marks an empty or removed entry. A synaps
 
 Layout: one flat buffer of entries; each cell owns a block of it (start, capacity, used).
 Keeping up with the pool must be cheap, because a learning step rewrites hundreds of
-segments: ``position[handle]`` is where each synapse's entry sits, so the entries of a changed
-segment are zeroed (tombstones) or rewritten in place without searching, and new ones are
-appended to their cell's block. Only the slots from the first one whose synapse changed are
-replaced (the pool says which), so the usual change, a segment growing a few synapses,
-appends just those. A cell whose block is full moves, without its tombstones, to
-a new block at the end of the buffer, twice as large as it needs; when the abandoned blocks
+segments: ``position[handle]`` is where each synapse's entry sits, so an entry is zeroed
+(a tombstone) or has its connected bit toggled in place without searching, and new ones are
+appended to their cell's block. The pool says which synapses flipped connected state and, for
+a segment whose synapses changed, from which slot on, so the usual step (a few dozen
+permanences crossing, a few segments growing some synapses) touches just those entries. A
+cell whose block is full moves, without its tombstones, to a new block at the end of the buffer, twice as large as it needs; when the abandoned blocks
 outweigh the live ones the whole buffer is compacted. All of it is vectorised over the cells
 and synapses a step touches.
 """
