@@ -17,8 +17,9 @@ segments: ``position[handle]`` is where each synapse's entry sits, so an entry i
 appended to their cell's block. The pool says which synapses flipped connected state and, for
 a segment whose synapses changed, from which slot on, so the usual step (a few dozen
 permanences crossing, a few segments growing some synapses) touches just those entries. A
-cell whose block is full moves, without its tombstones, to a new block at the end of the buffer, twice as large as it needs; when the abandoned blocks
-outweigh the live ones the whole buffer is compacted. All of it is vectorised over the cells
+cell whose block is full moves, without its tombstones, to a new block at the end of the
+buffer, twice as large as it needs; when the abandoned blocks outweigh the live ones the whole
+buffer is compacted. All of it is vectorised over the cells
 and synapses a step touches.
 """
 
