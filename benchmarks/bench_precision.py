@@ -17,8 +17,10 @@ RDSE, radius 0.03, seed 2019, with add_noise(0.01) from CompatRNG(42)):
   where the permanences would not fit the device or 60 % of the host's available memory; numpy
   is left out (about 40 s of initialisation and 150 ms per step per precision on a 16-core host).
 
+The three precisions' models are built side by side and each phase runs in 20 blocks of steps
+that alternate between them, so that a shared machine's changing load hits them alike.
 Columns: ms per step (wall clock, the SP's compute call only, the device queue drained at the end
-of each phase) and the speed-up over float32 on the same backend; "perm MB", the bytes of the
+of each block) and the speed-up over float32 on the same backend; "perm MB", the bytes of the
 permanence array or buffer the model holds; "init s", the model's construction. Quality against
 the float32 model on the same backend and inputs: "agree learn" is the mean over the learning
 steps of |A & A32| / |A32| (A the active columns at that step), "agree infer" the same over the
@@ -51,6 +53,7 @@ WORKLOADS = {
 QUICK_STEPS = {"hello": (1000, 200), "sine-65K": (30, 10)}
 TM_CELLS = 8
 ANOMALY_WINDOW = 1000
+BLOCKS = 20  # each phase alternates between the precisions' models in this many blocks
 MEMORY_SHARE = 0.6  # of the host's available memory the large model may be predicted to use
 INIT_HEADROOM = 2.5e9  # bytes the initialisation's per-block tables take on top of the state
 
@@ -78,42 +81,60 @@ def _held_bytes(buffer_or_array) -> int:
     return int(getattr(buffer_or_array, "nbytes", None) or buffer_or_array.size)
 
 
-def measure(backend: str, dtype: str, work: dict, data: list[np.ndarray], learn_steps: int,
-            infer_steps: int, with_tm: bool) -> dict:
-    """One model's run: timings, the active columns of every step, and the TM's anomalies."""
-    start = time.perf_counter()
-    sp = SpatialPooler(work["inputs"], work["columns"], potential_radius=work["potential_radius"],
-                       potential_pct=work["potential_pct"], global_inhibition=True,
-                       local_area_density=work["density"], backend=backend,
-                       permanence_dtype=dtype)
-    _drain(sp)
-    init_s = time.perf_counter() - start
-    tm = TemporalMemory(work["columns"], cells_per_column=TM_CELLS) if with_tm else None
-    learned, anomalies, spent = [], [], 0.0
-    for x in data[:learn_steps]:
+def measure(backend: str, work: dict, data: list[np.ndarray], learn_steps: int,
+            infer_steps: int, with_tm: bool) -> dict[str, dict]:
+    """One model per precision, run side by side: each phase goes in blocks of steps that
+    alternate between the models (so a change in the machine's load hits all of them alike).
+    Per precision: timings, the active columns of every step, and the TM's anomalies."""
+    runs = {}
+    for dtype in PERMANENCE_DTYPES:
         start = time.perf_counter()
-        active = sp.compute(x, learn=True)
-        spent += time.perf_counter() - start
-        learned.append(active)
-        if tm is not None:
-            tm.compute(active, learn=True)
-            anomalies.append(tm.anomaly)
-    start = time.perf_counter()
-    _drain(sp)
-    learn_ms = (spent + time.perf_counter() - start) * 1e3 / learn_steps
+        sp = SpatialPooler(work["inputs"], work["columns"],
+                           potential_radius=work["potential_radius"],
+                           potential_pct=work["potential_pct"], global_inhibition=True,
+                           local_area_density=work["density"], backend=backend,
+                           permanence_dtype=dtype)
+        _drain(sp)
+        runs[dtype] = {"sp": sp, "init_s": time.perf_counter() - start, "learned": [],
+                       "inferred": [], "anomalies": [], "learn_s": 0.0, "infer_s": 0.0,
+                       "tm": TemporalMemory(work["columns"], cells_per_column=TM_CELLS)
+                       if with_tm else None}
+    block = max(1, learn_steps // BLOCKS)
+    for first in range(0, learn_steps, block):
+        for run in runs.values():
+            sp, tm, spent = run["sp"], run["tm"], 0.0
+            for x in data[first:min(first + block, learn_steps)]:
+                start = time.perf_counter()
+                active = sp.compute(x, learn=True)
+                spent += time.perf_counter() - start
+                run["learned"].append(active)
+                if tm is not None:
+                    tm.compute(active, learn=True)
+                    run["anomalies"].append(tm.anomaly)
+            start = time.perf_counter()
+            _drain(sp)
+            run["learn_s"] += spent + time.perf_counter() - start
     window = data[learn_steps - infer_steps:learn_steps]
-    start = time.perf_counter()
-    inferred = [sp.compute(x, learn=False) for x in window]
-    _drain(sp)
-    infer_ms = (time.perf_counter() - start) * 1e3 / infer_steps
-    overlaps = []
-    for x in window:  # untimed: reading the overlaps back costs a transfer on OpenCL
-        active = sp.compute(x, learn=False)
-        overlaps.append(float(sp.overlaps[active].mean()) if len(active) else 0.0)
-    return {"init_s": init_s, "learn_ms": learn_ms, "infer_ms": infer_ms, "learned": learned,
-            "inferred": inferred, "overlap": float(np.mean(overlaps)),
+    block = max(1, infer_steps // BLOCKS)
+    for first in range(0, infer_steps, block):
+        for run in runs.values():
+            start = time.perf_counter()
+            run["inferred"] += [run["sp"].compute(x, learn=False) for x in window[first:first + block]]
+            _drain(run["sp"])
+            run["infer_s"] += time.perf_counter() - start
+    results = {}
+    for dtype, run in runs.items():
+        sp, overlaps = run["sp"], []
+        for x in window:  # untimed: reading the overlaps back costs a transfer on OpenCL
+            active = sp.compute(x, learn=False)
+            overlaps.append(float(sp.overlaps[active].mean()) if len(active) else 0.0)
+        results[dtype] = {
+            "init_s": run["init_s"], "learn_ms": run["learn_s"] * 1e3 / learn_steps,
+            "infer_ms": run["infer_s"] * 1e3 / infer_steps, "learned": run["learned"],
+            "inferred": run["inferred"], "overlap": float(np.mean(overlaps)),
             "perm_bytes": _held_bytes(sp._engine.perm),
-            "anomaly": float(np.mean(anomalies[-ANOMALY_WINDOW:])) if anomalies else None}
+            "anomaly": float(np.mean(run["anomalies"][-ANOMALY_WINDOW:])) if with_tm else None}
+    return results
 
 
 def agreement(runs: list[np.ndarray], reference: list[np.ndarray]) -> float:
@@ -135,17 +156,20 @@ def _available_host_bytes() -> float:
 
 
 def fit_problem(backend: str, work: dict) -> str:
-    """Why the float32 model of ``work`` would not fit ``backend`` (empty when it should):
-    its permanence buffer against the device's limits, and on a CPU device, whose memory is the
-    host's, its state plus the initialisation's tables against the host's available memory."""
+    """Why the three models of ``work`` would not fit ``backend`` side by side (empty when
+    they should): the float32 permanence buffer against the device's largest allocation, all
+    their state against its memory, and on a CPU device, whose memory is the host's, that plus
+    the initialisation's tables against the host's available memory."""
     runtime = get_backend(backend).runtime
     padded = -(-work["inputs"] // 64) * 64
     perm = work["columns"] * padded * permanence_storage("float32").itemsize
-    state = perm + work["columns"] * padded // 8
+    state = sum(work["columns"] * padded * (permanence_storage(d).itemsize + 1 / 8)
+                for d in PERMANENCE_DTYPES)  # the three models live side by side
     device = runtime.device
     if perm > device.max_mem_alloc_size or state > 0.8 * device.global_mem_size:
-        return (f"skipped: {perm / 1e9:.1f} GB of float32 permanences do not fit the device "
-                f"(buffers <= {device.max_mem_alloc_size / 1e9:.1f} GB)")
+        return (f"skipped: {perm / 1e9:.1f} GB of float32 permanences ({state / 1e9:.1f} GB for "
+                f"the three models) do not fit the device ({device.global_mem_size / 1e9:.1f} GB, "
+                f"buffers <= {device.max_mem_alloc_size / 1e9:.1f} GB)")
     host = _available_host_bytes()
     if not runtime.is_gpu and state + INIT_HEADROOM > MEMORY_SHARE * host:
         return (f"skipped: {(state + INIT_HEADROOM) / 1e9:.1f} GB predicted > {MEMORY_SHARE:.0%} "
@@ -172,13 +196,11 @@ def run(backends: list[str] | None = None, quick: bool = False,
             if problem:
                 rows.append({"workload": name, "backend": backend, "note": problem})
                 continue
-            baseline = None
-            for dtype in PERMANENCE_DTYPES:
-                result = measure(backend, dtype, work, data, learn_steps, infer_steps,
-                                 with_tm=name == "hello" and index == 0)
-                gc.collect()  # the previous model's buffers go before the next is built
-                if dtype == "float32":
-                    baseline = result
+            results = measure(backend, work, data, learn_steps, infer_steps,
+                              with_tm=name == "hello" and index == 0)
+            gc.collect()  # these models' buffers go before the next backend's are built
+            baseline = results["float32"]
+            for dtype, result in results.items():
                 row = {"workload": name, "backend": backend, "dtype": dtype,
                        "learn ms": result["learn_ms"], "infer ms": result["infer_ms"],
                        "learn x": baseline["learn_ms"] / result["learn_ms"],
