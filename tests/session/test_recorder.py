@@ -5,6 +5,7 @@ import pytest
 from tests.session.toy import toy_run
 from workbench.session import Recorder, SessionReader
 from workbench.session.recorder import CheckpointPolicy
+from workbench.session.writer import StoreTime
 
 
 def feed(policy, step_times, start=0.0):
@@ -15,7 +16,7 @@ def feed(policy, step_times, start=0.0):
         now += dt
         if policy.step_done(now):
             due.append(step)
-            policy.checkpointed(0.0, 0.0)
+            policy.checkpointed(0.0, StoreTime(0.0, 0.0))
     return due
 
 
@@ -34,31 +35,33 @@ def test_a_pause_does_not_shrink_the_interval():
     assert policy.interval == 64 and due == [64, 128]
 
 
-def spacing_after(policy, snapshot_s, store_s):
-    """The interval the policy settles on at 1/128 s per step after a checkpoint of that cost."""
+def spacing_after(snapshot_s, store):
+    """The interval a policy settles on at 1/128 s per step after a checkpoint of that cost."""
+    policy = CheckpointPolicy(budget_s=1.0)
     policy._last = 0.0
     feed(policy, [1 / 128] * 16)
     assert policy.interval == 128
-    policy.checkpointed(snapshot_s, store_s)
+    policy.checkpointed(snapshot_s, store)
     feed(policy, [1 / 128] * 16, start=16 / 128)
     return policy.interval
 
 
 def test_costly_snapshots_are_spaced_to_stay_under_five_percent_of_the_run():
     # 0.25 s of snapshot per checkpoint: at most one per 5 s of steps
-    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.25, 0.0) == 640
-    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.1, 0.0) == 256
+    assert spacing_after(0.25, StoreTime(0.0, 0.0)) == 640
+    assert spacing_after(0.1, StoreTime(0.0, 0.0)) == 256
 
 
-def test_with_a_spare_core_storing_only_has_to_keep_up():
-    # the writer thread may spend half its time on checkpoints: 0.375 s fits in a second
-    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.05, 0.375) == 128
-    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.05, 0.75) == 192
+def test_a_writer_with_a_core_to_spare_only_has_to_keep_up():
+    # it ran the whole time it took: it may spend half its time on checkpoints
+    assert spacing_after(0.05, StoreTime(0.375, 0.375)) == 128
+    assert spacing_after(0.05, StoreTime(0.75, 0.8)) == 192
 
 
-def test_on_one_core_snapshot_and_storing_share_five_percent():
-    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=False), 0.05, 0.05) == 256
-    assert spacing_after(CheckpointPolicy(budget_s=1.0, two_cores=True), 0.05, 0.05) == 128
+def test_a_writer_without_a_spare_core_shares_the_five_percent_with_the_snapshot():
+    # it waited for a core half the time it took: its work came out of the run's time
+    assert spacing_after(0.05, StoreTime(0.05, 0.1)) == 256
+    assert spacing_after(0.05, StoreTime(0.05, 0.05)) == 128
 
 
 def test_fixed_interval_and_bad_settings():

@@ -13,14 +13,17 @@ Recording must stay cheap (at most 10 % of the step rate), so checkpoints are sp
 apart when they cost too much. A checkpoint has two parts: the snapshot, which the run waits
 for (``state_dict()`` and one copy of its arrays), and compressing and storing it, which the
 writer thread does while the run goes on. The snapshot may take at most 5 % of the run's time.
-With a core to spare, the writer's part only has to keep up (at most half the writer thread's
-time, measured in CPU time so a busy machine does not stretch it); on a single core it comes
-out of the run's time too, and both parts together get the 5 %.
+Where the writer thread has a core to spare, its part only has to keep up (at most half the
+writer thread's time). Whether it had one is measured, not assumed from the core count: it had
+if it ran for most of the time it took to store the last checkpoint. Where it had not (one core,
+or other programs keeping every core busy), its work comes out of the run's time, and both parts
+together get the 5 %: the run keeps its speed, and re-simulation may take longer than the budget.
+Costs are CPU times (of the thread doing each part), so that a machine kept busy by other
+programs does not inflate them.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from pathlib import Path
@@ -30,38 +33,30 @@ from .errors import SessionError
 from .frames import Frame
 from .manifest import Manifest
 from .records import Checkpoint
-from .writer import SessionWriter
+from .writer import SessionWriter, StoreTime
 
 DEFAULT_CHUNK_SIZE = 256
 RESIMULATION_BUDGET_S = 1.0
 CHECKPOINT_SHARE = 0.05  # most of the run's time that checkpoints may take from it
-WRITER_SHARE = 0.5  # most of the writer thread's time that storing checkpoints may take
-
-
-def spare_core() -> bool:
-    """Whether this process may run on two cores or more (then the writer thread has its own)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) >= 2
+WRITER_SHARE = 0.5  # most of a spare core's time that storing checkpoints may take
+SPARE_CORE = 0.75  # the writer had a core to spare if it ran this much of the time it took
 
 
 class CheckpointPolicy:
     """When the next periodic checkpoint is due: every ``every`` steps when given, else after
     the number of steps that take ``budget_s`` at the measured step rate, or more steps when
-    the last checkpoint cost more than its shares of that time (see the module docstring);
-    ``two_cores`` says whether the writer thread has a core of its own (default: detected)."""
+    the last checkpoint cost more than its shares of that time (see the module docstring)."""
 
     WINDOW = 64   # step times kept for the median
     REESTIMATE = 16  # steps between estimates once the window has filled a little
 
-    def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S,
-                 two_cores: bool | None = None) -> None:
+    def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S) -> None:
         if every is not None and every < 1:
             raise ValueError(f"checkpoint interval must be >= 1 step (got {every})")
         if budget_s <= 0:
             raise ValueError(f"re-simulation budget must be > 0 s (got {budget_s})")
         self.every = every
         self.budget_s = budget_s
-        self.two_cores = spare_core() if two_cores is None else two_cores
         self.interval: int | None = every  # K; None until a step time has been measured
         self._times = [0.0] * self.WINDOW
         self._measured = 0
@@ -80,14 +75,14 @@ class CheckpointPolicy:
             self.interval = max(1, int(self._spacing / median)) if median > 0 else None
         return self.interval is not None and self._since >= self.interval
 
-    def checkpointed(self, snapshot_s: float, store_s: float) -> None:
-        """A checkpoint was taken: the run waited ``snapshot_s`` seconds for it, and storing
-        one takes the writer thread ``store_s`` seconds of CPU."""
+    def checkpointed(self, snapshot_s: float, store: StoreTime) -> None:
+        """A checkpoint was taken: its snapshot took the recording thread ``snapshot_s`` seconds
+        of CPU, and storing one took the writer thread ``store`` (the last one it stored)."""
         self._since = 0
-        if self.two_cores:
-            self._spacing = max(self.budget_s, snapshot_s / CHECKPOINT_SHARE, store_s / WRITER_SHARE)
+        if store.cpu >= SPARE_CORE * store.wall:
+            self._spacing = max(self.budget_s, snapshot_s / CHECKPOINT_SHARE, store.cpu / WRITER_SHARE)
         else:
-            self._spacing = max(self.budget_s, (snapshot_s + store_s) / CHECKPOINT_SHARE)
+            self._spacing = max(self.budget_s, (snapshot_s + store.cpu) / CHECKPOINT_SHARE)
 
 
 def manifest_for(run: Any, chunk_size: int) -> Manifest:
@@ -141,10 +136,10 @@ class Recorder:
 
     def checkpoint(self, reason: str) -> None:
         """Checkpoint the run now (state after the last recorded step)."""
-        start = time.perf_counter()
+        start = time.thread_time()
         self.writer.checkpoint(Checkpoint.capture(self.run.experiment, self.step, reason))
         # the writer thread's part is known for the previous checkpoint: a close estimate
-        self.policy.checkpointed(time.perf_counter() - start, self.writer.checkpoint_seconds)
+        self.policy.checkpointed(time.thread_time() - start, self.writer.last_store)
 
     def record_event(self, kind: str, **data: Any) -> None:
         """Log a user action already applied to the run (``param`` name=..., value=...;

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from . import store
 from .blobs import SnapshotBuffers
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
     import sqlite3
 
     from .reader import SessionReader
+
+class StoreTime(NamedTuple):
+    """What storing a checkpoint took the writer thread: its CPU time, and the wall time from
+    starting to finishing (more than the CPU time when the thread had to wait for a core)."""
+
+    cpu: float
+    wall: float
+
 
 QUEUED_JOBS = 4  # chunks waiting for the writer thread before the recording run has to wait
 
@@ -51,7 +59,7 @@ class SessionWriter:
         self.manifest = manifest
         self.length = 0        # frames appended so far
         self.committed = 0     # frames whose chunk is on disk
-        self.checkpoint_seconds = 0.0  # CPU time the writer thread took to store the last checkpoint
+        self.last_store = StoreTime(0.0, 0.0)  # what storing the last checkpoint took the writer thread
         self._buffers = SnapshotBuffers()  # checkpoint snapshots, reused
         self._pending = ChunkBuilder(manifest.streams)  # the frames not yet handed over
         self._closed = False
@@ -89,7 +97,7 @@ class SessionWriter:
         step, reason = checkpoint.step, checkpoint.reason
 
         def write(conn: sqlite3.Connection) -> None:
-            start = time.thread_time()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             packed_structure, packed_data = compress(structure, data)
             self._buffers.give_back(data)
             with conn:
@@ -97,7 +105,7 @@ class SessionWriter:
                              "VALUES (?, ?, ?, ?, ?)",
                              (step, reason, store.row_crc(step, reason, packed_structure, packed_data),
                               packed_structure, packed_data))
-            self.checkpoint_seconds = time.thread_time() - start
+            self.last_store = StoreTime(time.thread_time() - start_cpu, time.perf_counter() - start)
         self._submit(write)
 
     def event(self, step: int, kind: str, data: dict[str, Any]) -> None:
