@@ -253,7 +253,24 @@ class OpenCLBackend:
         local = self.local_size
         self._call(kernel, (math.ceil(n / local) * local,), (local,), np.int32(n), *args)
 
+    def _variants(self, filename: str, name: str, defines: dict):
+        """``guard -> kernel``: the GUARD=0 and GUARD=1 builds of a kernel (see
+        :meth:`_launch_exact`), each fetched from the runtime once by this function."""
+        fetched: dict[int, object] = {}
+
+        def variant(guard: int):
+            kernel = fetched.get(guard)
+            if kernel is None:
+                kernel = fetched[guard] = self._kernel(filename, name, GUARD=guard, **defines)
+            return kernel
+
+        return variant
+
     def _launch_exact(self, filename: str, name: str, defines: dict, n: int, *args) -> None:
+        """:meth:`_launch_flat` of a kernel of ``filename`` specialised by ``defines``."""
+        self._launch_flat(self._variants(filename, name, defines), n, *args)
+
+    def _launch_flat(self, variant, n: int, *args) -> None:
         """A flat launch of exactly ``n`` work-items (the kernel's first argument is ``n``). A
         kernel body without a bounds check is what lets PoCL vectorise it (LLVM will not
         unswitch a check out of a large body such as exp's), so the whole work-groups run the
@@ -264,24 +281,31 @@ class OpenCLBackend:
         local = self.local_size
         bulk = n - n % local
         if bulk and n > bulk and self._one_launch(n):
-            self._call(self._kernel(filename, name, GUARD=1, **defines), (bulk + local,), (local,), np.int32(n), *args)
+            self._call(variant(1), (bulk + local,), (local,), np.int32(n), *args)
             return
         if bulk:
-            self._call(self._kernel(filename, name, GUARD=0, **defines), (bulk,), (local,), np.int32(n), *args)
+            self._call(variant(0), (bulk,), (local,), np.int32(n), *args)
         if n > bulk:
-            self._call(self._kernel(filename, name, GUARD=1, **defines), (local,), (local,), np.int32(n), *args,
-                       global_offset=(bulk,))
+            self._call(variant(1), (local,), (local,), np.int32(n), *args, global_offset=(bulk,))
 
     def _launch_strided(self, name: str, defines: dict, dims: list[int], strides: list[list[int]],
                         *args) -> None:
         """A 3-D launch of a strided kernel of elementwise.cl (arguments: ``args``, then the sizes,
         then each operand's strides) over collapsed ``dims`` (six sizes): dimension 0 along d5,
         dimension 1 along d4, dimension 2 over the rest."""
+        self._launch_strided_variants(self._variants("elementwise.cl", name, defines), dims, strides, *args)
+
+    def _launch_strided_variants(self, variant, dims: list[int], strides: list[list[int]], *args) -> None:
+        """:meth:`_launch_strided` of the kernel builds ``variant`` gives (see :meth:`_variants`)."""
         outer = math.prod(dims[:4])
-        self._launch_3d("elementwise.cl", name, defines, dims[5], dims[4], outer, *args,
-                        *map(np.int32, dims[1:] + [outer] + [v for s in strides for v in s]))
+        self._launch_grid(variant, dims[5], dims[4], outer, *args,
+                          *map(np.int32, dims[1:] + [outer] + [v for s in strides for v in s]))
 
     def _launch_3d(self, filename: str, name: str, defines: dict, n0: int, n1: int, n2: int, *args) -> None:
+        """:meth:`_launch_grid` of a kernel of ``filename`` specialised by ``defines``."""
+        self._launch_grid(self._variants(filename, name, defines), n0, n1, n2, *args)
+
+    def _launch_grid(self, variant, n0: int, n1: int, n2: int, *args) -> None:
         """Launch over n0 x n1 x n2 work-items. Along dimension 0 (the contiguous one) whole
         work-groups of a power-of-two width run the kernel without a bounds check there; the
         remaining columns, if any (at most 1/16 of them once groups are 64 wide), run the GUARD=1
@@ -301,18 +325,16 @@ class OpenCLBackend:
         l2 = min(self.local_size // (l0 * l1), _next_pow2(n2), max_sizes[2])
         rest = (math.ceil(n1 / l1) * l1, math.ceil(n2 / l2) * l2)
         if one:
-            self._call(self._kernel(filename, name, GUARD=1, **defines), (math.ceil(n0 / l0) * l0, *rest),
-                       (l0, l1, l2), *args)
+            self._call(variant(1), (math.ceil(n0 / l0) * l0, *rest), (l0, l1, l2), *args)
             return
         bulk = n0 - n0 % l0
-        self._call(self._kernel(filename, name, GUARD=0, **defines), (bulk, *rest), (l0, l1, l2), *args)
+        self._call(variant(0), (bulk, *rest), (l0, l1, l2), *args)
         if n0 > bulk:
-            self._call(self._kernel(filename, name, GUARD=1, **defines), (l0, *rest), (l0, l1, l2), *args,
-                       global_offset=(bulk, 0, 0))
+            self._call(variant(1), (l0, *rest), (l0, l1, l2), *args, global_offset=(bulk, 0, 0))
 
     def _one_launch(self, items: int) -> bool:
         """Whether a launch of ``items`` work-items whose size is not a multiple of the
-        work-group size should be one guarded launch (see :meth:`_launch_exact`)."""
+        work-group size should be one guarded launch (see :meth:`_launch_flat`)."""
         return self.runtime.is_gpu or items <= SMALL_LAUNCH
 
     def _call(self, kernel, global_size: tuple, local_size: tuple | None, *args,

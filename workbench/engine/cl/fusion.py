@@ -157,6 +157,7 @@ class _Plan:
         self.leaves: list = []  # DeviceBuffers, viewed as leaf_shapes
         self.leaf_shapes: list[tuple[int, ...]] = []
         self.leaf_access: list[str] = []  # "one" (size 1), "id" (the output's layout) or "bc"
+        self.leaf_types: list[tuple[str, str]] = []  # (access, C type): part of the structure
         self.leaf_index: dict[tuple, int] = {}
         self.watch_readers: set[int] = set()  # ids of nodes reading the watched buffer
         self.scalars: list[np.generic] = []
@@ -195,7 +196,9 @@ class _Plan:
             self.leaf_index[key] = index
             self.leaves.append(buf)
             self.leaf_shapes.append(shape)
-            self.leaf_access.append("one" if buf.size == 1 else "id" if buf.size == self.size else "bc")
+            access = "one" if buf.size == 1 else "id" if buf.size == self.size else "bc"
+            self.leaf_access.append(access)
+            self.leaf_types.append((access, CL_TYPE_NAMES[buf.dtype]))
         if data == self.watch:
             self.watch_readers.add(reader)
         return f"a{index}"
@@ -216,7 +219,7 @@ class Fuser:
         # id(cl buffer) -> weak references to nodes that read it (pending) or alias it
         self._readers: dict[int, list] = {}
         self._sweep_at = 1024
-        self._sources: dict[tuple, dict] = {}  # plan structure -> kernel defines
+        self._kernels: dict[tuple, object] = {}  # plan structure -> its kernel builds (guard -> kernel)
 
     # -- building -----------------------------------------------------------------------------
     def node(self, template_: str, operands: Sequence, shape: tuple[int, ...], dtype: np.dtype,
@@ -266,11 +269,20 @@ class Fuser:
     def materialise(self, lazy: LazyBuffer):
         """``lazy``'s DeviceBuffer, computing it first if needed."""
         if lazy.buffer is None:
-            self.realize([lazy])
+            if lazy.view:
+                self.realize([lazy])
+            else:
+                plan = _Plan(lazy.shape)
+                plan.output(lazy)
+                self._run([lazy], plan)
         return lazy.buffer
 
     def realize(self, buffers: Iterable) -> None:
         """Compute every pending LazyBuffer in ``buffers``; those of one shape share kernels."""
+        buffers = list(buffers)
+        if len(buffers) == 1 and type(buffers[0]) is LazyBuffer and not buffers[0].view:
+            self.materialise(buffers[0])
+            return
         pending: dict[int, LazyBuffer] = {}
         views = []
         for b in buffers:
@@ -410,21 +422,21 @@ class Fuser:
                 for i in bc:
                     plan.leaves[i] = be._expand(plan.leaves[i].reshape(plan.leaf_shapes[i]), plan.shape)
                     plan.leaf_access[i] = "id"
+                plan.leaf_types = [("id" if a == "bc" else a, t) for a, t in plan.leaf_types]
                 bc = []
-        steps = tuple(s[-1] if s[-1] in (0, 1) else -1 for s in collapsed[2]) if collapsed else ()
-        key = (tuple(plan.nodes), tuple(zip(plan.leaf_access, (CL_TYPE_NAMES[b.dtype] for b in plan.leaves))),
-               tuple(s.dtype.str for s in plan.scalars), tuple(plan.outputs),
-               collapsed[0] if collapsed else 0, steps)
-        defines = self._sources.get(key)
-        if defines is None:
-            defines = _defines(plan, bc, collapsed)
-            self._sources[key] = defines
+        key = (tuple(plan.nodes), tuple(plan.leaf_types), tuple([s.dtype for s in plan.scalars]),
+               tuple(plan.outputs))
+        if collapsed is not None:
+            key += (collapsed[0], tuple([s[-1] if s[-1] in (0, 1) else -1 for s in collapsed[2]]))
+        variant = self._kernels.get(key)
+        if variant is None:
+            name = "fused_flat" if collapsed is None else "fused_strided"
+            variant = self._kernels[key] = be._variants("elementwise.cl", name, _defines(plan, bc, collapsed))
         args = [b.data for b in plan.leaves] + plan.scalars + [o.data for o in outs]
         if collapsed is None:
-            be._launch_exact("elementwise.cl", "fused_flat", defines, plan.size, *args)
+            be._launch_flat(variant, plan.size, *args)
         else:
-            rank, dims, strides = collapsed
-            be._launch_strided("fused_strided", defines, dims, strides, *args)
+            be._launch_strided_variants(variant, collapsed[1], collapsed[2], *args)
         for root, out in zip(roots, outs):
             self._settle(root, out)
 
