@@ -123,9 +123,11 @@ class CLRuntime:
         self._programs: dict[tuple, object] = {}
         self._kernels: dict[tuple, object] = {}
         self._lock = threading.Lock()
-        #: Kernels enqueued on this device so far (benchmarks read differences of it).
+        #: Kernels the tensor backend has enqueued on this device so far (benchmarks and tests
+        #: read differences of it; the HTM layers launch their own kernels, not counted here).
         self.launches = 0
-        #: Buffer copies and fills enqueued so far (host <-> device and device-side).
+        #: Buffer copies and fills the tensor backend has enqueued (host <-> device and on the
+        #: device).
         self.transfers = 0
 
     def program(self, filename: str, defines: Mapping[str, object] | None = None,
