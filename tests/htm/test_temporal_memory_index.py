@@ -35,6 +35,12 @@ def expected_by_cell(tm: TemporalMemory) -> dict[int, set[tuple[int, int, bool]]
     return out
 
 
+def decode(entry: int, slot_bits: int) -> tuple[int, int, bool]:
+    """(segment, slot, connected) of an index entry: segment + 1, connected, slot, high to low."""
+    entry = int(entry)
+    return (entry >> (slot_bits + 1)) - 1, entry & ((1 << slot_bits) - 1), bool(entry >> slot_bits & 1)
+
+
 def check_presynaptic_index(tm: TemporalMemory):
     """Numpy: every cell's live entries are exactly its synapses, through relocations and
     compactions (at least one of which the workload must force)."""
@@ -52,7 +58,7 @@ def check_presynaptic_index(tm: TemporalMemory):
             block = ix.entries[ix.cell_start[cell]: ix.cell_start[cell] + ix.cell_len[cell]]
             assert ix.cell_len[cell] <= ix.cell_cap[cell]
             live = block[block > 0]
-            got = {(int(e >> (bits + 1)) - 1, int((e >> 1) & ((1 << bits) - 1)), bool(e & 1)) for e in live}
+            got = {decode(e, bits) for e in live}
             assert len(got) == len(live), (step, cell)
             assert got == expected.get(cell, set()), (step, cell)
         # every synapse's recorded position holds its entry
@@ -60,7 +66,7 @@ def check_presynaptic_index(tm: TemporalMemory):
         for seg in range(pool.n_rows):
             for slot in range(pool.count[seg]):
                 entry = ix.entries[ix.position[seg * pool.width + slot]]
-                assert (int(entry >> (bits + 1)) - 1, int((entry >> 1) & ((1 << bits) - 1))) == (seg, slot)
+                assert decode(entry, bits)[:2] == (seg, slot)
 
     churn(tm, 300, check)
     assert compactions, "the workload should force at least one compaction"

@@ -5,9 +5,10 @@ active cells (active potential) and those of them that are connected (active con
 a few dozen cells are active while a trained TM holds hundreds of thousands of synapses, so on
 the CPU it is far cheaper to start from the active cells and follow their outgoing synapses
 than to scan every segment: this module keeps a presynaptic index, cell -> the synapses that
-cell feeds, each as one integer entry: segment + 1, slot, and a low bit that says whether the
-synapse's permanence is connected (so counting needs no random reads of the permanences, and
-the segment comes out with a shift); 0 marks an empty or removed entry. A synapse's handle
+cell feeds, each as one integer entry: segment + 1, a bit that says whether the synapse's
+permanence is connected, and the slot, from high bits to low (so counting needs no random
+reads of the permanences, and one shift gives the bin 2 * (segment + 1) + connected that
+counts both at once); 0 marks an empty or removed entry. A synapse's handle
 ``segment * width + slot`` is its flat position in the pool's arrays.
 
 Layout: one flat buffer of entries; each cell owns a block of it (start, capacity, used).
@@ -70,11 +71,11 @@ class PresynapticIndex:
         segments = handles // self.width
         slots = handles - segments * self.width
         connected = pool.perm.ravel()[handles] >= self.connected
-        return ((segments + 1) << (self.slot_bits + 1)) | (slots << 1) | connected
+        return ((((segments + 1) << 1) | connected) << self.slot_bits) | slots
 
     def _handles(self, entries: np.ndarray) -> np.ndarray:
         segments = (entries >> (self.slot_bits + 1)) - 1
-        return segments * self.width + ((entries >> 1) & ((1 << self.slot_bits) - 1))
+        return segments * self.width + (entries & ((1 << self.slot_bits) - 1))
 
     # -- keeping up with the pool --------------------------------------------------------------
     def sync(self, pool: SegmentPool) -> None:
@@ -95,7 +96,7 @@ class PresynapticIndex:
             self.position = grown
         if pool.connected_flips:
             flipped = np.fromiter(pool.connected_flips, dtype=np.int64, count=len(pool.connected_flips))
-            self.entries[self.position[flipped]] ^= 1
+            self.entries[self.position[flipped]] ^= 1 << self.slot_bits
         changed = pool.layout_changed
         if changed:
             segments = np.fromiter(changed, dtype=np.int64, count=len(changed))
@@ -189,14 +190,9 @@ class PresynapticIndex:
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Segments with at least ``lowest`` active potential synapses: (segments ascending,
         active connected counts, active potential counts)."""
-        cells = active_cells[self.cell_len[active_cells] > 0]
-        if not len(cells):
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty, empty
-        entries = self.entries.take(_ragged(self.cell_start[cells], self.cell_len[cells]))
+        entries = self.entries.take(_ragged(self.cell_start[active_cells], self.cell_len[active_cells]))
         # bin 2 * (segment + 1) + connected; tombstones (0) fall in bin 0
-        bins = ((entries >> (self.slot_bits + 1)) << 1) | (entries & 1)
-        counts = np.bincount(bins, minlength=2 * (pool.n_rows + 1)).reshape(-1, 2)[1:]
+        counts = np.bincount(entries >> self.slot_bits, minlength=2 * (pool.n_rows + 1)).reshape(-1, 2)[1:]
         connected_count = counts[:, 1]
         potential = counts[:, 0] + connected_count
         found = np.flatnonzero(potential >= self.lowest)
