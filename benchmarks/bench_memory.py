@@ -163,7 +163,7 @@ def sp_memory(sp, count_potential: bool = True) -> dict:
             "host_bytes": total(held, place="host"), "device_bytes": total(held, place="device"),
             "per_pair": synapses / (columns * inputs),
             "per_potential": synapses / potential if potential else float("nan"),
-            "per_column": arrays / columns,
+            "per_column": arrays / columns, "per_column_arrays": (arrays - synapses) / columns,
             "per_pair_formula": sp_bytes_per_pair_formula(sp.backend if sp.backend == "numpy"
                                                           else "opencl", sp.params.permanence_dtype,
                                                           columns, inputs)}
@@ -323,7 +323,7 @@ def _available_host_bytes() -> float:
 
 def sp_fit(backend: str, dtype: str, columns: int, per_pair: float, per_column: float) -> dict:
     """The SP of ``columns`` (bench_scaling's shape) projected from measured bytes per pair and
-    per column: its state, its largest buffer, and whether both fit (the device's largest
+    per column (the per-column arrays alone): its state, its largest buffer, and whether both fit (the device's largest
     allocation and 80 % of its memory; 60 % of the host's available memory for numpy and for
     a CPU device, whose memory is the host's)."""
     from workbench.engine.backend import get_backend  # noqa: PLC0415
@@ -392,7 +392,7 @@ def run(backends: list[str] | None = None, quick: bool = False,
         on_host = backend == "numpy"
         for dtype in PERMANENCE_DTYPES:
             m = sp_rows[dtype]
-            fit = sp_fit(backend, dtype, tm_columns, m["per_pair"], m["per_column"])
+            fit = sp_fit(backend, dtype, tm_columns, m["per_pair"], m["per_column_arrays"])
             sp_gb = fit["state_bytes"] / 1e9
             rows.append({"table": "256K model", "backend": backend, "columns": tm_columns,
                          "SP dtype": dtype, "SP GB (projected)": sp_gb,
@@ -407,7 +407,7 @@ def run(backends: list[str] | None = None, quick: bool = False,
                          "TM steps s": model["steps_s"]})
         if full_256k is not None:
             fit = sp_fit(backend, full_256k, LARGE_COLUMNS, sp_rows[full_256k]["per_pair"],
-                         sp_rows[full_256k]["per_column"])
+                         sp_rows[full_256k]["per_column_arrays"])
             if not fit["fits"]:
                 rows.append({"table": "256K full", "backend": backend, "SP dtype": full_256k,
                              "note": f"not built: {fit['why']}"})

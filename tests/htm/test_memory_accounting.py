@@ -12,6 +12,7 @@ from benchmarks.bench_memory import (
     container_bytes,
     held_memory,
     sp_bytes_per_pair_formula,
+    sp_fit,
     sp_memory,
     tm_memory,
     tm_row_formula,
@@ -69,8 +70,11 @@ def test_sp_bytes_per_pair_match_the_layout(backend_name, dtype):
     assert got["per_pair"] == pytest.approx(expected)
     assert sp_bytes_per_pair_formula(layout, dtype, 50, 100) == pytest.approx(expected)
     assert got["potential"] == 50 * 11  # 21 inputs within radius 10, half of them: 10.5 -> 11
-    per_column_arrays = got["column_bytes"] / 50
-    assert 20 <= per_column_arrays <= 64  # overlaps, boosted, boost, three duty cycles, ...
+    assert 20 <= got["per_column_arrays"] <= 64  # overlaps, boosted, boost, three duty cycles, ...
+    assert got["per_column"] == pytest.approx(expected * 100 + got["per_column_arrays"])
+    # bench_scaling's 4,096-column shape has 1,024 inputs: pairs and columns, nothing counted twice
+    projected = sp_fit(backend_name, dtype, 4096, got["per_pair"], got["per_column_arrays"])
+    assert projected["state_bytes"] == pytest.approx(4096 * (1024 * expected + got["per_column_arrays"]))
 
 
 def test_tm_rows_match_their_formula(backend_name):
