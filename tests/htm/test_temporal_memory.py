@@ -30,7 +30,7 @@ def wire(tm: TemporalMemory, cell: int, presynaptic: list[int], permanence: floa
     """Give ``cell`` a segment with these synapses (no RNG draw) and refresh the dendrites."""
     pool = tm._pool
     seg = pool.create_segment(cell)
-    pool.grow(seg, len(presynaptic), sorted(presynaptic), set(presynaptic), F32(permanence))
+    pool.grow(seg, len(presynaptic), sorted(presynaptic), F32(permanence))
     tm._compute_dendrites()
     return seg
 

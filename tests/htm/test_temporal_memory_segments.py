@@ -27,7 +27,7 @@ def synapses(pool: SegmentPool, seg: int) -> list[tuple[int, float]]:
 
 
 def grow(pool, seg, requested, order):
-    pool.grow(seg, requested, order, set(order), INIT)
+    pool.grow(seg, requested, order, INIT)
 
 
 def test_new_segment_takes_the_first_candidates_in_walk_order():
@@ -180,3 +180,25 @@ def test_raising_a_synapse_over_the_threshold_is_a_flip():
     grow(pool, seg, 1, [1, 7])
     assert synapses(pool, seg) == [(1, 0.21), (2, 0.5), (7, 0.21)]
     assert pool.connected_flips == {seg * pool.width}
+
+
+def test_growing_many_segments_at_once_equals_growing_them_one_by_one():
+    gen = np.random.default_rng(8)
+    candidates = np.sort(gen.choice(60, 12, replace=False))
+    pools = [SegmentPool(60, 16, 255, F32(0.2)) for _ in range(2)]  # raising to 0.21 connects
+    segments, requested, walks = [], [], []
+    for cell in range(10):
+        start = gen.choice(60, int(gen.integers(0, 16)), replace=False)
+        wiring = [(int(p), float(w)) for p, w in zip(start, gen.uniform(0.05, 0.6, len(start)))]
+        segments.append([make_segment(pool, cell, wiring) for pool in pools][0])
+        requested.append(int(gen.integers(1, 14)))
+        walks.append(gen.permutation(len(candidates)))
+    for pool in pools:
+        pool.clear_changes()
+    pools[0].grow_many(np.array(segments), np.array(requested), candidates, np.array(walks), INIT)
+    for seg, n, walk in zip(segments, requested, walks):
+        pools[1].grow(seg, n, candidates[walk].tolist(), INIT)
+    for seg in segments:
+        assert synapses(pools[0], seg) == synapses(pools[1], seg)
+    assert pools[0].layout_changed == pools[1].layout_changed
+    assert pools[0].connected_flips == pools[1].connected_flips and pools[0].connected_flips

@@ -290,18 +290,16 @@ class TemporalMemory:
                                  least_used.astype(np.int64)])
         order = np.argsort(keys, kind="stable")
         kinds, first, second = kinds[order], first[order], second[order]
-        candidates = prev_winners.tolist()
-        candidate_set = set(candidates)
-        shuffle_of, shuffles = self._step_shuffles(kinds.tolist(), second.tolist(), len(candidates))
+        n_candidates = len(prev_winners)
+        shuffle_of, shuffles = self._step_shuffles(kinds.tolist(), second.tolist(), n_candidates)
         initial = self.initial_permanence
         growing = kinds == _GROW
         if growing.any():
             # A growth reads and writes only its own segment, so the step's growths run at once;
             # walk row -1 (no shuffle: the sorted candidates) is the identity row put last.
             walk_rows = np.asarray(shuffle_of)[growing]
-            positions = np.vstack([shuffles, np.arange(len(candidates))])[walk_rows]
-            pool.grow_many(first[growing], second[growing], prev_winners[positions],
-                           candidate_set, initial)
+            walks = np.vstack([shuffles, np.arange(n_candidates)])[walk_rows]
+            pool.grow_many(first[growing], second[growing], prev_winners, walks, initial)
         fresh: list[int] = []
         fresh_shuffles: list[int] = []
         others = np.flatnonzero(~growing).tolist()
@@ -309,14 +307,14 @@ class TemporalMemory:
                                 [shuffle_of[i] for i in others]):
             if kind == _DESTROY:
                 pool.destroy_segment(a)
-            elif candidates:
+            elif n_candidates:
                 fresh.append(pool.create_segment(a))
                 fresh_shuffles.append(row)
         if fresh:
             # A new segment gets the first n candidates of its walk (it has nothing to skip or
             # to raise), capped by max_synapses_per_segment; no other event of the step reads
             # it, so all of them are written at once.
-            n = min(self.max_new_synapse_count, len(candidates), self.max_synapses_per_segment)
+            n = min(self.max_new_synapse_count, n_candidates, self.max_synapses_per_segment)
             if fresh_shuffles[0] < 0:
                 cells = np.broadcast_to(prev_winners[:n], (len(fresh), n))
             else:

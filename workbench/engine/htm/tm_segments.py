@@ -57,6 +57,7 @@ class SegmentPool:
         self.free: list[int] = []
         self.cell_segments: dict[int, list[int]] = {}
         self.segments_per_cell = np.zeros(num_cells, dtype=np.int32)
+        self._candidate_index = np.full(num_cells + 1, -1, dtype=np.int64)  # scratch of grow_many
         self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
         self.connected_flips: set[int] = set()
@@ -199,58 +200,60 @@ class SegmentPool:
             self.count[rows] = kept
         return self.count[segments] < min_threshold
 
-    def grow(self, segment: int, requested: int, order: list[int], candidate_set: set[int],
+    def grow(self, segment: int, requested: int, order: list[int],
              initial_permanence: np.float32) -> None:
-        """:meth:`grow_many` for one segment and one walk."""
+        """:meth:`grow_many` for one segment, walking the candidates in ``order``."""
         self.grow_many(np.array([segment], dtype=np.int64), np.array([requested], dtype=np.int64),
-                       np.array([order], dtype=np.int64).reshape(1, len(order)), candidate_set,
+                       np.array(order, dtype=np.int64), np.arange(len(order))[None, :],
                        initial_permanence)
 
-    def grow_many(self, segments: np.ndarray, requested: np.ndarray, walks: np.ndarray,
-                  candidate_set: set[int], initial_permanence: np.float32) -> None:
+    def grow_many(self, segments: np.ndarray, requested: np.ndarray, candidates: np.ndarray,
+                  walks: np.ndarray, initial_permanence: np.float32) -> None:
         """Grow up to ``requested[i]`` synapses on ``segments[i]`` (distinct segments) to the
-        candidates (the previous winners, ``candidate_set``), walked in the order of row i of
-        ``walks``: sorted, or shuffled by the caller when requested < |candidates|.
+        ``candidates`` (distinct cells: the previous winners), walked in the order of row i of
+        ``walks``, a permutation of the candidates' indices (sorted order, or shuffled by the
+        caller when requested < |candidates|).
 
         Spec rule 4, for each segment: n = min(requested, |candidates|); a segment that would
         pass max_synapses_per_segment first loses its weakest synapses to non-candidates (ties:
         lower slot) and n is capped by the room left; the walk creates synapses to candidates
         not yet on the segment until n exist, raising an existing one to initial_permanence if
         lower. A segment's growth reads and writes only its own row, so all rows are walked at
-        once: which walk cells a row already has (a sorted search of (row, cell) keys), how many
-        absent ones come before each position (a cumulative sum), and from that what is new
-        and what was passed.
+        once: the slot of each candidate on each row (through a cell -> candidate lookup), how
+        many absent candidates come before each walk position (a cumulative sum), and from that
+        what is new and what was passed.
         """
-        width_of_walk = walks.shape[1]
-        if not len(segments) or not width_of_walk:
+        m = len(candidates)
+        if not len(segments) or not m:
             return
-        n = np.minimum(requested, width_of_walk).astype(np.int64)
+        n = np.minimum(requested, m).astype(np.int64)
         counts = self.count[segments].astype(np.int64)
-        for i in np.flatnonzero(counts + n > self.max_synapses).tolist():
-            segment = int(segments[i])
-            self._destroy_weakest(segment, int(counts[i] + n[i]) - self.max_synapses, candidate_set)
-            counts[i] = self.count[segment]
-            n[i] = min(n[i], self.max_synapses - counts[i])
-        present = np.zeros(walks.shape, dtype=bool)
-        slots = np.zeros(walks.shape, dtype=np.int64)
+        over = np.flatnonzero(counts + n > self.max_synapses).tolist()
+        if over:
+            candidate_set = set(candidates.tolist())
+            for i in over:
+                segment = int(segments[i])
+                self._destroy_weakest(segment, int(counts[i] + n[i]) - self.max_synapses, candidate_set)
+                counts[i] = self.count[segment]
+                n[i] = min(n[i], self.max_synapses - counts[i])
+        rows = np.arange(len(segments))
+        slot_of = np.zeros((len(segments), m), dtype=np.int64)  # slot + 1 of each candidate; 0: absent
         w = int(counts.max())
         if w:
-            # key (row, presynaptic cell + 1): an empty slot (-1) gets key row * stride, which no
-            # walk cell's key equals
-            base = np.arange(len(segments), dtype=np.int64)[:, None] * (self.num_cells + 1)
-            keys = (self.pre[segments, :w] + base + 1).ravel()
-            by_key = np.argsort(keys, kind="stable")
-            sorted_keys = keys[by_key]
-            query = walks + base + 1
-            at = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
-            present = sorted_keys[at] == query
-            slots = by_key[at] % w
-        absent = ~present
+            lookup = self._candidate_index  # the last entry, read for the -1 of empty slots, stays -1
+            lookup[candidates] = np.arange(m)
+            found = lookup[self.pre[segments, :w]]
+            lookup[candidates] = -1
+            on, slot = np.nonzero(found >= 0)
+            slot_of[on, found[on, slot]] = slot + 1
+        walk_slots = slot_of[rows[:, None], walks]  # slot + 1 of the candidate at each position
+        absent = walk_slots == 0
         absent_so_far = np.cumsum(absent, axis=1)  # absent candidates up to each position
         # the walk stops at its n-th new synapse; existing candidates before it are raised
-        rows, positions = np.nonzero(present & (absent_so_far < n[:, None]))
-        if len(rows):
-            raised, raised_slots = segments[rows], slots[rows, positions]
+        passed = ~absent & (absent_so_far < n[:, None])
+        if passed.any():
+            raised = np.broadcast_to(segments[:, None], walks.shape)[passed]
+            raised_slots = walk_slots[passed] - 1
             old = self.perm[raised, raised_slots]
             new_perm = np.maximum(old, initial_permanence)
             self.perm[raised, raised_slots] = new_perm
@@ -270,7 +273,7 @@ class SegmentPool:
         total = int(added.sum())
         at_row = np.repeat(segments, added)
         at_slot = np.repeat(counts, added) + (np.arange(total) - np.repeat(np.cumsum(added) - added, added))
-        self.pre[at_row, at_slot] = walks[new]
+        self.pre[at_row, at_slot] = candidates[walks[new]]
         self.perm[at_row, at_slot] = initial_permanence
         self.count[segments[growing]] = ends[growing]
 
