@@ -151,7 +151,11 @@ class TemporalMemory:
                                  self.max_segments_per_cell, self._connected_at)
         self._engine, self.backend_name = _dendrite_engine(
             backend, self.num_cells, self._connected_at, self._lowest_activity)
-        self._prev_active_mask = np.zeros(self.num_cells + 1, dtype=bool)
+        # per presynaptic cell, what reinforcing adds to a synapse: + increment from a cell
+        # active one step earlier, - decrement otherwise, 0 for an empty slot's -1 (the last)
+        self._reinforce_delta = np.full(self.num_cells + 1, -self.permanence_decrement, dtype=np.float32)
+        self._reinforce_delta[-1] = 0
+        self._active_cells = _EMPTY
         self._clear_cells()
 
     # -- parameters ----------------------------------------------------------------------------
@@ -180,7 +184,7 @@ class TemporalMemory:
         self._clear_cells()
 
     def _clear_cells(self) -> None:
-        self._prev_active_mask[:] = False
+        self._reinforce_delta[self._active_cells] = -self.permanence_decrement
         self._active_cells = _EMPTY
         self._winner_cells = _EMPTY
         self._bursting_columns = _EMPTY
@@ -240,9 +244,8 @@ class TemporalMemory:
             # The least-used choice shuffles the column first: its draws are spent either way.
             self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
 
-        prev = self._active_cells
-        self._prev_active_mask[prev] = False
-        self._prev_active_mask[active_cells] = True
+        self._reinforce_delta[self._active_cells] = -self.permanence_decrement
+        self._reinforce_delta[active_cells] = self.permanence_increment
         self._active_cells = active_cells
         self._winner_cells = winners
         self._bursting_columns = bursting
@@ -255,22 +258,15 @@ class TemporalMemory:
         seg, seg_col, seg_pot = self._seg, self._seg_col, self._seg_pot
         pool = self._pool
         reinforce = np.concatenate([np.flatnonzero(self._seg_active & in_active_col), best])
+        doomed = pool.adapt(seg[reinforce], self._reinforce_delta, self.min_threshold)
         if self.predicted_segment_decrement > 0:
             punish = np.flatnonzero(self._seg_matching & ~in_active_col)
+            punish_delta = np.zeros(self.num_cells + 1, dtype=np.float32)
+            punish_delta[self._active_cells] = -self.predicted_segment_decrement
+            doomed = np.concatenate([doomed, pool.adapt(seg[punish], punish_delta, self.min_threshold)])
         else:
             punish = _EMPTY
         adapted = np.concatenate([reinforce, punish])
-        doomed = np.zeros(len(adapted), dtype=bool)
-        if len(adapted):
-            n_r = len(reinforce)
-            delta_active = np.empty(len(adapted), dtype=np.float32)
-            delta_inactive = np.empty(len(adapted), dtype=np.float32)
-            delta_active[:n_r] = self.permanence_increment
-            delta_inactive[:n_r] = -self.permanence_decrement
-            delta_active[n_r:] = -self.predicted_segment_decrement
-            delta_inactive[n_r:] = 0
-            doomed = pool.adapt(seg[adapted], delta_active, delta_inactive,
-                                self._prev_active_mask, self.min_threshold)
 
         # Events that share the RNG stream or the free list, keyed by (column, segment order).
         stride = len(seg) + 1
@@ -463,9 +459,9 @@ class TemporalMemory:
                              "build one with the saved parameters first")
         self._pool.load_state_dict(state["pool"])
         self._rng.load_state_dict(state["rng"])
-        self._prev_active_mask[:] = False
+        self._reinforce_delta[self._active_cells] = -self.permanence_decrement
         self._active_cells = np.asarray(state["active_cells"], dtype=np.int64)
-        self._prev_active_mask[self._active_cells] = True
+        self._reinforce_delta[self._active_cells] = self.permanence_increment
         self._winner_cells = np.asarray(state["winner_cells"], dtype=np.int64)
         self._bursting_columns = np.asarray(state["bursting_columns"], dtype=np.int64)
         self._anomaly = float(state["anomaly"])

@@ -163,29 +163,29 @@ class SegmentPool:
         self.count[segment] = k
 
     # -- learning ------------------------------------------------------------------------------
-    def adapt(self, segments: np.ndarray, delta_active: np.ndarray, delta_inactive: np.ndarray,
-              prev_active: np.ndarray, min_threshold: int) -> np.ndarray:
-        """Add ``delta_active`` / ``delta_inactive`` (float32, per segment) to every synapse.
+    def adapt(self, segments: np.ndarray, delta_by_cell: np.ndarray, min_threshold: int) -> np.ndarray:
+        """Add to every synapse of ``segments`` the float32 ``delta_by_cell`` of its presynaptic
+        cell (``num_cells + 1`` entries: the last one, read for the -1 of an empty slot, is 0,
+        so empty slots stay 0 with no mask).
 
-        ``prev_active`` is a bool array of ``num_cells + 1`` entries (the last one False, so the
-        -1 of an empty slot reads inactive). Permanences are clipped at 1; a synapse that would
-        fall below 1e-6 is destroyed (spec rule 4). Returns a mask of the segments left with
-        fewer than ``min_threshold`` synapses: the caller destroys them in column-walk order so
-        that the free list sees the same order as a one-segment-at-a-time walk.
+        Permanences are clipped at 1; a synapse that would fall below 1e-6 is destroyed (spec
+        rule 4). Returns a mask of the segments left with fewer than ``min_threshold`` synapses:
+        the caller destroys them in column-walk order so that the free list sees the same order
+        as a one-segment-at-a-time walk.
         """
-        counts = self.count[segments]
-        w = int(counts.max())
+        if not len(segments):
+            return np.zeros(0, dtype=bool)
+        w = int(self.count[segments].max())
         rows_pre = self.pre[segments, :w]
         rows_perm = self.perm[segments, :w]
+        new = np.minimum(rows_perm + delta_by_cell.take(rows_pre), _ONE)
         valid = rows_pre >= 0
-        delta = np.where(prev_active[rows_pre], delta_active[:, None], delta_inactive[:, None])
-        new = np.minimum(rows_perm + delta, _ONE)
         dead = (new < _DESTROY_BELOW) & valid
-        new[~valid] = 0
         self.perm[segments, :w] = new
         self.values_changed.update(segments.tolist())
-        flipped, slots = np.nonzero(self._crossed(rows_perm, new))
-        self._note_flips(segments[flipped], slots)
+        flipped = np.flatnonzero(self._crossed(rows_perm, new))
+        if len(flipped):
+            self._note_flips(segments[flipped // w], flipped % w)
         if dead.any():
             hit = np.flatnonzero(dead.any(axis=1))
             for seg, first in zip(segments[hit].tolist(), dead[hit].argmax(axis=1).tolist()):
