@@ -63,12 +63,14 @@ _REPO = Path(__file__).resolve().parents[1]
 @dataclass(frozen=True)
 class Held:
     """One attribute's memory: ``place`` is "host" (numpy), "device" (an OpenCL buffer) or
-    "python" (a dict, list or set: the containers and the numbers in them)."""
+    "python" (a dict, list or set: the containers and the numbers in them); ``length`` is a
+    numpy array's first dimension (0 otherwise)."""
 
     owner: str
     name: str
     place: str
     nbytes: int
+    length: int = 0
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -120,7 +122,7 @@ def held_memory(owner: str, obj, seen: set[int], containers: bool = True) -> lis
             root = _root(value)
             if id(root) not in seen:
                 seen.add(id(root))
-                out.append(Held(owner, name, "host", root.nbytes))
+                out.append(Held(owner, name, "host", root.nbytes, len(root) if root.ndim else 0))
         elif buffer_type and isinstance(value, buffer_type):
             if id(value) not in seen:
                 seen.add(id(value))
@@ -199,27 +201,45 @@ def tm_held(tm, containers: bool = True) -> list[Held]:
             for h in held_memory(owner, obj, seen, containers)]
 
 
+def tm_bucket(held: Held, num_cells: int) -> str:
+    """Which structure of a Temporal Memory an entry belongs to: "row" (segment rows, host or
+    device), "index" (numpy's presynaptic index), "cell" (named per-cell arrays, and any other
+    array with one entry per cell), "bookkeeping" (the pool's Python containers), "staging"
+    (upload buffers), "activity" (the TM's other, per-step arrays) or "other"."""
+    if held.name in TM_ROW_ARRAYS:
+        return "row"
+    if held.name in TM_INDEX_ARRAYS:
+        return "index"
+    if held.name in TM_STAGING_ARRAYS:
+        return "staging"
+    if held.name in TM_CELL_ARRAYS or (held.place == "host" and held.length in (num_cells, num_cells + 1)):
+        return "cell"
+    if held.owner == "pool" and held.place == "python":
+        return "bookkeeping"
+    return "activity" if held.owner == "tm" else "other"
+
+
 def tm_memory(tm) -> dict:
     """Bytes of a built Temporal Memory by structure, per live segment, synapse and row."""
     held = tm_held(tm)
     pool = tm._pool
     rows = len(pool.count)
     segments, synapses = tm.num_segments(), tm.num_synapses()
-    row_host = total([h for h in held if h.owner == "pool"], TM_ROW_ARRAYS)
-    row_device = total(held, TM_ROW_ARRAYS, "device")
-    index = total(held, TM_INDEX_ARRAYS)
-    cells = total(held, TM_CELL_ARRAYS)
-    bookkeeping = total([h for h in held if h.owner == "pool"], place="python")
-    staging = total(held, TM_STAGING_ARRAYS)
-    named = TM_ROW_ARRAYS + TM_INDEX_ARRAYS + TM_CELL_ARRAYS + TM_STAGING_ARRAYS
-    activity = total([h for h in held if h.owner == "tm" and h.name not in named])
+    buckets = {h: tm_bucket(h, tm.num_cells) for h in held}
+
+    def bucket(name: str, place: str | None = None) -> int:
+        return total([h for h in held if buckets[h] == name], place=place)
+
+    row_host, row_device = bucket("row", "host"), bucket("row", "device")
+    index, bookkeeping, cells = bucket("index"), bucket("bookkeeping"), bucket("cell")
     segment_total = row_host + row_device + index + bookkeeping
     return {"segments": segments, "synapses": synapses, "rows": rows, "width": pool.width,
             "row_host_bytes": row_host, "row_device_bytes": row_device, "index_bytes": index,
-            "bookkeeping_bytes": bookkeeping, "cell_bytes": cells, "staging_bytes": staging,
-            "activity_bytes": activity,
-            "other": sorted(f"{h.owner}.{h.name}" for h in held if h.owner != "tm"
-                            and h.name not in named and not (h.owner == "pool" and h.place == "python")),
+            "bookkeeping_bytes": bookkeeping, "cell_bytes": cells,
+            "staging_bytes": bucket("staging"), "activity_bytes": bucket("activity"),
+            "other_bytes": bucket("other"),
+            "other": sorted(f"{h.owner}.{h.name}" for h in held if buckets[h] == "other"),
+            "held_bytes": total(held),
             "host_bytes": total(held, place="host") + total(held, place="python"),
             "device_bytes": total(held, place="device"),
             "per_segment": segment_total / max(segments, 1),

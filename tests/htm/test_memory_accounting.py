@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from benchmarks.bench_memory import (
+    Held,
     container_bytes,
     held_memory,
     sp_bytes_per_pair_formula,
     sp_fit,
     sp_memory,
+    tm_bucket,
     tm_memory,
     tm_row_formula,
     total,
@@ -38,6 +40,17 @@ def test_an_array_and_its_views_count_once():
     assert {(h.owner, h.name, h.place, h.nbytes) for h in held} == {
         ("a", "data", "host", 80), ("a", "other", "host", 40), ("b", "extra", "host", 12)}
     assert total(held) == 132 and total(held, ("data", "extra")) == 92
+
+
+def test_tm_entries_go_to_the_structure_they_belong_to():
+    cases = {Held("pool", "pre", "host", 8, 4): "row", Held("engine", "_perm", "device", 8): "row",
+             Held("engine", "entries", "host", 8, 1): "index",
+             Held("pool", "cell_segments", "python", 8): "bookkeeping",
+             Held("pool", "scratch", "host", 8, 101): "cell",  # one entry per cell (+1)
+             Held("engine", "_staging", "device", 8): "staging",
+             Held("tm", "_winner_cells", "host", 8, 3): "activity",
+             Held("engine", "mystery", "device", 8): "other"}
+    assert {held: tm_bucket(held, 100) for held in cases} == cases
 
 
 def test_containers_count_their_contents():
@@ -92,7 +105,9 @@ def test_tm_rows_match_their_formula(backend_name):
         # plus the found list's 4-byte count, shared by every row
         assert got["per_row_device"] == 32 * 8 + 16 + 4 / got["rows"]
         assert tm_row_formula(got["width"], device=True) == 32 * 8 + 16
-    assert got["other"] == []  # every array the TM holds was put in a bucket
+    parts = ("row_host", "row_device", "index", "bookkeeping", "cell", "staging", "activity", "other")
+    assert sum(got[f"{part}_bytes"] for part in parts) == got["held_bytes"]  # each byte once
+    assert got["cell_bytes"] >= tm.num_cells * 4  # at least the per-cell segment count
     assert got["per_synapse"] * got["synapses"] == pytest.approx(
         got["row_host_bytes"] + got["row_device_bytes"] + got["index_bytes"]
         + got["bookkeeping_bytes"])
