@@ -191,12 +191,16 @@ class SegmentPool:
             for seg, first in zip(segments[hit].tolist(), dead[hit].argmax(axis=1).tolist()):
                 self._note_layout(seg, first)
             keep = valid[hit] & ~dead[hit]
-            order = np.argsort(~keep, axis=1, kind="stable")  # survivors first, in slot order
             kept = keep.sum(axis=1)
+            # survivors packed at the front in slot order: both masks list them row by row
             packed = np.arange(w) < kept[:, None]
+            pre = np.full(packed.shape, -1, dtype=self.pre.dtype)
+            pre[packed] = rows_pre[hit][keep]
+            perm = np.zeros(packed.shape, dtype=self.perm.dtype)
+            perm[packed] = new[hit][keep]
             rows = segments[hit]
-            self.pre[rows, :w] = np.where(packed, np.take_along_axis(rows_pre[hit], order, axis=1), -1)
-            self.perm[rows, :w] = np.where(packed, np.take_along_axis(new[hit], order, axis=1), 0)
+            self.pre[rows, :w] = pre
+            self.perm[rows, :w] = perm
             self.count[rows] = kept
         return self.count[segments] < min_threshold
 
