@@ -26,13 +26,13 @@ def synapses(pool: SegmentPool, seg: int) -> list[tuple[int, float]]:
     return [(p, round(w, 6)) for p, w in pool.synapses(seg)]
 
 
-def deltas(num_cells: int, active: list[int], increment: float, decrement: float) -> np.ndarray:
-    """adapt's per-cell table: + increment from the active cells, - decrement from the others,
-    0 in the last entry (an empty slot's -1)."""
-    table = np.full(num_cells + 1, -F32(decrement), dtype=F32)
-    table[active] = F32(increment)
-    table[-1] = 0
-    return table
+def adapt(pool, segments, active, increment, decrement, min_threshold):
+    """Reinforce: + increment from the active cells, - decrement from the others."""
+    codes = np.zeros(pool.num_cells + 1, dtype=np.int8)
+    codes[active] = 1
+    codes[-1] = 2  # an empty slot's -1 reads the third delta, 0
+    deltas = np.array([-F32(decrement), F32(increment), 0], dtype=F32)
+    return pool.adapt(np.array(segments), codes, deltas, min_threshold)
 
 
 def grow(pool, seg, requested, order):
@@ -117,7 +117,7 @@ def test_freed_segment_indices_are_reused_last_in_first_out():
 def test_adapt_adds_in_float32_clips_at_one_and_destroys_below_one_millionth():
     pool = SegmentPool(10, 255, 255, CONNECTED)
     seg = make_segment(pool, 0, [(1, 0.21), (2, 0.05), (3, 0.95), (4, 0.1), (5, 0.3)])
-    doomed = pool.adapt(np.array([seg]), deltas(10, [1, 3], 0.1, 0.1), 3)
+    doomed = adapt(pool, [seg], [1, 3], 0.1, 0.1, 3)
     # 0.05 - 0.1 < 0 and 0.1 - 0.1 = 0 fall below 1e-6: destroyed, later slots move down
     assert pool.pre[seg, :4].tolist() == [1, 3, 5, -1] and pool.count[seg] == 3
     assert pool.perm[seg, :3].tolist() == [F32(0.21) + F32(0.1), 1.0, F32(0.3) - F32(0.1)]
@@ -128,7 +128,7 @@ def test_adapt_leaves_the_empty_slots_of_shorter_segments_empty():
     pool = SegmentPool(10, 255, 255, CONNECTED)
     long = make_segment(pool, 0, [(1, 0.5), (2, 0.5), (3, 0.5), (4, 0.5)])
     short = make_segment(pool, 1, [(2, 0.4)])
-    pool.adapt(np.array([short, long]), deltas(10, [2], 0.1, 0.1), 1)
+    adapt(pool, [short, long], [2], 0.1, 0.1, 1)
     assert synapses(pool, short) == [(2, 0.5)]
     assert pool.pre[short, 1:4].tolist() == [-1] * 3 and pool.perm[short, 1:4].tolist() == [0.0] * 3
     assert synapses(pool, long) == [(1, 0.4), (2, 0.6), (3, 0.4), (4, 0.4)]
@@ -137,7 +137,7 @@ def test_adapt_leaves_the_empty_slots_of_shorter_segments_empty():
 def test_adapt_marks_segments_left_below_min_threshold():
     pool = SegmentPool(10, 255, 255, CONNECTED)
     seg = make_segment(pool, 0, [(1, 0.05), (2, 0.05), (3, 0.5)])
-    doomed = pool.adapt(np.array([seg]), deltas(10, [], 0.1, 0.1), 2)
+    doomed = adapt(pool, [seg], [], 0.1, 0.1, 2)
     assert pool.count[seg] == 1 and doomed.tolist() == [True]
 
 
@@ -172,11 +172,11 @@ def test_connected_flips_are_the_synapses_that_crossed_the_threshold_an_odd_numb
     pool = SegmentPool(10, 255, 255, CONNECTED)
     seg = make_segment(pool, 0, [(1, 0.25), (2, 0.36), (3, 0.05), (4, 0.33), (5, 0.5)])
     pool.clear_changes()
-    pool.adapt(np.array([seg]), deltas(10, [1, 3], 0.1, 0.05), 1)
+    adapt(pool, [seg], [1, 3], 0.1, 0.05, 1)
     # 0.25 -> 0.35 and 0.33 -> 0.28 cross; 0.36 -> 0.31, 0.05 -> 0.15, 0.5 -> 0.45 do not
     width = pool.width
     assert pool.connected_flips == {seg * width + 0, seg * width + 3}
-    pool.adapt(np.array([seg]), deltas(10, [3], 0.1, 0.1), 1)
+    adapt(pool, [seg], [3], 0.1, 0.1, 1)
     # 0.35 -> 0.25 crosses back (its two flips cancel); 0.31 -> 0.21 crosses
     assert pool.connected_flips == {seg * width + 1, seg * width + 3}
     grow(pool, seg, 1, [4, 9])  # 4 (0.18) is raised to 0.21, still below: no flip

@@ -151,10 +151,13 @@ class TemporalMemory:
                                  self.max_segments_per_cell, self._connected_at)
         self._engine, self.backend_name = _dendrite_engine(
             backend, self.num_cells, self._connected_at, self._lowest_activity)
-        # per presynaptic cell, what reinforcing adds to a synapse: + increment from a cell
-        # active one step earlier, - decrement otherwise, 0 for an empty slot's -1 (the last)
-        self._reinforce_delta = np.full(self.num_cells + 1, -self.permanence_decrement, dtype=np.float32)
-        self._reinforce_delta[-1] = 0
+        # per cell, 1 if it was active one step earlier, else 0; the last entry, read for the
+        # -1 of an empty slot, is 2: the code of the adaptation's third delta, 0
+        self._prev_active_code = np.zeros(self.num_cells + 1, dtype=np.int8)
+        self._prev_active_code[-1] = 2
+        self._reinforce_deltas = np.array([-self.permanence_decrement, self.permanence_increment, 0],
+                                          dtype=np.float32)
+        self._punish_deltas = np.array([0, -self.predicted_segment_decrement, 0], dtype=np.float32)
         self._active_cells = _EMPTY
         self._clear_cells()
 
@@ -184,7 +187,7 @@ class TemporalMemory:
         self._clear_cells()
 
     def _clear_cells(self) -> None:
-        self._reinforce_delta[self._active_cells] = -self.permanence_decrement
+        self._prev_active_code[self._active_cells] = 0
         self._active_cells = _EMPTY
         self._winner_cells = _EMPTY
         self._bursting_columns = _EMPTY
@@ -244,8 +247,8 @@ class TemporalMemory:
             # The least-used choice shuffles the column first: its draws are spent either way.
             self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
 
-        self._reinforce_delta[self._active_cells] = -self.permanence_decrement
-        self._reinforce_delta[active_cells] = self.permanence_increment
+        self._prev_active_code[self._active_cells] = 0
+        self._prev_active_code[active_cells] = 1
         self._active_cells = active_cells
         self._winner_cells = winners
         self._bursting_columns = bursting
@@ -258,12 +261,12 @@ class TemporalMemory:
         seg, seg_col, seg_pot = self._seg, self._seg_col, self._seg_pot
         pool = self._pool
         reinforce = np.concatenate([np.flatnonzero(self._seg_active & in_active_col), best])
-        doomed = pool.adapt(seg[reinforce], self._reinforce_delta, self.min_threshold)
+        codes = self._prev_active_code
+        doomed = pool.adapt(seg[reinforce], codes, self._reinforce_deltas, self.min_threshold)
         if self.predicted_segment_decrement > 0:
             punish = np.flatnonzero(self._seg_matching & ~in_active_col)
-            punish_delta = np.zeros(self.num_cells + 1, dtype=np.float32)
-            punish_delta[self._active_cells] = -self.predicted_segment_decrement
-            doomed = np.concatenate([doomed, pool.adapt(seg[punish], punish_delta, self.min_threshold)])
+            doomed = np.concatenate([doomed, pool.adapt(seg[punish], codes, self._punish_deltas,
+                                                        self.min_threshold)])
         else:
             punish = _EMPTY
         adapted = np.concatenate([reinforce, punish])
@@ -459,9 +462,9 @@ class TemporalMemory:
                              "build one with the saved parameters first")
         self._pool.load_state_dict(state["pool"])
         self._rng.load_state_dict(state["rng"])
-        self._reinforce_delta[self._active_cells] = -self.permanence_decrement
+        self._prev_active_code[self._active_cells] = 0
         self._active_cells = np.asarray(state["active_cells"], dtype=np.int64)
-        self._reinforce_delta[self._active_cells] = self.permanence_increment
+        self._prev_active_code[self._active_cells] = 1
         self._winner_cells = np.asarray(state["winner_cells"], dtype=np.int64)
         self._bursting_columns = np.asarray(state["bursting_columns"], dtype=np.int64)
         self._anomaly = float(state["anomaly"])

@@ -57,7 +57,6 @@ class SegmentPool:
         self.free: list[int] = []
         self.cell_segments: dict[int, list[int]] = {}
         self.segments_per_cell = np.zeros(num_cells, dtype=np.int32)
-        self._candidate_index = np.full(num_cells + 1, -1, dtype=np.int64)  # scratch of grow_many
         self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
         self.connected_flips: set[int] = set()
@@ -163,10 +162,12 @@ class SegmentPool:
         self.count[segment] = k
 
     # -- learning ------------------------------------------------------------------------------
-    def adapt(self, segments: np.ndarray, delta_by_cell: np.ndarray, min_threshold: int) -> np.ndarray:
-        """Add to every synapse of ``segments`` the float32 ``delta_by_cell`` of its presynaptic
-        cell (``num_cells + 1`` entries: the last one, read for the -1 of an empty slot, is 0,
-        so empty slots stay 0 with no mask).
+    def adapt(self, segments: np.ndarray, cell_codes: np.ndarray, deltas: np.ndarray,
+              min_threshold: int) -> np.ndarray:
+        """Add to every synapse of ``segments`` the float32 ``deltas[code]`` of its presynaptic
+        cell's code in ``cell_codes`` (``num_cells + 1`` small ints, e.g. 0 inactive, 1 active;
+        the last one, read for the -1 of an empty slot, must pick a delta of 0, so that empty
+        slots stay 0 with no mask).
 
         Permanences are clipped at 1; a synapse that would fall below 1e-6 is destroyed (spec
         rule 4). Returns a mask of the segments left with fewer than ``min_threshold`` synapses:
@@ -178,7 +179,7 @@ class SegmentPool:
         w = int(self.count[segments].max())
         rows_pre = self.pre[segments, :w]
         rows_perm = self.perm[segments, :w]
-        new = np.minimum(rows_perm + delta_by_cell.take(rows_pre), _ONE)
+        new = np.minimum(rows_perm + deltas.take(cell_codes.take(rows_pre)), _ONE)
         valid = rows_pre >= 0
         dead = (new < _DESTROY_BELOW) & valid
         self.perm[segments, :w] = new
@@ -223,9 +224,9 @@ class SegmentPool:
         lower slot) and n is capped by the room left; the walk creates synapses to candidates
         not yet on the segment until n exist, raising an existing one to initial_permanence if
         lower. A segment's growth reads and writes only its own row, so all rows are walked at
-        once: the slot of each candidate on each row (through a cell -> candidate lookup), how
-        many absent candidates come before each walk position (a cumulative sum), and from that
-        what is new and what was passed.
+        once: the slot of each candidate on each row (a search of the rows' cells among the
+        sorted candidates), how many absent candidates come before each walk position (a
+        cumulative sum), and from that what is new and what was passed.
         """
         m = len(candidates)
         if not len(segments) or not m:
@@ -244,12 +245,12 @@ class SegmentPool:
         slot_of = np.zeros((len(segments), m), dtype=np.int64)  # slot + 1 of each candidate; 0: absent
         w = int(counts.max())
         if w:
-            lookup = self._candidate_index  # the last entry, read for the -1 of empty slots, stays -1
-            lookup[candidates] = np.arange(m)
-            found = lookup[self.pre[segments, :w]]
-            lookup[candidates] = -1
-            on, slot = np.nonzero(found >= 0)
-            slot_of[on, found[on, slot]] = slot + 1
+            by_cell = np.argsort(candidates)
+            ordered = candidates[by_cell]
+            rows_pre = self.pre[segments, :w]
+            at = np.minimum(np.searchsorted(ordered, rows_pre), m - 1)
+            on, slot = np.nonzero(ordered[at] == rows_pre)
+            slot_of[on, by_cell[at[on, slot]]] = slot + 1
         walk_slots = slot_of[rows[:, None], walks]  # slot + 1 of the candidate at each position
         absent = walk_slots == 0
         absent_so_far = np.cumsum(absent, axis=1)  # absent candidates up to each position
