@@ -68,6 +68,30 @@ def test_sdr_classifier_grows_and_unseen_bits_weigh_nothing():
     np.testing.assert_allclose(c.infer([1, 9]), c.infer([1]))
 
 
+def test_sdr_classifier_equals_the_formula_as_it_grows_bit_for_bit():
+    """Labels and bits that keep growing (many reallocations) against the spec's formula on a
+    plain matrix padded with zeros exactly when needed."""
+    gen = np.random.default_rng(2)
+    c, w, alpha = SDRClassifier(alpha=0.3), np.zeros((0, 0)), 0.3
+    for step in range(300):
+        bits = np.sort(gen.choice(step + 20, 6, replace=False))
+        label = int(gen.integers(0, step // 4 + 2))
+        if w.shape[1]:
+            known = bits[bits < w.shape[0]]
+            z = w[known].sum(axis=0)
+            e = np.exp(z - z.max())
+            np.testing.assert_array_equal(c.infer(bits), e / e.sum())
+        w = np.pad(w, ((0, max(0, bits[-1] + 1 - w.shape[0])), (0, max(0, label + 1 - w.shape[1]))))
+        z = w[bits].sum(axis=0)
+        e = np.exp(z - z.max())
+        target = np.zeros(w.shape[1])
+        target[label] = 1.0
+        w[bits] += alpha * (target - e / e.sum())
+        c.learn(bits, label)
+        np.testing.assert_array_equal(c.weights, w)
+    np.testing.assert_array_equal(c.state_dict()["weights"], w)
+
+
 def test_sdr_classifier_softmax_is_max_subtracted():
     c = SDRClassifier()
     c.load_state_dict({"alpha": 0.001, "weights": np.array([[1000.0, 0.0], [1000.0, 10.0]])})

@@ -74,24 +74,32 @@ class SDRClassifier:
     ``alpha * (target - p)`` to the rows of the active bits. ``W`` (float64) grows on demand:
     new categories and input bits start at zero weight, which is also what a bit never seen
     contributes, so growth changes no probability.
+
+    W lives in the top-left corner of a larger zero array, so that growing by a few rows or one
+    more category (a new highest label) seldom copies it all: rows grow by at least an eighth,
+    columns by at least half. The spare columns stay zero: sums run over whole rows (a
+    contiguous gather) and are cut to the categories before the softmax, and learning adds 0
+    to them.
     """
 
     def __init__(self, alpha: float = 0.001) -> None:
         if not alpha > 0:
             raise ValueError(f"alpha must be > 0 (got {alpha})")
         self.alpha = float(alpha)
-        self._weights = np.zeros((0, 0), dtype=np.float64)
+        self._storage = np.zeros((0, 0), dtype=np.float64)
+        self._rows = 0
+        self._categories = 0
 
     @property
     def weights(self) -> np.ndarray:
         """W, (input bits seen so far, categories), read-only."""
-        view = self._weights.view()
+        view = self._storage[:self._rows, :self._categories]
         view.flags.writeable = False
         return view
 
     @property
     def num_categories(self) -> int:
-        return self._weights.shape[1]
+        return self._categories
 
     def infer(self, pattern: Pattern) -> np.ndarray:
         """Probability of each category (empty before anything was learned)."""
@@ -104,32 +112,39 @@ class SDRClassifier:
     def _learn(self, bits: np.ndarray, labels: np.ndarray) -> None:
         """:meth:`learn` on bits and labels already checked by :func:`active_bits` and
         :func:`label_set` (the Predictor checks a pattern once for all its horizons)."""
-        rows = max(self._weights.shape[0], int(bits.max()) + 1 if bits.size else 0)
-        self._grow(rows, max(self.num_categories, int(labels.max()) + 1))
-        error = target_distribution(labels, self.num_categories) - self._probabilities(bits, True)
-        updated = self._weights.take(bits, axis=0)
-        updated += self.alpha * error
-        self._weights[bits] = updated
+        self._grow(int(bits.max()) + 1 if bits.size else 0, int(labels.max()) + 1)
+        error = target_distribution(labels, self._categories) - self._probabilities(bits, True)
+        step = np.zeros(self._storage.shape[1], dtype=np.float64)
+        step[:self._categories] = self.alpha * error
+        updated = self._storage.take(bits, axis=0)
+        updated += step
+        self._storage[bits] = updated
 
     def _probabilities(self, bits: np.ndarray, all_seen: bool = False) -> np.ndarray:
         """Softmax of the summed rows of ``bits`` (checked bits; ``all_seen``: every one has a
         row). The rows are added one after another in the order of ``bits``, so the rounding
         is the same whatever reads them."""
-        if self.num_categories == 0:
+        if self._categories == 0:
             return np.empty(0, dtype=np.float64)
-        known = bits if all_seen else bits[bits < self._weights.shape[0]]  # unseen: zero weights
-        z = self._weights.take(known, axis=0).sum(axis=0)
+        known = bits if all_seen else bits[bits < self._rows]  # unseen: zero weights
+        z = self._storage.take(known, axis=0).sum(axis=0)[:self._categories]
         e = np.exp(z - z.max())
         return e / e.sum()
 
     def _grow(self, rows: int, categories: int) -> None:
-        if (rows, categories) != self._weights.shape:
-            grown = np.zeros((rows, categories), dtype=np.float64)
-            grown[:self._weights.shape[0], :self._weights.shape[1]] = self._weights
-            self._weights = grown
+        """Make W at least ``rows`` x ``categories``."""
+        rows, categories = max(rows, self._rows), max(categories, self._categories)
+        held_rows, held_columns = self._storage.shape
+        if rows > held_rows or categories > held_columns:
+            grown = np.zeros((max(rows, held_rows + held_rows // 8) if rows > held_rows else held_rows,
+                              max(categories, held_columns + held_columns // 2)
+                              if categories > held_columns else held_columns), dtype=np.float64)
+            grown[:self._rows, :self._categories] = self.weights
+            self._storage = grown
+        self._rows, self._categories = rows, categories
 
     def state_dict(self) -> dict:
-        return {"alpha": self.alpha, "weights": self._weights.copy()}
+        return {"alpha": self.alpha, "weights": self.weights.copy()}
 
     def load_state_dict(self, state: Mapping) -> None:
         weights = np.asarray(state["weights"], dtype=np.float64)
@@ -138,7 +153,8 @@ class SDRClassifier:
         alpha = float(state["alpha"])
         if not alpha > 0:
             raise ValueError(f"alpha must be > 0 (got {alpha})")
-        self.alpha, self._weights = alpha, weights.copy()
+        self.alpha, self._storage = alpha, weights.copy()
+        self._rows, self._categories = weights.shape
 
 
 class Predictor:
