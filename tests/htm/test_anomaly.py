@@ -12,6 +12,7 @@ from workbench.engine.htm.anomaly import (
     AnomalyLikelihood,
     NupicAnomalyLikelihood,
     SpatialAnomaly,
+    _MovingAverage,
     log_likelihood,
     nab_settings,
     raw_anomaly,
@@ -133,6 +134,17 @@ def test_windowed_likelihood_by_hand():
     tail8 = q((1 + 0 + 0) / 3, mean, var)
     assert previous > RED
     assert nl.compute(values[8], raws[8]) == 1 - tail8
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 10, 11, 500])
+def test_moving_averages_of_a_whole_history_equal_adding_one_at_a_time(n):
+    values = np.random.default_rng(n).random(n) ** 3 * 10
+    one_by_one = _MovingAverage(10)
+    expected = [one_by_one.add(float(v)) for v in values]
+    average, averages = _MovingAverage.over(values, 10)
+    assert averages.tolist() == expected  # bit for bit: the same float64 steps in the same order
+    assert list(average.values) == list(one_by_one.values) and average.total == one_by_one.total
+    assert average.add(0.25) == one_by_one.add(0.25)
 
 
 def test_windowed_likelihood_of_a_flat_series_is_broad():

@@ -148,6 +148,27 @@ class _MovingAverage:
         self.values: deque[float] = deque()
         self.total = 0.0
 
+    @classmethod
+    def over(cls, values: np.ndarray, window: int) -> tuple["_MovingAverage", np.ndarray]:
+        """A fresh average fed ``values`` in turn, and what each :meth:`add` returned. The
+        running total takes add's float64 steps (from 0, subtract the value that leaves, then
+        add the new one) as one cumulative sum, which adds strictly in order."""
+        average, n = cls(window), len(values)
+        if not n:
+            return average, np.empty(0)
+        head, full = min(n, window), max(0, n - window)
+        steps = np.empty(1 + head + 2 * full)
+        steps[0] = 0.0
+        steps[1:1 + head] = values[:head]
+        pairs = steps[1 + head:].reshape(full, 2)
+        pairs[:, 0] = -values[:full]
+        pairs[:, 1] = values[window:]
+        totals = np.cumsum(steps)
+        after = np.concatenate([np.arange(1, head + 1), head + 2 + 2 * np.arange(full)])
+        average.values.extend(values[n - head:].tolist())
+        average.total = float(totals[-1])
+        return average, totals[after] / np.minimum(np.arange(1, n + 1), window)
+
     def add(self, value: float) -> float:
         if len(self.values) == self.window:
             self.total -= self.values.popleft()
@@ -213,9 +234,9 @@ class NupicAnomalyLikelihood:
         """Refit the distribution and rebuild the moving average from the kept records."""
         dropped = max(0, self.records - self.historic_window)
         skip = min(self.records, max(0, self.learning_period - dropped))
-        average = _MovingAverage(self.averaging_window)
-        averages = np.array([average.add(raw) for _, raw in self._history])
-        values = np.array([value for value, _ in self._history])
+        history = np.array(self._history, dtype=np.float64).reshape(-1, 2)
+        values = history[:, 0]
+        average, averages = _MovingAverage.over(history[:, 1], self.averaging_window)
         if len(averages) <= skip or float(np.var(values[skip:])) < 1.5e-5:
             distribution = _BROAD
         else:
