@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import BACKENDS
+from workbench.engine.backend import get_backend
 from workbench.engine.htm.sp_storage import PERMANENCE_DTYPES, permanence_storage
 from workbench.engine.htm.spatial_pooler import SpatialPooler
 
@@ -209,3 +210,19 @@ def test_permanences_take_their_storage_size(backend_name, name):
     held = perm.nbytes if isinstance(perm, np.ndarray) else perm.size
     padded_inputs = 128  # a multiple of 64: no padding on OpenCL either
     assert held == 32 * padded_inputs * {"float32": 4, "float16": 2, "uint8": 1}[name]
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b != "numpy"])
+@pytest.mark.parametrize("name", PERMANENCE_DTYPES)
+def test_gpu_layout_agrees_with_numpy(backend, name, monkeypatch):
+    # GPUs get another bitmask layout (word-major: neighbouring work items touch neighbouring
+    # permanences), a 64-wide adapt work-group and a work-group radix select. CI has no GPU, so
+    # the GPU path runs here on the OpenCL device there is, told it is a GPU.
+    monkeypatch.setattr(get_backend(backend).runtime, "is_gpu", True)
+    assert SpatialPooler(64, 64, backend=backend, permanence_dtype=name)._engine._word_major
+    expected_outputs, _ = numpy_reference(name, True)
+    outputs, state = run_model(backend, name, True, 120)
+    assert outputs == expected_outputs[:120]
+    _, expected = run_model("numpy", name, True, 120)
+    for key in ("permanences", "overlap_duty_cycles", "active_duty_cycles", "boost_factors"):
+        np.testing.assert_array_equal(state[key], expected[key], err_msg=key)

@@ -9,9 +9,9 @@ The rules at reduced precision, identical on numpy and OpenCL so that both stay 
 
 * Every rule computes in float32 as before, on the *decoded* stored values, and rounds its
   result to the storage once, when it writes it back (after the clip to [0, 1]).
-* float16: IEEE half, rounded to nearest, ties to even (numpy's ``astype``; OpenCL's
-  ``vstore_half_rte``); every half is exactly a float32, so decoding is exact. Inputs outside
-  the potential pool are NaN, as in float32.
+* float16: IEEE half, rounded to nearest, ties to even (numpy's ``astype``; in ``sp.cl`` by
+  float and bit operations, which PoCL vectorises); every half is exactly a float32, so
+  decoding is exact. Inputs outside the potential pool are NaN, as in float32.
 * uint8: fixed point, code q in 0..254 stands for q * STEP with STEP = float32(1/254) (a
   float32 product: exact IEEE on both backends, unlike a division, which OpenCL may round
   differently); encoding is rint(p * 254) (ties to even). Code 255 marks inputs outside the
