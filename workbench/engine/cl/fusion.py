@@ -271,11 +271,44 @@ class Fuser:
         if lazy.buffer is None:
             if lazy.view:
                 self.realize([lazy])
-            else:
+            elif not self._run_one_node(lazy):
                 plan = _Plan(lazy.shape)
                 plan.output(lazy)
                 self._run([lazy], plan)
         return lazy.buffer
+
+    def _run_one_node(self, lazy: LazyBuffer) -> bool:
+        """Compute a node whose operands are all computed and none broadcast (an op nothing was
+        fused with, the commonest case) without walking a plan: its structure key is built
+        here as :class:`_Plan` would build it. False, having done nothing, for any other node
+        and the first time a structure is met."""
+        leaves, keys, types, scalars, refs = [], [], [], [], []
+        for op in lazy.operands:
+            if type(op) is LazyBuffer:
+                return False
+            if isinstance(op, np.generic):
+                refs.append(f"k{len(scalars)}")
+                scalars.append(op)
+                continue
+            if op.size != 1 and op.size != lazy.size:
+                return False
+            key = (id(op.data), op.shape, op.dtype)
+            if key not in keys:
+                keys.append(key)
+                leaves.append(op)
+                types.append(("one" if op.size == 1 else "id", CL_TYPE_NAMES[op.dtype]))
+            refs.append(f"a{keys.index(key)}")
+        if not leaves:
+            return False  # a constant: a fill
+        ctype = CL_TYPE_NAMES[lazy.dtype]
+        variant = self._kernels.get((((lazy.template, ctype, tuple(refs)),), tuple(types),
+                                     tuple([s.dtype for s in scalars]), (("v0", ctype),)))
+        if variant is None:
+            return False
+        out = self.backend._empty(lazy.shape, lazy.dtype)
+        self.backend._launch_flat(variant, lazy.size, *[b.data for b in leaves], *scalars, out.data)
+        self._settle(lazy, out)
+        return True
 
     def realize(self, buffers: Iterable) -> None:
         """Compute every pending LazyBuffer in ``buffers``; those of one shape share kernels."""
