@@ -212,7 +212,8 @@ def tm_bucket(held: Held, num_cells: int) -> str:
         return "index"
     if held.name in TM_STAGING_ARRAYS:
         return "staging"
-    if held.name in TM_CELL_ARRAYS or (held.place == "host" and held.length in (num_cells, num_cells + 1)):
+    one_per_cell = held.place == "host" and held.length in (num_cells, num_cells + 1)
+    if held.name in TM_CELL_ARRAYS or one_per_cell:
         return "cell"
     if held.owner == "pool" and held.place == "python":
         return "bookkeeping"
@@ -343,9 +344,9 @@ def _available_host_bytes() -> float:
 
 def sp_fit(backend: str, dtype: str, columns: int, per_pair: float, per_column: float) -> dict:
     """The SP of ``columns`` (bench_scaling's shape) projected from measured bytes per pair and
-    per column (the per-column arrays alone): its state, its largest buffer, and whether both fit (the device's largest
-    allocation and 80 % of its memory; 60 % of the host's available memory for numpy and for
-    a CPU device, whose memory is the host's)."""
+    per column (the per-column arrays alone): its state, its largest buffer, and whether both
+    fit (the device's largest allocation and 80 % of its memory; 60 % of the host's available
+    memory for numpy and for a CPU device, whose memory is the host's)."""
     from workbench.engine.backend import get_backend  # noqa: PLC0415
 
     shape = sp_shape(columns)

@@ -134,7 +134,8 @@ def test_each_learning_step_rounds_once_after_the_float32_update(backend_name, n
             expected[column, pool] = reference_quantize(name, np.clip(moved, F(0), F(1))[pool])
         np.testing.assert_array_equal(after, expected)
         for column in (int(active[0]), 47 - int(active[0])):
-            assert sp.connected_synapses(column).tolist() == np.flatnonzero(after[column] >= THRESHOLD).tolist()
+            connected = np.flatnonzero(after[column] >= THRESHOLD)
+            assert sp.connected_synapses(column).tolist() == connected.tolist()
         before = after
 
 
