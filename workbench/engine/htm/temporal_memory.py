@@ -10,11 +10,13 @@ What runs where:
   device copy of the pool scanned one work item per segment (:mod:`.tm_dendrites_cl`).
 - The column walk (steps 2-4) runs on the host on both backends: vectorised where the spec's
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
-  once), a lean Python loop where it does: growth, segment creation and destruction happen in
-  ascending column order because they share the RNG stream (all of a step's draws are made in
-  one call and its shuffles computed together) and the LIFO free list. On OpenCL the host
-  then sends the rows it changed and the active cells, and reads back only the list of active
-  and matching segments.
+  once), in ascending column order where it does. Growth, segment creation and destruction
+  share the RNG stream: all of a step's draws are made in one call, in walk order, and its
+  shuffles computed together; each growth then touches only its own segment, so all of them
+  run at once (:meth:`~.tm_segments.SegmentPool.grow_many`), while creation and destruction,
+  which share the LIFO free list, take a lean Python loop. On OpenCL the host then sends the
+  rows it changed and the active cells, and reads back only the list of active and matching
+  segments.
 
 The dendrites of step t are computed at the end of step t-1 (after its learning, from its
 active cells), which is the same thing the spec computes at the start of step t; it lets
