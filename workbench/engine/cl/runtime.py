@@ -120,6 +120,12 @@ class CLRuntime:
         self.max_work_group_size = int(self.device.max_work_group_size)
         self.local_mem_size = int(self.device.local_mem_size)
         self.fp64 = self.info.fp64
+        # IEEE-rounded float32 division and sqrt where the device offers them (NVIDIA's default
+        # is within 2-3 ulp): numpy's results, and the same bits whichever kernel computes them
+        # (a fused expression or a chain of single-op kernels).
+        correct = cl.device_fp_config.CORRECTLY_ROUNDED_DIVIDE_SQRT
+        self.build_options: tuple[str, ...] = (
+            ("-cl-fp32-correctly-rounded-divide-sqrt",) if self.device.single_fp_config & correct else ())
         self._programs: dict[tuple, object] = {}
         self._kernels: dict[tuple, object] = {}
         self._lock = threading.Lock()
@@ -147,7 +153,8 @@ class CLRuntime:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")  # pyopencl's "non-empty build log" chatter
-                        prog = self.cl.Program(self.context, prelude + source).build(options=list(options))
+                        prog = self.cl.Program(self.context, prelude + source).build(
+                            options=[*self.build_options, *options])
                 except Exception as exc:
                     raise KernelBuildError(
                         f"OpenCL kernel file {filename} failed to build on {self.info.name} "
