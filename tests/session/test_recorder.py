@@ -20,48 +20,56 @@ def feed(policy, step_times, start=0.0):
     return due
 
 
-def test_interval_is_the_steps_that_fit_in_the_budget():
+def test_a_checkpoint_is_due_once_the_steps_since_the_last_took_the_budget():
     policy = CheckpointPolicy(budget_s=1.0)
     policy._last = 0.0
-    due = feed(policy, [1 / 128] * 450)
-    assert policy.interval == 128
-    assert due == [128, 256, 384]
+    assert feed(policy, [1 / 128] * 450) == [128, 256, 384]
 
 
-def test_a_pause_does_not_shrink_the_interval():
+def test_steps_of_varying_length_are_summed_not_estimated_from_a_typical_one():
+    # nine short steps, then one that also reads a histogram (16x longer): 25/128 s per ten steps
+    policy = CheckpointPolicy(budget_s=1.0)
+    policy._last = 0.0
+    due = feed(policy, ([1 / 128] * 9 + [1 / 8]) * 12)
+    assert due == [53, 106]  # 1 s = five rounds of ten (125/128 s) and three short steps
+
+
+def test_a_pause_counts_as_a_typical_step():
     policy = CheckpointPolicy(budget_s=1.0)
     policy._last = 0.0
     due = feed(policy, [1 / 64] * 40 + [120.0] + [1 / 64] * 100)  # the GUI paused for two minutes
-    assert policy.interval == 64 and due == [64, 128]
+    assert due == [64, 128]
 
 
-def spacing_after(snapshot_s, store):
-    """The interval a policy settles on at 1/128 s per step after a checkpoint of that cost."""
+def steps_between(snapshot_s, store):
+    """Steps of 1/128 s from a checkpoint of that cost to the next one due."""
     policy = CheckpointPolicy(budget_s=1.0)
     policy._last = 0.0
     feed(policy, [1 / 128] * 16)
-    assert policy.interval == 128
     policy.checkpointed(snapshot_s, store)
-    feed(policy, [1 / 128] * 16, start=16 / 128)
-    return policy.interval
+    now, steps = 16 / 128, 0
+    while True:
+        now, steps = now + 1 / 128, steps + 1
+        if policy.step_done(now):
+            return steps
 
 
 def test_costly_snapshots_are_spaced_to_stay_under_five_percent_of_the_run():
     # 0.25 s of snapshot per checkpoint: at most one per 5 s of steps
-    assert spacing_after(0.25, StoreTime(0.0, 0.0)) == 640
-    assert spacing_after(0.1, StoreTime(0.0, 0.0)) == 256
+    assert steps_between(0.25, StoreTime(0.0, 0.0)) == 640
+    assert steps_between(0.1, StoreTime(0.0, 0.0)) == 256
 
 
 def test_a_writer_with_a_core_to_spare_only_has_to_keep_up():
     # it ran the whole time it took: it may spend half its time on checkpoints
-    assert spacing_after(0.05, StoreTime(0.375, 0.375)) == 128
-    assert spacing_after(0.05, StoreTime(0.75, 0.8)) == 192
+    assert steps_between(0.05, StoreTime(0.375, 0.375)) == 128
+    assert steps_between(0.05, StoreTime(0.75, 0.8)) == 192
 
 
 def test_a_writer_without_a_spare_core_shares_the_five_percent_with_the_snapshot():
     # it waited for a core half the time it took: its work came out of the run's time
-    assert spacing_after(0.05, StoreTime(0.05, 0.1)) == 256
-    assert spacing_after(0.05, StoreTime(0.05, 0.05)) == 128
+    assert steps_between(0.05, StoreTime(0.05, 0.1)) == 256
+    assert steps_between(0.05, StoreTime(0.05, 0.05)) == 128
 
 
 def test_fixed_interval_and_bad_settings():

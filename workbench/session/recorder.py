@@ -4,10 +4,12 @@
 (``info``, ``params``, ``backend``, ``seed``, ``experiment``, ``streams``, ``listeners``,
 ``build()``); it does not import the plugin layer, which sits above sessions.
 
-Checkpoints are taken at the start, after every user event, and every K steps, where K is
-chosen while recording so that re-simulating from the nearest checkpoint to any step (a fork,
-a step back) takes at most about a second: K = budget / (median time per step over the last
-64 steps). The median ignores the long gaps of a paused GUI.
+Checkpoints are taken at the start, after every user event, and periodically, so that
+re-simulating from the nearest checkpoint to any step (a fork, a step back) takes at most about a
+second: a checkpoint is due once the steps since the last one took the budget. Their times are
+summed, not estimated from a typical step, as steps vary (a model that reads a histogram every
+hundred steps); a gap between frames far longer than the median step is a pause (a paused GUI)
+and counts as a median step.
 
 Recording must stay cheap (at most 10 % of the step rate), so checkpoints are spaced further
 apart when they cost too much. A checkpoint has two parts: the snapshot, which the run waits
@@ -43,12 +45,13 @@ SPARE_CORE = 0.75  # the writer had a core to spare if it ran this much of the t
 
 
 class CheckpointPolicy:
-    """When the next periodic checkpoint is due: every ``every`` steps when given, else after
-    the number of steps that take ``budget_s`` at the measured step rate, or more steps when
-    the last checkpoint cost more than its shares of that time (see the module docstring)."""
+    """When the next periodic checkpoint is due: every ``every`` steps when given, else once the
+    steps since the last checkpoint took ``budget_s``, or longer when the last checkpoint cost
+    more than its shares of that time (see the module docstring)."""
 
     WINDOW = 64   # step times kept for the median
-    REESTIMATE = 16  # steps between estimates once the window has filled a little
+    REESTIMATE = 16  # steps between estimates of the median once the window has filled a little
+    PAUSE = 20  # a gap between frames this many times the median step is a pause, not a step
 
     def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S) -> None:
         if every is not None and every < 1:
@@ -57,28 +60,33 @@ class CheckpointPolicy:
             raise ValueError(f"re-simulation budget must be > 0 s (got {budget_s})")
         self.every = every
         self.budget_s = budget_s
-        self.interval: int | None = every  # K; None until a step time has been measured
         self._times = [0.0] * self.WINDOW
         self._measured = 0
-        self._since = 0
-        self._spacing = budget_s  # seconds between checkpoints
+        self._median = 0.0
+        self._since = 0  # steps since the last checkpoint
+        self._elapsed = 0.0  # and the seconds they took
+        self._spacing = budget_s  # seconds of steps between checkpoints
         self._last = time.perf_counter()
 
     def step_done(self, now: float) -> bool:
         """Note a step finished at ``now`` (perf_counter); True when a checkpoint is due."""
-        self._times[self._measured % self.WINDOW] = now - self._last
-        self._measured += 1
+        gap = now - self._last
         self._last = now
+        self._times[self._measured % self.WINDOW] = gap
+        self._measured += 1
         self._since += 1
-        if self.every is None and (self._measured <= self.REESTIMATE or self._measured % self.REESTIMATE == 0):
-            median = statistics.median(self._times[:min(self._measured, self.WINDOW)])
-            self.interval = max(1, int(self._spacing / median)) if median > 0 else None
-        return self.interval is not None and self._since >= self.interval
+        if self.every is not None:
+            return self._since >= self.every
+        if self._measured <= self.REESTIMATE or self._measured % self.REESTIMATE == 0:
+            self._median = statistics.median(self._times[:min(self._measured, self.WINDOW)])
+        self._elapsed += gap if gap <= self.PAUSE * self._median else self._median
+        return self._elapsed >= self._spacing
 
     def checkpointed(self, snapshot_s: float, store: StoreTime) -> None:
         """A checkpoint was taken: its snapshot took the recording thread ``snapshot_s`` seconds
         of CPU, and storing one took the writer thread ``store`` (the last one it stored)."""
         self._since = 0
+        self._elapsed = 0.0
         if store.cpu >= SPARE_CORE * store.wall:
             self._spacing = max(self.budget_s, snapshot_s / CHECKPOINT_SHARE, store.cpu / WRITER_SHARE)
         else:
