@@ -34,6 +34,18 @@ def test_steps_of_varying_length_are_summed_not_estimated_from_a_typical_one():
     assert due == [53, 106]  # 1 s = five rounds of ten (125/128 s) and three short steps
 
 
+def test_the_first_checkpoint_allocating_the_snapshot_buffer_does_not_stretch_the_first_spacing():
+    policy = CheckpointPolicy(budget_s=1.0)
+    policy._last = 0.0
+    policy.checkpointed(0.5, StoreTime(0.0, 0.0))  # at the start: 0.5 s, ten times one to come
+    due = []
+    for step, now in enumerate((i / 128 for i in range(1, 1500)), 1):
+        if policy.step_done(now):
+            due.append(step)
+            policy.checkpointed(0.1, StoreTime(0.0, 0.0))  # from then on: one per 2 s at most
+    assert due == [128, 384, 640, 896, 1152, 1408]
+
+
 def test_a_pause_counts_as_a_typical_step():
     policy = CheckpointPolicy(budget_s=1.0)
     policy._last = 0.0
@@ -45,6 +57,7 @@ def steps_between(snapshot_s, store):
     """Steps of 1/128 s from a checkpoint of that cost to the next one due."""
     policy = CheckpointPolicy(budget_s=1.0)
     policy._last = 0.0
+    policy.checkpointed(0.0, StoreTime(0.0, 0.0))  # the recording's first
     feed(policy, [1 / 128] * 16)
     policy.checkpointed(snapshot_s, store)
     now, steps = 16 / 128, 0

@@ -66,6 +66,7 @@ class CheckpointPolicy:
         self._since = 0  # steps since the last checkpoint
         self._elapsed = 0.0  # and the seconds they took
         self._spacing = budget_s  # seconds of steps between checkpoints
+        self._checkpoints = 0
         self._last = time.perf_counter()
 
     def step_done(self, now: float) -> bool:
@@ -84,9 +85,14 @@ class CheckpointPolicy:
 
     def checkpointed(self, snapshot_s: float, store: StoreTime) -> None:
         """A checkpoint was taken: its snapshot took the recording thread ``snapshot_s`` seconds
-        of CPU, and storing one took the writer thread ``store`` (the last one it stored)."""
+        of CPU, and storing one took the writer thread ``store`` (the last one it stored).
+        The first checkpoint of a recording also allocates the buffer snapshots are copied into,
+        so its cost says little about the next ones: the first spacing is the budget."""
         self._since = 0
         self._elapsed = 0.0
+        self._checkpoints += 1
+        if self._checkpoints == 1:
+            return
         if store.cpu >= SPARE_CORE * store.wall:
             self._spacing = max(self.budget_s, snapshot_s / CHECKPOINT_SHARE, store.cpu / WRITER_SHARE)
         else:
