@@ -46,6 +46,20 @@ def test_the_first_checkpoint_allocating_the_snapshot_buffer_does_not_stretch_th
     assert due == [128, 384, 640, 896, 1152, 1408]
 
 
+def test_one_slow_snapshot_does_not_stretch_the_spacing_but_a_slow_model_does():
+    policy = CheckpointPolicy(budget_s=1.0)
+    policy._last = 0.0
+    policy.checkpointed(0.0, StoreTime(0.0, 0.0))  # the recording's first
+    costs = iter([0.01, 0.5, 0.01, 0.01, 0.1, 0.1, 0.1, 0.1])  # a page-fault storm once; later 0.1 s each
+    due = []
+    for step, now in enumerate((i / 128 for i in range(1, 1500)), 1):
+        if policy.step_done(now):
+            due.append(step)
+            policy.checkpointed(next(costs), StoreTime(0.0, 0.0))
+    # 1 s apart while the lower median of the last three costs is 0.01 s; 2 s once it is 0.1 s
+    assert due == [128, 256, 384, 512, 640, 768, 1024, 1280]
+
+
 def test_a_pause_counts_as_a_typical_step():
     policy = CheckpointPolicy(budget_s=1.0)
     policy._last = 0.0

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class CheckpointPolicy:
     WINDOW = 64   # step times kept for the median
     REESTIMATE = 16  # steps between estimates of the median once the window has filled a little
     PAUSE = 20  # a gap between frames this many times the median step is a pause, not a step
+    COSTS = 3  # checkpoints whose median cost sets the spacing (one slow snapshot is not the rule)
 
     def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S) -> None:
         if every is not None and every < 1:
@@ -67,6 +69,7 @@ class CheckpointPolicy:
         self._elapsed = 0.0  # and the seconds they took
         self._spacing = budget_s  # seconds of steps between checkpoints
         self._checkpoints = 0
+        self._costs: deque[tuple[float, StoreTime]] = deque(maxlen=self.COSTS)
         self._last = time.perf_counter()
 
     def step_done(self, now: float) -> bool:
@@ -86,17 +89,21 @@ class CheckpointPolicy:
     def checkpointed(self, snapshot_s: float, store: StoreTime) -> None:
         """A checkpoint was taken: its snapshot took the recording thread ``snapshot_s`` seconds
         of CPU, and storing one took the writer thread ``store`` (the last one it stored).
-        The first checkpoint of a recording also allocates the buffer snapshots are copied into,
-        so its cost says little about the next ones: the first spacing is the budget."""
+        The spacing follows the (lower) median cost of the last few checkpoints. The first
+        checkpoint of a recording also allocates the buffer snapshots are copied into, so its
+        cost says little about the next ones and is left out: the first spacing is the budget."""
         self._since = 0
         self._elapsed = 0.0
         self._checkpoints += 1
         if self._checkpoints == 1:
             return
-        if store.cpu >= SPARE_CORE * store.wall:
-            self._spacing = max(self.budget_s, snapshot_s / CHECKPOINT_SHARE, store.cpu / WRITER_SHARE)
+        self._costs.append((snapshot_s, store))
+        snapshot = statistics.median_low(c[0] for c in self._costs)
+        store_cpu = statistics.median_low(c[1].cpu for c in self._costs)
+        if store_cpu >= SPARE_CORE * statistics.median_low(c[1].wall for c in self._costs):
+            self._spacing = max(self.budget_s, snapshot / CHECKPOINT_SHARE, store_cpu / WRITER_SHARE)
         else:
-            self._spacing = max(self.budget_s, (snapshot_s + store.cpu) / CHECKPOINT_SHARE)
+            self._spacing = max(self.budget_s, (snapshot + store_cpu) / CHECKPOINT_SHARE)
 
 
 def manifest_for(run: Any, chunk_size: int) -> Manifest:
