@@ -23,6 +23,7 @@ import json
 import math
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -73,8 +74,8 @@ class ChunkBuilder:
             column.append(value)
         self.count += 1
 
-    def encode(self) -> tuple[bytes, bytes]:
-        """(scalar blob, payload blob) of the frames added, both zlib-compressed."""
+    def encode(self) -> EncodedChunk:
+        """The frames added, encoded and ready to compress."""
         count = self.count
         names = scalar_names(self.streams)
         scalars = np.full((len(names), count), np.nan)
@@ -98,8 +99,23 @@ class ChunkBuilder:
                 raise TypeError(f"stream {name!r} has kind {kind!r}, which sessions cannot store")
         header = json.dumps({"n": count, "presence": blob.add(presence), "streams": specs},
                             separators=(",", ":"), allow_nan=False).encode()
-        return (zlib.compress(scalars.tobytes(), COMPRESSION_LEVEL),
-                blob.compressed(COMPRESSION_LEVEL, prefix=_HEADER_SIZE.pack(len(header)) + header))
+        return EncodedChunk(scalars, header, blob)
+
+
+@dataclass(frozen=True)
+class EncodedChunk:
+    """A chunk's frames encoded but not yet compressed: encoding is Python work, done by the
+    recording thread; compressing is most of the rest and releases the GIL, so the writer
+    thread does it beside the run. Nothing else holds the arrays laid out in ``blob``."""
+
+    scalars: np.ndarray  # float64, stream x step
+    header: bytes
+    blob: BlobWriter
+
+    def compressed(self) -> tuple[bytes, bytes]:
+        """(scalar blob, payload blob), both zlib-compressed: what a chunk row stores."""
+        return (zlib.compress(self.scalars, COMPRESSION_LEVEL),
+                self.blob.compressed(COMPRESSION_LEVEL, prefix=_HEADER_SIZE.pack(len(self.header)) + self.header))
 
 
 def _encode_sdrs(arrays: list[np.ndarray], shapes: list[tuple[int, ...]], blob: BlobWriter) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 Recording must not slow the run it records (at most 10 %). The calling thread collects each
 frame's values column by column (arrays copied; SDRs, numbers and texts are immutable), encodes
 a chunk when it is full, and snapshots checkpoints (one copy of each array into a reused buffer,
-nothing converted). Compressing checkpoints and all SQLite work happen on a background thread:
-they release the GIL, so a second core does them. Encoding stays on the calling thread because
+nothing converted). Compressing chunks and checkpoints and all SQLite work happen on a
+background thread: they release the GIL, so a second core does them. Encoding stays on the calling thread because
 it is Python work: on the writer thread it would fight the run for the GIL and cost more. One
 transaction per chunk: a crash costs at most the frames not yet committed, and the file stays
 readable up to the last committed chunk.
@@ -160,9 +160,10 @@ class SessionWriter:
         first = self.length - count + 1
         # Encoding is Python work: done here, it costs what it costs; on the writer thread it
         # would fight this thread for the GIL and cost more. Compression and SQLite release the GIL.
-        scalars, payload = chunk.encode()
+        encoded = chunk.encode()
 
         def write(conn: sqlite3.Connection) -> None:
+            scalars, payload = encoded.compressed()
             with conn:
                 _insert_chunk(conn, (first, count, store.row_crc(first, count, scalars), scalars,
                                      store.row_crc(first, count, payload), payload))
