@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -43,6 +42,7 @@ import numpy as np
 
 from benchmarks.bench_scaling import SP_ACTIVE_FRACTION, TM_CELLS, sp_shape, tm_shape
 from benchmarks.table import print_table
+from benchmarks.host_memory import available_host_bytes, peak_rss_mb, rss_now_mb
 
 SP_COLUMNS = 4096
 LARGE_COLUMNS = 262_144
@@ -251,18 +251,6 @@ def tm_memory(tm) -> dict:
             "per_cell": cells / tm.num_cells}
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024 / 1e6
-    return float("nan")
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
-
-
 def measure_model(backend: str, columns: int, sp_dtype: str | None) -> dict:
     """A TM of ``columns`` (and, with ``sp_dtype``, the SP feeding it) trained on TM_PROTOCOL;
     run in a child process: peak RSS and the largest held bytes seen after any step."""
@@ -274,7 +262,7 @@ def measure_model(backend: str, columns: int, sp_dtype: str | None) -> dict:
     warm = TemporalMemory(64, cells_per_column=4, backend=backend)  # kernels built before the baseline
     warm.compute(np.arange(4))
     del warm
-    baseline = _rss_mb()
+    baseline = rss_now_mb()
     start = time.perf_counter()
     shape, tm_size = sp_shape(columns), tm_shape(columns)
     sp = None
@@ -307,7 +295,7 @@ def measure_model(backend: str, columns: int, sp_dtype: str | None) -> dict:
             tm.reset()
     out = {"backend": backend, "columns": columns, "init_s": init_s,
            "steps_s": time.perf_counter() - start, "baseline_rss_mb": baseline,
-           "peak_rss_mb": _peak_rss_mb(), "largest_host_mb": largest["host"] / 1e6,
+           "peak_rss_mb": peak_rss_mb(), "largest_host_mb": largest["host"] / 1e6,
            "largest_device_mb": largest["device"] / 1e6, "tm": tm_memory(tm)}
     if sp is not None:
         out["sp"] = sp_memory(sp, count_potential=False)
@@ -331,17 +319,6 @@ def _in_child(spec: dict, timeout: float = 600) -> tuple[dict | None, str]:
 
 
 # -- fitting the 256K model ----------------------------------------------------------------------
-def _available_host_bytes() -> float:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return float("inf")
-
-
 def sp_fit(backend: str, dtype: str, columns: int, per_pair: float, per_column: float) -> dict:
     """The SP of ``columns`` (bench_scaling's shape) projected from measured bytes per pair and
     per column (the per-column arrays alone): its state, its largest buffer, and whether both
@@ -355,13 +332,13 @@ def sp_fit(backend: str, dtype: str, columns: int, per_pair: float, per_column: 
     itemsize = np.dtype(dtype).itemsize
     if backend == "numpy":
         largest = columns * inputs * itemsize
-        room, limit = MEMORY_SHARE * _available_host_bytes(), float("inf")
+        room, limit = MEMORY_SHARE * available_host_bytes(), float("inf")
     else:
         runtime = get_backend(backend).runtime
         largest = columns * (-(-inputs // 64) * 64) * itemsize
         room = 0.8 * runtime.device.global_mem_size
         if not runtime.is_gpu:
-            room = min(room, MEMORY_SHARE * _available_host_bytes())
+            room = min(room, MEMORY_SHARE * available_host_bytes())
         limit = runtime.device.max_mem_alloc_size
     fits = state <= room and largest <= limit
     why = "" if fits else (f"largest buffer {largest / 1e9:.1f} GB > {limit / 1e9:.1f} GB allowed"

@@ -37,6 +37,7 @@ import time
 import numpy as np
 
 from benchmarks.table import print_table
+from benchmarks.host_memory import available_host_bytes
 from workbench.engine.backend import available_backends, get_backend
 from workbench.engine.htm.encoders import RDSE, RDSEParameters
 from workbench.engine.htm.rng import CompatRNG
@@ -144,17 +145,6 @@ def agreement(runs: list[np.ndarray], reference: list[np.ndarray]) -> float:
     return float(np.mean(shares)) if shares else float("nan")
 
 
-def _available_host_bytes() -> float:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return float("inf")
-
-
 def fit_problem(backend: str, work: dict) -> str:
     """Why the three models of ``work`` would not fit ``backend`` side by side (empty when
     they should): the float32 permanence buffer against the device's largest allocation, all
@@ -170,7 +160,7 @@ def fit_problem(backend: str, work: dict) -> str:
         return (f"skipped: {perm / 1e9:.1f} GB of float32 permanences ({state / 1e9:.1f} GB for "
                 f"the three models) do not fit the device ({device.global_mem_size / 1e9:.1f} GB, "
                 f"buffers <= {device.max_mem_alloc_size / 1e9:.1f} GB)")
-    host = _available_host_bytes()
+    host = available_host_bytes()
     if not runtime.is_gpu and state + INIT_HEADROOM > MEMORY_SHARE * host:
         return (f"skipped: {(state + INIT_HEADROOM) / 1e9:.1f} GB predicted > {MEMORY_SHARE:.0%} "
                 f"of the {host / 1e9:.1f} GB available")

@@ -51,13 +51,14 @@ import json
 import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.host_memory import available_host_bytes, peak_rss_mb, rss_now_mb
 
 SIZES = (1024, 4096, 16384, 65536, 262144)
 QUICK_SIZES = SIZES[:3]
@@ -169,18 +170,6 @@ def _cpu_name() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
 
 
-def _rss_now_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024 / 1e6
-    return float("nan")
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
-
-
 def _state_bytes(*objects) -> tuple[int, int]:
     """(host, device) bytes of the numpy arrays and OpenCL buffers held by ``objects``' attributes
     (an array and a view of it, such as numpy's SP connected matrix and its uint64 words, count
@@ -229,7 +218,7 @@ def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
 
     shape = sp_shape(columns)
     get_backend(backend)  # driver and context up before the baseline
-    baseline = _rss_now_mb()
+    baseline = rss_now_mb()
     gen = np.random.default_rng(0)
     data = [np.sort(gen.choice(shape["inputs"], shape["active_inputs"], replace=False)) for _ in range(20)]
     start = time.perf_counter()
@@ -255,7 +244,7 @@ def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
         out[f"{phase}_active_columns"] = float(np.mean(active))
     host, device = _state_bytes(sp._engine)
     out.update(state_host_mb=host / 1e6, state_device_mb=device / 1e6,
-               baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb())
+               baseline_rss_mb=baseline, peak_rss_mb=peak_rss_mb())
     return out
 
 
@@ -280,7 +269,7 @@ def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
     get_backend(backend)
     warm = TemporalMemory(64, cells_per_column=4, backend=backend)  # kernels built, not timed
     warm.compute(np.arange(4))
-    baseline = _rss_now_mb()
+    baseline = rss_now_mb()
     gen = np.random.default_rng(0)
     data = [[np.sort(gen.choice(columns, shape["active_columns"], replace=False))
              for _ in range(protocol["length"])] for _ in range(protocol["sequences"])]
@@ -318,7 +307,7 @@ def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
         out[f"{phase}_stats"] = stats
     host, device = _state_bytes(tm._pool, tm._engine)
     out.update(segments=tm.num_segments(), synapses=tm.num_synapses(), state_host_mb=host / 1e6,
-               state_device_mb=device / 1e6, baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb())
+               state_device_mb=device / 1e6, baseline_rss_mb=baseline, peak_rss_mb=peak_rss_mb())
     return out
 
 
@@ -380,17 +369,6 @@ def _in_child(spec: dict, timeout: float) -> tuple[dict | None, float, str]:
     return None, elapsed, f"failed (exit {done.returncode}): {tail}"
 
 
-def _available_host_mb() -> float:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024 / 1e6
-    except OSError:
-        pass
-    return float("inf")
-
-
 def _device_limits(backend: str) -> tuple[float, float] | None:
     """(global memory MB, largest buffer MB) of an OpenCL backend's device, None for numpy."""
     if backend == "numpy":
@@ -423,7 +401,7 @@ def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None
         if previous is None:
             return ""
         grown = previous["peak_rss_mb"] * columns / previous["columns"]
-    available = _available_host_mb()
+    available = available_host_bytes() / 1e6
     if grown > MEMORY_SHARE * available:
         what = "SP state" if kind == "sp" and previous is None else "peak host memory"
         return (f"skipped: predicted {what} {grown / 1e3:.1f} GB > {MEMORY_SHARE:.0%} of the "
