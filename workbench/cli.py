@@ -112,6 +112,9 @@ class Progress:
             self.out.flush()
 
 
+_CSV_FLUSH_S = 1.0  # how often a run's --csv table reaches the disk
+
+
 def _csv_writer(path: Path, run) -> tuple[TextIO, "csv.writer", list[str]]:
     from workbench.session.frames import StreamKind  # noqa: PLC0415
 
@@ -175,11 +178,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         csv_handle, writer, columns = _csv_writer(Path(args.csv), run)
     progress = Progress(steps, sys.stderr)
     interrupted, failure = False, None
+    flushed = time.perf_counter()
     try:
         for done in range(1, steps + 1):
             frame = run.step()
             if writer is not None:
                 writer.writerow([frame.step, *(_format_value(frame.get(c)) for c in columns)])
+                if time.perf_counter() - flushed >= _CSV_FLUSH_S:
+                    csv_handle.flush()  # a long run's table can be watched, and a kill loses <= 1 s
+                    flushed = time.perf_counter()
             progress.update(done)
             if getattr(run.experiment, "finished", False):
                 break
