@@ -61,6 +61,17 @@ def test_nested_state_round_trips_exactly():
     assert_identical(state, round_trip(state))
 
 
+def test_strided_and_read_only_views_round_trip_in_c_order():
+    storage = np.arange(60, dtype=">f8").reshape(6, 10)
+    lent = storage[:4, 1:7:2]  # a slice of a larger buffer, as a classifier lends its weights
+    lent.flags.writeable = False
+    state = {"strided": lent, "fortran": np.asfortranarray(np.arange(6, dtype=np.int16).reshape(2, 3)),
+             "reversed": np.arange(5, dtype=np.uint8)[::-1]}
+    back = round_trip(state)
+    for name, array in state.items():
+        assert_identical(np.ascontiguousarray(array), back[name], name)
+
+
 def test_decoded_arrays_are_a_snapshot():
     weights = np.ones(4, dtype=np.float32)
     structure, data = encode_state({"w": weights})

@@ -46,7 +46,7 @@ class BlobWriter:
 
     def add(self, array: np.ndarray) -> ArrayRef:
         """Lay ``array`` out next and return its reference (the caller checks the dtype)."""
-        array = np.asarray(array, order="C")
+        array = np.asarray(array)  # strided views stay views: the snapshot copies them once
         ref = [array.dtype.str, list(array.shape), self._size, array.nbytes]
         self._parts.append(array)
         self._size += array.nbytes
@@ -61,7 +61,8 @@ class BlobWriter:
             raise ValueError(f"a snapshot needs a uint8 buffer of {self.nbytes} bytes (got {out.dtype} {out.shape})")
         offset = 0
         for part in self._parts:
-            out[offset:offset + part.nbytes] = _bytes_of(part)
+            # through a typed view of the bytes, so that a strided part is gathered in this one copy
+            np.copyto(out[offset:offset + part.nbytes].view(part.dtype).reshape(part.shape), part)
             offset += part.nbytes
         return out
 
@@ -73,8 +74,8 @@ class BlobWriter:
 
 
 def _bytes_of(array: np.ndarray) -> np.ndarray:
-    """A C-contiguous array's bytes as a flat uint8 view (no copy), whatever its dtype."""
-    return array.reshape(-1).view(np.uint8)
+    """An array's bytes in C order as a flat uint8 array (a view when it is C-contiguous)."""
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
 
 
 class SnapshotBuffers:

@@ -32,6 +32,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from workbench.engine.state import lent_state
+
 from .errors import SessionError
 from .frames import Frame
 from .manifest import Manifest
@@ -158,7 +160,8 @@ class Recorder:
     def checkpoint(self, reason: str) -> None:
         """Checkpoint the run now (state after the last recorded step)."""
         start = time.thread_time()
-        self.writer.checkpoint(Checkpoint.capture(self.run.experiment, self.step, reason))
+        with lent_state():  # the writer copies the state's arrays before the run steps again
+            self.writer.checkpoint(Checkpoint.capture(self.run.experiment, self.step, reason))
         # the writer thread's part is known for the previous checkpoint: a close estimate
         self.policy.checkpointed(time.thread_time() - start, self.writer.last_store)
 

@@ -24,6 +24,7 @@ from ..dtypes import DEFAULT_FLOAT, as_dtype
 from ..nn import SGD, Adam, Linear, Sequential, SparseLinear, cross_entropy, make_activation, softmax
 from ..nn.layers import ACTIVATIONS, init_scheme_for
 from ..nn.init import as_generator
+from ..state import state_array
 from ..tensor import Tensor
 from .sdr import SDR
 
@@ -144,7 +145,7 @@ class SDRClassifier:
         self._rows, self._categories = rows, categories
 
     def state_dict(self) -> dict:
-        return {"alpha": self.alpha, "weights": self.weights.copy()}
+        return {"alpha": self.alpha, "weights": state_array(self.weights)}
 
     def load_state_dict(self, state: Mapping) -> None:
         weights = np.asarray(state["weights"], dtype=np.float64)
@@ -209,7 +210,7 @@ class Predictor:
 
     def state_dict(self) -> dict:
         return {"steps": list(self.steps), "last_record": self._last_record,
-                "history": [(r, b.copy()) for r, b in self._history],
+                "history": [(r, state_array(b)) for r, b in self._history],
                 "classifiers": {n: c.state_dict() for n, c in self.classifiers.items()}}
 
     def load_state_dict(self, state: Mapping) -> None:

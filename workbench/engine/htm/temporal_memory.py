@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import BackendFallbackWarning, get_backend
+from ..state import state_array
 from .anomaly import raw_anomaly_from_counts
 from .rng import CompatRNG
 from .tm_dendrites import PresynapticIndex
@@ -446,9 +447,9 @@ class TemporalMemory:
             "params": self.params(),
             "pool": self._pool.state_dict(),
             "rng": self._rng.state_dict(),
-            "active_cells": self._active_cells.copy(),
-            "winner_cells": self._winner_cells.copy(),
-            "bursting_columns": self._bursting_columns.copy(),
+            "active_cells": state_array(self._active_cells),
+            "winner_cells": state_array(self._winner_cells),
+            "bursting_columns": state_array(self._bursting_columns),
             "anomaly": self._anomaly,
         }
 

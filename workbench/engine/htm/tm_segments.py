@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..state import state_array
+
 _INITIAL_ROWS = 1024
 _INITIAL_WIDTH = 32
 _DESTROY_BELOW = np.float32(1e-6)
@@ -320,10 +322,10 @@ class SegmentPool:
         n = self.n_rows
         return {
             "width": self.width,
-            "pre": self.pre[:n].copy(),
-            "perm": self.perm[:n].copy(),
-            "count": self.count[:n].copy(),
-            "owner": self.owner[:n].copy(),
+            "pre": state_array(self.pre[:n]),
+            "perm": state_array(self.perm[:n]),
+            "count": state_array(self.count[:n]),
+            "owner": state_array(self.owner[:n]),
             "free": list(self.free),
         }
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..nn import MLP, Adam, Module
+from ..state import state_array
 from ..tensor import Tensor
 from .agents import Agent, EpsilonSchedule, Transition, make_rng
 from .replay import ReplayBuffer
@@ -214,7 +215,7 @@ class DQNAgent(Agent):
                 "target": self.target.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "buffer": self.buffer.state_dict(), "sample_rng": self.sample_rng.bit_generator.state,
                 "pending": [{"observation": o, "action": a, "reward": r} for o, a, r in self.pending],
-                "updates": self.updates, "q_values": self.q_values.copy(), "loss": self.last_loss}
+                "updates": self.updates, "q_values": state_array(self.q_values), "loss": self.last_loss}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..state import state_array
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -87,9 +89,9 @@ class ReplayBuffer:
         n = self.size
         return {"capacity": self.capacity, "observation_size": self.observation_size,
                 "position": self.position, "size": n,
-                "observations": self._obs[:n].copy(), "next_observations": self._next[:n].copy(),
-                "actions": self._actions[:n].copy(), "rewards": self._rewards[:n].copy(),
-                "terminated": self._terminated[:n].copy(), "horizons": self._horizons[:n].copy()}
+                "observations": state_array(self._obs[:n]), "next_observations": state_array(self._next[:n]),
+                "actions": state_array(self._actions[:n]), "rewards": state_array(self._rewards[:n]),
+                "terminated": state_array(self._terminated[:n]), "horizons": state_array(self._horizons[:n])}
 
     def load_state_dict(self, state: dict) -> None:
         if (int(state["capacity"]), int(state["observation_size"])) != (self.capacity, self.observation_size):

@@ -33,6 +33,7 @@ import numpy as np
 from ..htm.classifiers import SDRClassifier
 from ..htm.sdr import SDR
 from ..htm.spatial_pooler import SpatialPooler
+from ..state import state_array
 from .agents import Agent, EpsilonSchedule, Transition
 from .encoding import ObservationEncoder
 from .rendering import grid_desc
@@ -149,10 +150,10 @@ class UBLAgent(Agent):
     def state_dict(self) -> dict:
         return {**super().state_dict(), "pooler": self.pooler.state_dict(),
                 "decoder": self.decoder.state_dict(),
-                "transition_input": self.transition_input.sparse.copy(),
-                "transition_columns": np.asarray(self.transition_columns).copy(),
-                "goal_columns": np.asarray(self.goal_columns).copy(),
-                "probabilities": self.probabilities.copy()}
+                "transition_input": state_array(self.transition_input.sparse),
+                "transition_columns": state_array(np.asarray(self.transition_columns)),
+                "goal_columns": state_array(np.asarray(self.goal_columns)),
+                "probabilities": state_array(self.probabilities)}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
