@@ -6,7 +6,8 @@
 
 Checkpoints are taken at the start, after every user event, and periodically, so that
 re-simulating from the nearest checkpoint to any step (a fork, a step back) takes at most about a
-second: a checkpoint is due once the steps since the last one took the budget. Their times are
+second: a checkpoint is due once the steps since the last one took the budget (0.75 s: a fork
+re-simulates more slowly than the run stepped, see ``RESIMULATION_BUDGET_S``). Their times are
 summed, not estimated from a typical step, as steps vary (a model that reads a histogram every
 hundred steps); a gap between frames far longer than the median step is a pause (a paused GUI)
 and counts as a median step.
@@ -41,7 +42,11 @@ from .records import Checkpoint
 from .writer import SessionWriter, StoreTime
 
 DEFAULT_CHUNK_SIZE = 256
-RESIMULATION_BUDGET_S = 1.0
+# Seconds of steps between checkpoints. The promise is a second of re-simulation to reach any
+# step; a fork re-simulates more slowly than the recording stepped (its first steps refill caches
+# and device buffers, and other programs may hold the cores), by up to a fifth where measured
+# (bench_session's worst fork), so the budget keeps a quarter in hand.
+RESIMULATION_BUDGET_S = 0.75
 CHECKPOINT_SHARE = 0.05  # most of the run's time that checkpoints may take from it
 WRITER_SHARE = 0.5  # most of a spare core's time that storing checkpoints may take
 SPARE_CORE = 0.75  # the writer had a core to spare if it ran this much of the time it took
