@@ -8,13 +8,12 @@ from workbench.session.recorder import CheckpointPolicy
 from workbench.session.writer import StoreTime
 
 
-def feed(policy, step_times, start=0.0):
+def feed(policy, step_times):
     """Step the policy with the given step durations; returns the steps at which it said 'due'.
     (Durations are binary fractions, so that sums of them are exact.)"""
-    due, now = [], start
+    due = []
     for step, dt in enumerate(step_times, 1):
-        now += dt
-        if policy.step_done(now):
+        if policy.step_done(dt):
             due.append(step)
             policy.checkpointed(0.0, StoreTime(0.0, 0.0))
     return due
@@ -22,25 +21,22 @@ def feed(policy, step_times, start=0.0):
 
 def test_a_checkpoint_is_due_once_the_steps_since_the_last_took_the_budget():
     policy = CheckpointPolicy(budget_s=1.0)
-    policy._last = 0.0
     assert feed(policy, [1 / 128] * 450) == [128, 256, 384]
 
 
 def test_steps_of_varying_length_are_summed_not_estimated_from_a_typical_one():
     # nine short steps, then one that also reads a histogram (16x longer): 25/128 s per ten steps
     policy = CheckpointPolicy(budget_s=1.0)
-    policy._last = 0.0
     due = feed(policy, ([1 / 128] * 9 + [1 / 8]) * 12)
     assert due == [53, 106]  # 1 s = five rounds of ten (125/128 s) and three short steps
 
 
 def test_the_first_checkpoint_allocating_the_snapshot_buffer_does_not_stretch_the_first_spacing():
     policy = CheckpointPolicy(budget_s=1.0)
-    policy._last = 0.0
     policy.checkpointed(0.5, StoreTime(0.0, 0.0))  # at the start: 0.5 s, ten times one to come
     due = []
-    for step, now in enumerate((i / 128 for i in range(1, 1500)), 1):
-        if policy.step_done(now):
+    for step in range(1, 1500):
+        if policy.step_done(1 / 128):
             due.append(step)
             policy.checkpointed(0.1, StoreTime(0.0, 0.0))  # from then on: one per 2 s at most
     assert due == [128, 384, 640, 896, 1152, 1408]
@@ -48,37 +44,27 @@ def test_the_first_checkpoint_allocating_the_snapshot_buffer_does_not_stretch_th
 
 def test_one_slow_snapshot_does_not_stretch_the_spacing_but_a_slow_model_does():
     policy = CheckpointPolicy(budget_s=1.0)
-    policy._last = 0.0
     policy.checkpointed(0.0, StoreTime(0.0, 0.0))  # the recording's first
     costs = iter([0.01, 0.5, 0.01, 0.01, 0.1, 0.1, 0.1, 0.1])  # a page-fault storm once; later 0.1 s each
     due = []
-    for step, now in enumerate((i / 128 for i in range(1, 1500)), 1):
-        if policy.step_done(now):
+    for step in range(1, 1500):
+        if policy.step_done(1 / 128):
             due.append(step)
             policy.checkpointed(next(costs), StoreTime(0.0, 0.0))
     # 1 s apart while the lower median of the last three costs is 0.01 s; 2 s once it is 0.1 s
     assert due == [128, 256, 384, 512, 640, 768, 1024, 1280]
 
 
-def test_a_pause_counts_as_a_typical_step():
-    policy = CheckpointPolicy(budget_s=1.0)
-    policy._last = 0.0
-    due = feed(policy, [1 / 64] * 40 + [120.0] + [1 / 64] * 100)  # the GUI paused for two minutes
-    assert due == [64, 128]
-
-
 def steps_between(snapshot_s, store):
     """Steps of 1/128 s from a checkpoint of that cost to the next one due."""
     policy = CheckpointPolicy(budget_s=1.0)
-    policy._last = 0.0
     policy.checkpointed(0.0, StoreTime(0.0, 0.0))  # the recording's first
     feed(policy, [1 / 128] * 16)
     policy.checkpointed(snapshot_s, store)
-    now, steps = 16 / 128, 0
-    while True:
-        now, steps = now + 1 / 128, steps + 1
-        if policy.step_done(now):
-            return steps
+    steps = 1
+    while not policy.step_done(1 / 128):
+        steps += 1
+    return steps
 
 
 def test_costly_snapshots_are_spaced_to_stay_under_five_percent_of_the_run():
@@ -123,3 +109,22 @@ def test_recorder_checkpoints_at_start_periodically_and_on_events(tmp_path):
         assert [reader.checkpoint(s).reason for s in (0, 30, 40)] == ["start", "periodic", "learning"]
         assert reader.checkpoint(75).step == 70
     assert run.listeners == []  # closing detached the recorder
+
+
+def test_checkpoints_follow_compute_time_not_the_time_between_frames(tmp_path, monkeypatch):
+    """A single-stepping GUI leaves seconds between frames; only the steps' compute time is
+    re-simulated, so only it spaces checkpoints. The run's clock advances 1/256 s during each
+    step and stands still between them, however long the wall clock says they were apart."""
+    import workbench.plugins.runner as runner
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(runner, "perf_counter", lambda: next(ticks) / 256)  # two reads a step
+    run = toy_run()
+    run.build()
+    with Recorder.create(tmp_path / "s.wbsession", run, budget_s=0.75) as recorder:
+        for _ in range(200):
+            frame = run.step()
+            assert frame.seconds == 1 / 256
+        assert recorder.step == 200
+    with SessionReader(tmp_path / "s.wbsession") as reader:
+        assert reader.checkpoint_steps == [0, 192]  # 0.75 s = 192 steps of 1/256 s

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from time import perf_counter
 from typing import Any, Callable, Mapping
 
 from workbench.engine.backend import get_backend
@@ -73,10 +74,12 @@ class Run:
         to every listener (e.g. a session recorder)."""
         if self.experiment is None:
             self.build()
+        start = perf_counter()
         try:
             frame = validate_frame(self.experiment.step(), self.streams)
         except Exception as exc:
             raise RunError(failure_from_exception(self.info.source, "step", exc)) from exc
+        frame.seconds = perf_counter() - start
         for name, values in self.history.items():
             values.append(float(frame.values.get(name, math.nan)))
         self.last_frame = frame

@@ -77,10 +77,13 @@ class Stream:
 
 @dataclass
 class Frame:
-    """The values one step produced, keyed by stream name."""
+    """The values one step produced, keyed by stream name. ``seconds`` is how long the
+    experiment took to compute them (set by the run; not recorded): what re-simulating the
+    step costs, which the gap between two frames is not (a GUI pauses, a recorder writes)."""
 
     step: int
     values: dict[str, Any] = field(default_factory=dict)
+    seconds: float = field(default=0.0, compare=False)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]

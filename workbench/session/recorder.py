@@ -7,10 +7,11 @@
 Checkpoints are taken at the start, after every user event, and periodically, so that
 re-simulating from the nearest checkpoint to any step (a fork, a step back) takes at most about a
 second: a checkpoint is due once the steps since the last one took the budget (0.75 s: a fork
-re-simulates more slowly than the run stepped, see ``RESIMULATION_BUDGET_S``). Their times are
-summed, not estimated from a typical step, as steps vary (a model that reads a histogram every
-hundred steps); a gap between frames far longer than the median step is a pause (a paused GUI)
-and counts as a median step.
+re-simulates more slowly than the run stepped, see ``RESIMULATION_BUDGET_S``). What counts is
+each frame's compute time (``Frame.seconds``, stamped by the run), summed, not estimated from a
+typical step, as steps vary (a model that reads a histogram every hundred steps); the time
+between frames (a paused or single-stepping GUI, the recorder's own work) is not re-simulated
+and does not count.
 
 Recording must stay cheap (at most 10 % of the step rate), so checkpoints are spaced further
 apart when they cost too much. A checkpoint has two parts: the snapshot, which the run waits
@@ -57,9 +58,6 @@ class CheckpointPolicy:
     steps since the last checkpoint took ``budget_s``, or longer when the last checkpoint cost
     more than its shares of that time (see the module docstring)."""
 
-    WINDOW = 64   # step times kept for the median
-    REESTIMATE = 16  # steps between estimates of the median once the window has filled a little
-    PAUSE = 20  # a gap between frames this many times the median step is a pause, not a step
     COSTS = 3  # checkpoints whose median cost sets the spacing (one slow snapshot is not the rule)
 
     def __init__(self, every: int | None = None, budget_s: float = RESIMULATION_BUDGET_S) -> None:
@@ -69,28 +67,18 @@ class CheckpointPolicy:
             raise ValueError(f"re-simulation budget must be > 0 s (got {budget_s})")
         self.every = every
         self.budget_s = budget_s
-        self._times = [0.0] * self.WINDOW
-        self._measured = 0
-        self._median = 0.0
         self._since = 0  # steps since the last checkpoint
-        self._elapsed = 0.0  # and the seconds they took
+        self._elapsed = 0.0  # and the seconds they took to compute
         self._spacing = budget_s  # seconds of steps between checkpoints
         self._checkpoints = 0
         self._costs: deque[tuple[float, StoreTime]] = deque(maxlen=self.COSTS)
-        self._last = time.perf_counter()
 
-    def step_done(self, now: float) -> bool:
-        """Note a step finished at ``now`` (perf_counter); True when a checkpoint is due."""
-        gap = now - self._last
-        self._last = now
-        self._times[self._measured % self.WINDOW] = gap
-        self._measured += 1
+    def step_done(self, seconds: float) -> bool:
+        """Note a step that took ``seconds`` to compute; True when a checkpoint is due."""
         self._since += 1
         if self.every is not None:
             return self._since >= self.every
-        if self._measured <= self.REESTIMATE or self._measured % self.REESTIMATE == 0:
-            self._median = statistics.median(self._times[:min(self._measured, self.WINDOW)])
-        self._elapsed += gap if gap <= self.PAUSE * self._median else self._median
+        self._elapsed += seconds
         return self._elapsed >= self._spacing
 
     def checkpointed(self, snapshot_s: float, store: StoreTime) -> None:
@@ -159,7 +147,7 @@ class Recorder:
     def on_frame(self, frame: Frame) -> None:
         """The run's listener: record ``frame``, then checkpoint if one is due."""
         self.writer.append(frame)
-        if self.policy.step_done(time.perf_counter()):
+        if self.policy.step_done(frame.seconds):
             self.checkpoint("periodic")
 
     def checkpoint(self, reason: str) -> None:
