@@ -22,6 +22,11 @@ cell whose block is full moves, without its tombstones, to a new block at the en
 buffer, twice as large as it needs; when the abandoned blocks outweigh the live ones the whole
 buffer is compacted. All of it is vectorised over the cells
 and synapses a step touches.
+
+A device mirror of the buffer (:mod:`.tm_dendrites_cl`) asks the index to track its writes:
+then every position written is noted, so each step the mirror copies only those entries, and a
+rebuild, compaction or reallocation is noted as a rewrite of the whole buffer. Untracked (the
+numpy engine), noting costs one test per write.
 """
 
 from __future__ import annotations
@@ -50,10 +55,15 @@ def _block_sizes(needed: np.ndarray) -> np.ndarray:
 class PresynapticIndex:
     """Segment activity from active cells through a cell -> synapse-entry index."""
 
-    def __init__(self, num_cells: int, connected: np.float32, lowest: int) -> None:
+    def __init__(self, num_cells: int, connected: np.float32, lowest: int,
+                 track_writes: bool = False) -> None:
         self.num_cells = num_cells
         self.connected = connected  # already lowered by 1e-6
         self.lowest = lowest
+        # positions written since the last take_written (None: not tracked), and whether the
+        # whole buffer was rewritten since
+        self._written: list[np.ndarray] | None = [] if track_writes else None
+        self._rewritten = False
         self._reset(0, 0)
 
     def _reset(self, width: int, handles: int) -> None:
@@ -65,6 +75,31 @@ class PresynapticIndex:
         self.cell_cap = np.zeros(self.num_cells, dtype=np.int64)
         self.cell_len = np.zeros(self.num_cells, dtype=np.int64)  # used, tombstones included
         self.position = np.zeros(handles, dtype=np.int32)
+        self._note_rewritten()
+
+    # -- write tracking ------------------------------------------------------------------------
+    def _note_written(self, positions: np.ndarray) -> None:
+        if self._written is not None:
+            self._written.append(positions)
+
+    def _note_rewritten(self) -> None:
+        if self._written is not None:
+            self._written.clear()
+            self._rewritten = True
+
+    def take_written(self) -> np.ndarray | None:
+        """Positions of the entries written since the last call (some may repeat; read their
+        values now), or None when the whole buffer was rebuilt, compacted or reallocated since,
+        so that a mirror must copy all of it. Only for an index built with ``track_writes``."""
+        if self._written is None:
+            raise RuntimeError("take_written needs an index built with track_writes=True")
+        if self._rewritten:
+            self._rewritten = False
+            self._written.clear()
+            return None
+        written = np.concatenate(self._written) if self._written else np.empty(0, dtype=np.int64)
+        self._written.clear()
+        return written
 
     # -- entries -------------------------------------------------------------------------------
     def _entries(self, pool: SegmentPool, handles: np.ndarray) -> np.ndarray:
@@ -96,13 +131,17 @@ class PresynapticIndex:
             self.position = grown
         if pool.connected_flips:
             flipped = np.fromiter(pool.connected_flips, dtype=np.int64, count=len(pool.connected_flips))
-            self.entries[self.position[flipped]] ^= 1 << self.slot_bits
+            toggled = self.position[flipped]
+            self.entries[toggled] ^= 1 << self.slot_bits
+            self._note_written(toggled)
         changed = pool.layout_changed
         if changed:
             segments = np.fromiter(changed, dtype=np.int64, count=len(changed))
             old_count, first = np.array(list(changed.values()), dtype=np.int64).T
             starts = segments * self.width + first
-            self.entries[self.position[_ragged(starts, old_count - first)]] = 0
+            gone = self.position[_ragged(starts, old_count - first)]
+            self.entries[gone] = 0
+            self._note_written(gone)
             self._append(pool, _ragged(starts, pool.count[segments] - first))
         pool.clear_changes()
 
@@ -130,6 +169,7 @@ class PresynapticIndex:
         positions = np.repeat(self.cell_start[cells] + self.cell_len[cells], added)
         positions += np.arange(len(pre)) - np.repeat(first, added)
         self.entries[positions] = self._entries(pool, handles)
+        self._note_written(positions)
         self.position[handles] = positions
         self.cell_len[cells] += added
 
@@ -149,6 +189,7 @@ class PresynapticIndex:
         self.end += int(sizes.sum())
         positions = np.repeat(starts, live) + (np.arange(len(values)) - np.repeat(np.cumsum(live) - live, live))
         self.entries[positions] = values
+        self._note_written(positions)
         self.position[self._handles(values)] = positions
         self.cell_start[cells] = starts
         self.cell_cap[cells] = sizes
@@ -158,7 +199,7 @@ class PresynapticIndex:
         """Room for ``wanted`` more entries at the end: when abandoned blocks take most of the
         buffer, move every cell's block to the front (same capacity, tombstones dropped, so a
         cell that had room for an append in progress still has it); grow the buffer if that
-        is not enough."""
+        is not enough. Either is a rewrite of the whole buffer."""
         used = int(self.cell_cap.sum())
         if used < self.end // 2:
             cells = np.flatnonzero(self.cell_cap)
@@ -177,6 +218,7 @@ class PresynapticIndex:
             self.cell_start[cells] = starts
             self.cell_len[cells] = live
             self.end = int(sizes.sum())
+            self._note_rewritten()
         size = len(self.entries)
         while self.end + wanted > size:
             size *= 2
@@ -184,6 +226,7 @@ class PresynapticIndex:
             grown = np.zeros(size, dtype=np.int64)
             grown[: self.end] = self.entries[: self.end]
             self.entries = grown
+            self._note_rewritten()
 
     # -- activity ------------------------------------------------------------------------------
     def activity(self, pool: SegmentPool, active_cells: np.ndarray
