@@ -1,16 +1,24 @@
-"""Dendrite activity of the Temporal Memory on an OpenCL device (kernels/tm_dendrites.cl).
+"""Dendrite activity of the Temporal Memory on an OpenCL device (kernels/tm_dendrites.cl),
+counted presynaptically like the numpy engine.
 
-The device holds a mirror of the segment pool (same rows, same width) and a mask of the
-active cells. Each step the host sends one buffer with only what changed: the active cells and
-the rows of the segments the learning walk touched. On the device a fill clears the mask, one
-kernel marks the active cells, one scatters the rows into the pool, and one work item per
-segment counts its active potential and active connected synapses, which suits a GPU: no index
-to keep up, every segment in parallel. What comes back is only the short list of segments that
-are active or matching, as (segment, connected, potential) triples, in one read.
+Only a few percent of the cells are active in a step, so instead of scanning every segment
+the device follows the active cells' outgoing synapses through a mirror of the numpy engine's
+presynaptic index (:class:`~.tm_dendrites.PresynapticIndex`, which this class extends: the
+host keeps it up to date from the pool's change notes, since learning runs on the host, and
+tracks which entries it wrote). Each step the host sends one buffer: the entries written
+since the last step (after a rebuild, a compaction or a reallocation, or when they would
+outweigh it, the whole used buffer goes instead, in a second upload) and the active cells'
+blocks (where each starts, where it ends when the blocks are laid end to end). On the device
+one work item per reached entry adds it to its segment's packed counter, then one per entry
+takes each counter back with an atomic exchange for 0 and appends the segments that reach
+``lowest``, so the counters are clean for the next step without a clear. What comes back is
+only that short list, as (segment, connected, potential) triples, in one read.
 
-The learning walk itself stays on the host (:class:`~.tm_segments.SegmentPool` is the
-authoritative copy); the results equal the numpy engine's because the device does nothing
-but integer counts and float32 comparisons.
+Per step: one upload, two launches (count, collect) plus one (apply the changed entries) in a
+step whose learning changed the index, and one blocking read (a second when more segments come
+back than the first read expected). A step whose active cells reach no synapse touches the
+device not at all (its index changes wait for the next step). The results equal the numpy
+engine's because the device does nothing but integer counts and copies of the host's entries.
 """
 
 from __future__ import annotations
@@ -20,33 +28,44 @@ import math
 import numpy as np
 
 from ..cl.runtime import CLRuntime
+from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
 
 _KERNELS = "tm_dendrites.cl"
 _GROUP = 64
+_CHUNK = 16  # reached entries per work item of the count and collect kernels
+_MAX_COUNT = 0xFFFF  # a counter packs two 16-bit counts
+_EMPTY = np.empty(0, dtype=np.int64)
 
 
-class DeviceDendrites:
-    """Segment activity computed on one OpenCL device, one work item per segment."""
+def _typed(kernel, scalars: int):
+    """``kernel``, told that its first ``scalars`` arguments are ints: pyopencl then packs
+    them directly, which on PoCL makes a launch several times cheaper than its generic
+    per-argument path (the rest are buffers)."""
+    kernel.set_scalar_arg_dtypes([np.int32] * scalars + [None] * (kernel.num_args - scalars))
+    return kernel
+
+
+class DeviceDendrites(PresynapticIndex):
+    """Segment activity counted on one OpenCL device from a mirror of the presynaptic index."""
 
     def __init__(self, runtime: CLRuntime, num_cells: int, connected: np.float32,
                  lowest: int) -> None:
+        super().__init__(num_cells, connected, lowest, track_writes=True)
         self.runtime = runtime
-        self.connected = connected  # already lowered by 1e-6
-        self.lowest = lowest
         self.cl = runtime.cl
         self.queue = runtime.queue
-        self.num_cells = num_cells
-        self._mark = runtime.kernel(_KERNELS, "tm_mark_active")
-        self._write_rows = runtime.kernel(_KERNELS, "tm_write_rows")
-        self._activity = runtime.kernel(_KERNELS, "tm_segment_activity")
-        self._active = self._device(num_cells)
-        self._staging_size = 0
-        self._staging = None
-        self._pending_rows = np.empty(0, dtype=np.int32)
-        self._expect = 256  # triples read back in the first read; grows with what steps find
+        defines = {"CHUNK": _CHUNK}
+        self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 1)
+        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 5)
+        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 6)
+        self._device_entries = None  # the mirror of self.entries, same length
+        self._counters = None  # one packed counter per pool row, all 0 between steps
+        self._found = None
         self._rows = 0
-        self._width = 0
+        self._staging = None
+        self._staging_size = 0
+        self._expect = 256  # triples read back in the first read; grows with what steps find
 
     # -- plumbing ------------------------------------------------------------------------------
     def _device(self, nbytes: int, host: np.ndarray | None = None):
@@ -57,29 +76,33 @@ class DeviceDendrites:
                               hostbuf=host)
 
     def _launch(self, kernel, n: int, *args) -> None:
-        if n > 0:
-            kernel(self.queue, (math.ceil(n / _GROUP) * _GROUP,), None, np.int32(n), *args)
+        kernel(self.queue, (math.ceil(n / _GROUP) * _GROUP,), (_GROUP,), n, *args)
 
-    # -- keeping up with the pool --------------------------------------------------------------
-    def sync(self, pool: SegmentPool) -> None:
-        """Note the rows that changed since the last sync; :meth:`activity` sends them (all rows
-        after a reallocation, at once)."""
-        if pool.reshaped or self._rows != len(pool.count) or self._width != pool.width:
-            self.rebuild(pool)
-            return
-        changed = pool.values_changed.union(pool.layout_changed)
-        self._pending_rows = np.fromiter(changed, dtype=np.int32, count=len(changed))
-        pool.clear_changes()
+    def _fit_rows(self, pool: SegmentPool) -> None:
+        """Counters and room for a found triple for every row of the pool."""
+        if pool.width > _MAX_COUNT:
+            raise ValueError(f"the OpenCL Temporal Memory counts at most {_MAX_COUNT} synapses per "
+                             f"segment (rows are {pool.width} wide); use max_synapses_per_segment "
+                             f"<= {_MAX_COUNT} or the numpy backend")
+        rows = len(pool.count)
+        if rows != self._rows:
+            self._rows = rows
+            self._counters = self._device(4 * rows, np.zeros(rows, dtype=np.int32))
+            self._found = self._device(4 * (1 + 3 * rows))
 
-    def rebuild(self, pool: SegmentPool) -> None:
-        """Copy the whole pool to the device."""
-        self._rows, self._width = len(pool.count), pool.width
-        self._pre = self._device(pool.pre.nbytes, pool.pre)
-        self._perm = self._device(pool.perm.nbytes, pool.perm)
-        self._count = self._device(pool.count.nbytes, pool.count)
-        self._found = self._device(4 * (1 + 3 * self._rows))
-        self._pending_rows = np.empty(0, dtype=np.int32)
-        pool.clear_changes()
+    def _changed_entries(self) -> tuple[np.ndarray, object]:
+        """Positions of the entries to send with this step's upload; when the whole used buffer
+        is the better copy (or the only correct one), it is enqueued here instead and its event
+        returned (to be held until the step's blocking read)."""
+        written = self.take_written()
+        if written is not None and 12 * len(written) <= 8 * self.end:
+            return written, None
+        if self._device_entries is None or self._device_entries.size != self.entries.nbytes:
+            self._device_entries = self._device(self.entries.nbytes)
+        if not self.end:
+            return _EMPTY, None
+        return _EMPTY, self.cl.enqueue_copy(self.queue, self._device_entries, self.entries[: self.end],
+                                            is_blocking=False)
 
     # -- activity ------------------------------------------------------------------------------
     def activity(self, pool: SegmentPool, active_cells: np.ndarray
@@ -90,36 +113,43 @@ class DeviceDendrites:
         One upload and (nearly always) one read per step: each blocking transfer costs a
         device round trip, which dominates on a CPU device shared with other work.
         """
-        rows = self._pending_rows
-        k, a = len(rows), len(active_cells)
-        staged = np.concatenate([active_cells.astype(np.int32), rows, pool.count[rows],
-                                 pool.pre[rows].ravel(), pool.perm[rows].ravel().view(np.int32)])
+        lengths = self.cell_len[active_cells]
+        ends = np.cumsum(lengths)
+        n = int(ends[-1]) if len(ends) else 0
+        if n == 0:
+            return _EMPTY, _EMPTY, _EMPTY
+        self._fit_rows(pool)
+        positions, whole = self._changed_entries()
+        k, a = len(positions), len(active_cells)
+        staged = np.empty(3 * k + 2 * a, dtype=np.int32)
+        staged[: 2 * k].view(np.int64)[:] = self.entries[positions]
+        staged[2 * k: 3 * k] = positions
+        staged[3 * k: 3 * k + a] = self.cell_start[active_cells] - (ends - lengths)
+        staged[3 * k + a:] = ends
         if self._staging is None or self._staging_size < staged.nbytes:
-            self._staging_size = max(staged.nbytes, 2 * self._staging_size, 4)
+            self._staging_size = max(staged.nbytes, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
         # Non-blocking, and the event (which keeps `staged` alive) is held until the blocking
         # read below, which the in-order queue runs after everything enqueued here.
-        upload = (self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
-                  if len(staged) else None)
-        self.cl.enqueue_fill_buffer(self.queue, self._active, np.uint8(0), 0, self.num_cells)
-        self.cl.enqueue_fill_buffer(self.queue, self._found, np.int32(0), 0, 4)
-        self._launch(self._mark, a, self._staging, self._active)
-        self._launch(self._write_rows, k * self._width, np.int32(self._width), np.int32(k),
-                     np.int32(a), self._staging, self._pre, self._perm, self._count)
-        self._launch(self._activity, pool.n_rows, np.int32(self._width), self._pre, self._perm,
-                     self._count, self._active, np.float32(self.connected), np.int32(self.lowest),
-                     self._found)
+        upload = self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
+        if k:
+            self._launch(self._apply, k, self._staging, self._device_entries)
+        shares = -(-n // _CHUNK)
+        self._launch(self._count, shares, n, a, 3 * k, self.slot_bits, self._staging,
+                     self._device_entries, self._counters, self._found)
+        self._launch(self._collect, shares, n, a, 3 * k, self.slot_bits, self.lowest,
+                     self._staging, self._device_entries, self._counters, self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
         self.cl.enqueue_copy(self.queue, head, self._found)
-        if upload is not None:
-            upload.wait()
-        self._pending_rows = np.empty(0, dtype=np.int32)
-        n = int(head[0])
-        if n <= (len(head) - 1) // 3:
-            found = head[1: 1 + 3 * n].reshape(n, 3)
+        upload.wait()
+        if whole is not None:
+            whole.wait()
+        found_count = int(head[0])
+        if found_count <= (len(head) - 1) // 3:
+            found = head[1: 1 + 3 * found_count].reshape(found_count, 3)
         else:
-            found = np.empty((n, 3), dtype=np.int32)
+            found = np.empty((found_count, 3), dtype=np.int32)
             self.cl.enqueue_copy(self.queue, found, self._found, src_offset=4)
-        self._expect = max(self._expect, 2 * n)
+        self._expect = max(self._expect, 2 * found_count)
         found = found[np.argsort(found[:, 0])].astype(np.int64)
         return found[:, 0], found[:, 1], found[:, 2]
