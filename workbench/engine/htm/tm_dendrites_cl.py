@@ -7,12 +7,12 @@ presynaptic index (:class:`~.tm_dendrites.PresynapticIndex`, which this class ex
 host keeps it up to date from the pool's change notes, since learning runs on the host, and
 tracks which entries it wrote). Each step the host sends one buffer: the entries written
 since the last step (after a rebuild, a compaction or a reallocation, or when they would
-outweigh it, the whole used buffer goes instead, in a second upload) and the active cells'
-blocks (where each starts, where it ends when the blocks are laid end to end). On the device
-one work item per reached entry adds it to its segment's packed counter, then one per entry
-takes each counter back with an atomic exchange for 0 and appends the segments that reach
-``lowest``, so the counters are clean for the next step without a clear. What comes back is
-only that short list, as (segment, connected, potential) triples, in one read.
+outweigh it, the whole used buffer goes instead, in a second upload) and where each active
+cell's block starts and how long it is. On the device the active cells' entries are added to
+their segments' packed counters, then visited again to take each counter back with an atomic
+exchange for 0 and append the segments that reach ``lowest``, so the counters are clean for
+the next step without a clear. What comes back is only that short list, as (segment,
+connected, potential) triples, in one read.
 
 Per step: one upload, two launches (count, collect) plus one (apply the changed entries) in a
 step whose learning changed the index, and one blocking read (a second when more segments come
@@ -33,7 +33,7 @@ from .tm_segments import SegmentPool
 
 _KERNELS = "tm_dendrites.cl"
 _GROUP = 64
-_CHUNK = 16  # reached entries per work item of the count and collect kernels
+_GPU_LANES = 8  # work items per active cell on a GPU (one on a CPU device)
 _MAX_COUNT = 0xFFFF  # a counter packs two 16-bit counts
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -55,10 +55,11 @@ class DeviceDendrites(PresynapticIndex):
         self.runtime = runtime
         self.cl = runtime.cl
         self.queue = runtime.queue
-        defines = {"CHUNK": _CHUNK}
+        self._lanes = _GPU_LANES if runtime.is_gpu else 1
+        defines = {"LANES": self._lanes}
         self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 1)
-        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 5)
-        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 6)
+        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 4)
+        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 5)
         self._device_entries = None  # the mirror of self.entries, same length
         self._counters = None  # one packed counter per pool row, all 0 between steps
         self._found = None
@@ -114,9 +115,7 @@ class DeviceDendrites(PresynapticIndex):
         device round trip, which dominates on a CPU device shared with other work.
         """
         lengths = self.cell_len[active_cells]
-        ends = np.cumsum(lengths)
-        n = int(ends[-1]) if len(ends) else 0
-        if n == 0:
+        if not lengths.any():
             return _EMPTY, _EMPTY, _EMPTY
         self._fit_rows(pool)
         positions, whole = self._changed_entries()
@@ -124,8 +123,8 @@ class DeviceDendrites(PresynapticIndex):
         staged = np.empty(3 * k + 2 * a, dtype=np.int32)
         staged[: 2 * k].view(np.int64)[:] = self.entries[positions]
         staged[2 * k: 3 * k] = positions
-        staged[3 * k: 3 * k + a] = self.cell_start[active_cells] - (ends - lengths)
-        staged[3 * k + a:] = ends
+        staged[3 * k: 3 * k + a] = self.cell_start[active_cells]
+        staged[3 * k + a:] = lengths
         if self._staging is None or self._staging_size < staged.nbytes:
             self._staging_size = max(staged.nbytes, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
@@ -134,11 +133,11 @@ class DeviceDendrites(PresynapticIndex):
         upload = self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
         if k:
             self._launch(self._apply, k, self._staging, self._device_entries)
-        shares = -(-n // _CHUNK)
-        self._launch(self._count, shares, n, a, 3 * k, self.slot_bits, self._staging,
+        items = a * self._lanes
+        self._launch(self._count, items, a, 3 * k, self.slot_bits, self._staging,
                      self._device_entries, self._counters, self._found)
-        self._launch(self._collect, shares, n, a, 3 * k, self.slot_bits, self.lowest,
-                     self._staging, self._device_entries, self._counters, self._found)
+        self._launch(self._collect, items, a, 3 * k, self.slot_bits, self.lowest, self._staging,
+                     self._device_entries, self._counters, self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
         self.cl.enqueue_copy(self.queue, head, self._found)
         upload.wait()
