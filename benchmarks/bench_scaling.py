@@ -1,23 +1,28 @@
 """Scaling curves: Spatial Pooler and Temporal Memory step time from 1K to 256K columns, per
-backend, with a model of the bytes each step must move and the share of the memory bandwidth
-that achieves.
+backend, with a model of the bytes each step must move, the share of the memory bandwidth that
+achieves, and each size's time over the smallest size's (the launch-latency floor).
 
     python -m benchmarks.bench_scaling [--quick] [--backends numpy,opencl:0] [--budget-s 480]
-                                       [--models sp,tm] [--out DIR]
+                                       [--models sp,tm] [--sp-permanence-dtype uint8] [--out DIR]
 
-With ``--out DIR`` it also writes ``scaling.json`` (every row plus the machine, the load and the
-copy bandwidths), ``scaling.png`` (ms/step against columns, log-log: learn solid, infer dashed)
-and ``scaling.md`` (the tables). ``--quick`` stops at 16K columns with short phases.
+With ``--out DIR`` it also writes ``scaling.json`` (every row plus the machine, the load, the
+SP's permanence storage and the copy bandwidths), ``scaling.png`` (ms/step against columns,
+log-log: learn solid, infer dashed) and ``scaling.md`` (the tables). ``--quick`` stops at 16K
+columns with short phases.
 
 Workloads (everything scales with the number of columns C):
 
 - SP: C columns, C/4 inputs (1-D topology), potential radius C/32 (a window over a quarter of
   the input), potential_pct 0.5, global inhibition with 2 % of the columns active, inputs with
   5 % of their bits on (20 random inputs, cycled). Permanences are stored densely (columns x
-  inputs float32 on both backends), so memory and initialisation grow with C^2/4: that is why
-  the inputs are C/4 and not C/2, and why 256K columns (69 GB of permanences) is skipped
-  everywhere. After 3 warm-up steps, each phase runs until it has taken ``phase_s`` seconds
-  (at least 5 steps, at most 500): learning, then inference.
+  inputs), in ``--sp-permanence-dtype`` (float32, the default and the spec's model; float16 or
+  uint8 fixed point, :mod:`workbench.engine.htm.sp_storage`), recorded in every SP row. Memory
+  and initialisation grow with C^2/4: that is why the inputs are C/4 and not C/2. At 256K
+  columns the permanences alone are 69 GB in float32 (skipped everywhere: more than a device
+  buffer or 60 % of a 128 GB host may hold), 34 GB in float16 and 17 GB in uint8 (numpy adds a
+  byte per pair for its transposed connected flags, OpenCL a bit), so uint8 runs where the host
+  or the device has room. After 3 warm-up steps, each phase runs until it has taken
+  ``phase_s`` seconds (at least 5 steps, at most 500): learning, then inference.
 - TM: C columns x 32 cells, 2 % of the columns active; 2 sequences of 25 random SDRs, each
   followed by a reset, learned for 2 passes (the learn figure averages both, from an empty TM
   that bursts on every step to one that predicts most of them, as bench_tm does), then one
@@ -30,17 +35,30 @@ Every (model, backend, size) runs in a child process: its peak RSS is its own, a
 timeout costs one row, and memory is returned between sizes. A size is skipped, with the reason
 in its row, when its predicted time exceeds what is left of the backend's budget (``--budget-s``
 split evenly between backends, half for each model, unused SP time going to the TM) or its
-predicted memory exceeds 60 % of the host's available memory or the device's limits.
+predicted memory exceeds 60 % of the host's available memory or the device's limits (80 % of
+its memory, its largest buffer). The SP's host peak is predicted from the last size's: the
+interpreter and runtime as measured, plus the SP state where it lives in host memory (numpy, or
+an OpenCL CPU device; none of it on a GPU), plus the rest of the last peak (initialisation's
+block of columns, learning's decoded rows) scaled with the pairs, which overestimates it.
 
 Bytes model: :func:`sp_step_bytes` and :func:`tm_step_bytes` count the compulsory traffic of
 one step for each backend's data layout: inputs read once, outputs written once, and the state
 the step must touch (which differs by layout: numpy's SP overlap sums the uint8 rows of the
-active inputs, OpenCL's reads the whole connected bitmask; numpy's TM follows the active cells'
-presynaptic index, OpenCL's scans every segment). Dividing by the step time gives an achieved
-bandwidth, reported as a share of a large copy on the same memory (np.copyto of 256 MB on the
-host, a 256 MB buffer-to-buffer enqueue_copy on a device). The TM's learning runs on the host on
-both backends: its share is of the backend's copy bandwidth all the same. MB and GB are 10^6 and
-10^9 bytes throughout.
+active inputs, OpenCL's reads the whole connected bitmask, and learning reads and writes the
+active columns' permanence rows at the stored precision; both TMs walk the active cells' blocks
+of the presynaptic index, numpy filling a count bin for every segment, OpenCL counting only the
+segments reached, after uploading the index entries that learning wrote). Dividing by the step
+time gives an achieved bandwidth, reported as a share of a large copy on the same memory
+(np.copyto of 256 MB on the host, a 256 MB buffer-to-buffer enqueue_copy on a device). The TM's
+learning runs on the host on both backends: its share is of the backend's copy bandwidth all
+the same. MB and GB are 10^6 and 10^9 bytes throughout.
+
+Launch-latency floor: where a step is too small to be bandwidth-bound (a GPU at the small sizes,
+where a step is a handful of kernel launches and transfers), the target is to stay within 2x of
+the floor instead. "x floor" is each size's step time over the smallest measured size's, for
+the same model, backend and phase: the smallest size is taken as the floor (it is an upper
+bound of the launch sequence's latency, since it still does a little work), so a size whose
+"x floor" is at most 2 meets that target.
 """
 
 from __future__ import annotations
@@ -59,6 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.host_memory import available_host_bytes, peak_rss_mb, rss_now_mb
+from workbench.engine.htm.sp_storage import PERMANENCE_DTYPES
 
 SIZES = (1024, 4096, 16384, 65536, 262144)
 QUICK_SIZES = SIZES[:3]
@@ -93,68 +112,98 @@ def _layout(backend: str) -> str:
     return "numpy" if backend == "numpy" else "opencl"
 
 
-def sp_state_bytes(backend: str, columns: int, inputs: int) -> int:
-    """Bytes of the SP's per-synapse state: numpy holds float32 permanences (columns x inputs)
-    and the transposed connected matrix as uint8 (inputs x columns padded to 8); OpenCL holds
-    the permanences (inputs padded to 64) and a connected bitmask (1 bit per pair). Per-column
-    arrays (a few dozen bytes per column) are left out."""
-    if _layout(backend) == "numpy":
-        return columns * inputs * 4 + inputs * (-(-columns // 8) * 8)
-    padded = -(-inputs // 64) * 64
-    return columns * padded * 4 + columns * padded // 8
+def sp_state_bytes(backend: str, columns: int, inputs: int, permanence_dtype: str = "float32") -> float:
+    """Bytes of the SP's per-synapse state (bench_memory's per-pair formula for the backend's
+    layout): numpy holds the permanences (columns x inputs) and the transposed connected
+    matrix as uint8 (inputs x columns padded to 8); OpenCL holds the permanences (inputs padded
+    to 64) and a connected bitmask (1 bit per pair). Per-column arrays (a few dozen bytes per
+    column) are left out."""
+    from benchmarks.bench_memory import sp_bytes_per_pair_formula  # noqa: PLC0415 - it imports this module
+
+    return sp_bytes_per_pair_formula(_layout(backend), permanence_dtype, columns, inputs) * columns * inputs
 
 
 def sp_step_bytes(backend: str, learn: bool, columns: int, inputs: int, active_inputs: float,
-                  active_columns: float) -> float:
-    """Compulsory traffic of one SP step (HTM_SPEC.md SP compute steps 1-4) in bytes.
+                  active_columns: float, permanence_dtype: str = "float32") -> float:
+    """Compulsory traffic of one SP step (HTM_SPEC.md SP compute steps 1-4) in bytes, with the
+    permanences stored as ``permanence_dtype`` (4, 2 or 1 bytes each).
 
     Overlap: numpy sums the connected uint8 rows of the active inputs (active_inputs x columns
     bytes, after reading the active input indices); OpenCL reads the input bitmask and the whole
     connected bitmask (columns x inputs / 8). Both write the overlaps and boosted overlaps
     (int32 and float32 per column), and inhibition reads the boosted overlaps and writes the
-    active columns. Learning adds, per active column, one read and one write of its permanence
-    row (float32 per input; OpenCL also rewrites the row's bitmask words) plus the delta row,
-    and the duty cycles: read the overlaps, read and write both duty cycles, read the minimum
-    duty cycles (the bump check).
+    active columns; OpenCL's also writes an active flag per column (a byte).
+    Learning: per active column, one read and one write of its stored permanence row (numpy:
+    inputs x itemsize, decoded and encoded on the way; OpenCL: the row padded to 64 inputs,
+    plus the row's bitmask words it rewrites), numpy's delta row (a float32 per input; OpenCL
+    adds the increment in the kernel), and the duty cycles: read the overlaps, read and write
+    both duty cycles, read the minimum duty cycles (the bump check); OpenCL's also read the
+    active flags. The connected flags numpy rewrites are those of the few synapses that crossed
+    the threshold, left out; so is bumping, as no column is weak in these runs.
     """
     c, i = columns, inputs
+    itemsize = np.dtype(permanence_dtype).itemsize
     words = -(-i // 64)
     if _layout(backend) == "numpy":
         overlap = 8 * active_inputs + active_inputs * (-(-c // 8) * 8)
-        row = 4 * i
+        flags, row, conn_words, delta = 0, itemsize * i, 0, 4 * i
     else:
         overlap = 8 * words + 8 * words * c
-        row = 4 * 64 * words
-    total = overlap + 8 * c + 4 * c + 4 * active_columns
+        flags, row, conn_words, delta = c, itemsize * 64 * words, 8 * words, 0
+    total = overlap + 8 * c + 4 * c + 4 * active_columns + flags
     if learn:
-        conn_words = 8 * words if _layout(backend) == "opencl" else 0
-        total += active_columns * (2 * row + conn_words) + 4 * i + 4 * c * 6
+        total += active_columns * (2 * row + conn_words) + delta + 4 * c * 6 + flags
     return float(total)
 
 
 def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
-    """Compulsory traffic of one TM step in bytes, from the workload statistics of a step
-    (averages over sampled steps): ``active_cells``, ``rows`` (segment rows in use), ``width``
-    (slots per row), ``synapses`` (live), ``reached`` (synapses whose presynaptic cell is
-    active), ``found`` (segments with enough active synapses to matter) and ``touched`` (rows the
-    learning walk rewrote).
+    """Compulsory traffic of one TM step in bytes, from the workload statistics of a step.
 
-    Dendrites: numpy reads the active cells and their presynaptic-index entries (8 bytes per
-    synapse reached), fills the per-segment count bins (16 bytes per row) and writes the found
-    segments (3 int64); OpenCL clears and marks the active-cell mask (1 byte per cell), reads every
-    row's count and every live synapse's presynaptic cell (int32), the permanences of the reached
-    synapses (float32), and writes the found triples (3 int32). Learning (on the host for both)
-    reads and writes each touched row (8 bytes per slot: cell and permanence); numpy then
-    rewrites the index entries of those rows, OpenCL uploads the rows to the device.
+    Sampled a dozen times per phase (averages): ``active_cells``, ``rows`` (segment rows in
+    use), ``width`` (slots per row), ``walked`` (entries in the active cells' blocks of the
+    presynaptic index, removed ones included: what a walk reads), ``reached_segments``
+    (segments with a synapse from an active cell) and ``found`` (segments with enough active
+    synapses to matter). Counted on every step (averages per step): ``touched`` (rows the
+    learning walk changed), ``index_writes`` (index entries the host wrote, each with its
+    position), ``index_rewrite_bytes`` (whole-buffer rewrites: compaction, growth) and, on
+    OpenCL, ``launched`` (the share of steps whose dendrites ran on the device: a step whose
+    active cells reach no synapse launches nothing), ``mirror_entries`` (changed entries the
+    device mirror applied), ``uploaded`` and ``read_back`` (bytes of every host-device copy
+    the dendrite engine enqueued or created a buffer from, as measured); and, measured once,
+    ``mirror_entry_bytes`` (bytes per entry of the device mirror: the first upload of the
+    whole index over its entries).
+
+    Dendrites, numpy (tm_dendrites.py): read the active cells (int64) and their blocks' starts
+    and lengths, read the walked entries (8 bytes each), fill a pair of count bins for every
+    segment (16 bytes per row) and write the found segments with their two counts (3 int64).
+    OpenCL (tm_dendrites_cl.py, kernels/tm_dendrites.cl), per launched step: the host gathers
+    the same block starts and lengths and uploads one buffer (the changed entries, E bytes
+    each with a 4-byte position, and each active cell's block start and length, 8 bytes; after
+    a rewrite, or when the changes would outweigh it, the whole used index goes instead, E
+    bytes an entry), and the device applies the changed entries (read E + 4, write E). Then
+    two passes over the walked entries (E bytes each): the count kernel reads the active
+    cells' blocks and adds each entry to its segment's counter (a read and a write of 4 bytes
+    per segment reached); the collect kernel reads them again, takes each counter back
+    (exchange with 0: read and write) and writes the found segments (3 int32, after a count),
+    which the host reads back (the first read takes room for at least 256, so ``read_back``
+    exceeds 12 per segment found).
+    Learning (on the host for both): each changed row read and written (8 bytes per slot:
+    cell and permanence), then the index entries it changed written with their positions (12
+    bytes each), and any whole-index rewrite (8 bytes per used entry).
     """
     s = stats
+    a = s["active_cells"]
     if _layout(backend) == "numpy":
-        total = 8 * s["active_cells"] + 8 * s["reached"] + 16 * (s["rows"] + 1) + 24 * s["found"]
+        total = 24 * a + 8 * s["walked"] + 16 * (s["rows"] + 1) + 24 * s["found"]
     else:
-        total = (4 * s["active_cells"] + s["cells"] + 4 * s["rows"] + 4 * s["synapses"]
-                 + 4 * s["reached"] + 12 * s["found"])
+        e = s["mirror_entry_bytes"]
+        transfers = s["uploaded"] + s["read_back"]
+        bounds = s["launched"] * (16 * a + 2 * 8 * a)  # gathered on the host, read by both kernels
+        passes = 2 * (e * s["walked"] + 8 * s["reached_segments"])
+        total = (transfers + (2 * e + 4) * s["mirror_entries"] + bounds + passes + 12 * s["found"]
+                 + 4 * s["launched"])
     if learn:
-        total += s["touched"] * s["width"] * 8 * 3
+        total += 16 * s["touched"] * s["width"] + 12 * s["index_writes"] + s["index_rewrite_bytes"]
     return float(total)
 
 
@@ -212,7 +261,7 @@ def _timed_steps(step, finish, phase_s: float, min_steps: int = 5,
     return (time.perf_counter() - start) * 1e3 / k, (time.process_time() - cpu) * 1e3 / k, k
 
 
-def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
+def measure_sp(backend: str, columns: int, phase_s: float, permanence_dtype: str = "float32") -> dict:
     from workbench.engine.backend import get_backend  # noqa: PLC0415
     from workbench.engine.htm.spatial_pooler import SpatialPooler  # noqa: PLC0415
 
@@ -224,7 +273,8 @@ def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
     start = time.perf_counter()
     sp = SpatialPooler(shape["inputs"], columns, potential_radius=shape["potential_radius"],
                        potential_pct=0.5, global_inhibition=True,
-                       local_area_density=SP_ACTIVE_FRACTION, backend=backend)
+                       local_area_density=SP_ACTIVE_FRACTION, backend=backend,
+                       permanence_dtype=permanence_dtype)
     _finish(sp._engine)
     init_s = time.perf_counter() - start
     for k in range(3):
@@ -236,7 +286,7 @@ def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
             active.append(len(sp.compute(data[k % len(data)], learn=learn)))
         return run
 
-    out = dict(shape, init_s=init_s)
+    out = dict(shape, permanence_dtype=permanence_dtype, init_s=init_s)
     for phase, learn in (("learn", True), ("infer", False)):
         active.clear()
         out[f"{phase}_ms"], out[f"{phase}_cpu_ms"], out[f"{phase}_steps"] = _timed_steps(
@@ -250,15 +300,80 @@ def measure_sp(backend: str, columns: int, phase_s: float) -> dict:
 
 def _tm_sample(tm) -> dict:
     """Workload statistics of the TM's current state (see :func:`tm_step_bytes`); reads the
-    segment pool and the found segments, which the TM keeps private."""
-    pool = tm._pool
+    segment pool, the presynaptic index and the found segments, which the TM keeps private."""
+    pool, index = tm._pool, tm._engine
     rows = pool.n_rows
     active = tm.active_cells.astype(np.int64)
     mask = np.zeros(tm.num_cells + 1, dtype=bool)  # the extra slot: empty slots (cell -1)
     mask[active] = True
-    return {"cells": tm.num_cells, "active_cells": len(active), "rows": rows, "width": pool.width,
-            "synapses": int(pool.count[:rows].sum()), "reached": int(mask[pool.pre[:rows]].sum()),
+    return {"active_cells": len(active), "rows": rows, "width": pool.width,
+            "walked": int(index.cell_len[active].sum()),
+            "reached_segments": int(mask[pool.pre[:rows]].any(axis=1).sum()),
             "found": len(tm._seg)}
+
+
+class _TransferCounter:
+    """Stands in for the pyopencl module on one engine: every host-device copy it enqueues,
+    and every buffer it creates from a host array, adds its bytes to ``totals`` ("uploaded" or
+    "read_back")."""
+
+    def __init__(self, cl, totals: dict[str, float]) -> None:
+        self._cl, self._totals = cl, totals
+
+    def __getattr__(self, name: str):
+        return getattr(self._cl, name)
+
+    def enqueue_copy(self, queue, dest, src, **kwargs):
+        if isinstance(src, np.ndarray):
+            self._totals["uploaded"] += src.nbytes
+        elif isinstance(dest, np.ndarray):
+            self._totals["read_back"] += dest.nbytes
+        return self._cl.enqueue_copy(queue, dest, src, **kwargs)
+
+    def Buffer(self, context, flags, size: int = 0, hostbuf=None):  # noqa: N802 - pyopencl's name
+        if hostbuf is not None:
+            self._totals["uploaded"] += hostbuf.nbytes
+        return self._cl.Buffer(context, flags, size, hostbuf)
+
+
+def _count_dendrite_work(engine) -> tuple[dict[str, float], dict[str, float]]:
+    """(running totals, layout) of what the TM's dendrite engine (a presynaptic index, or its
+    OpenCL subclass) does step by step, counted by wrapping its methods and its pyopencl module
+    on the instance (see :func:`tm_step_bytes` for the keys; the layout holds
+    ``mirror_entry_bytes``, 0 until a whole upload shows it). Private methods: this follows
+    tm_dendrites.py and tm_dendrites_cl.py as they are."""
+    totals = dict.fromkeys(("touched", "index_writes", "index_rewrite_bytes", "launched",
+                            "mirror_entries", "uploaded", "read_back"), 0.0)
+    layout = {"mirror_entry_bytes": 0.0}
+    sync, note_written, note_rewritten = engine.sync, engine._note_written, engine._note_rewritten
+
+    def counting_sync(pool):  # rows the learning walk changed (every layout change is a value change)
+        totals["touched"] += len(pool.values_changed)
+        sync(pool)
+
+    def counting_written(positions):
+        totals["index_writes"] += len(positions)
+        note_written(positions)
+
+    def counting_rewritten():  # called once the rewrite is done: end is the buffer's new end
+        totals["index_rewrite_bytes"] += 8 * engine.end
+        note_rewritten()
+
+    engine.sync, engine._note_written, engine._note_rewritten = counting_sync, counting_written, counting_rewritten
+    changed_entries = getattr(engine, "_changed_entries", None)  # OpenCL: once per launched step
+    if changed_entries is not None:
+        def counting_changed():
+            before = totals["uploaded"]
+            positions, whole = changed_entries()
+            totals["launched"] += 1
+            totals["mirror_entries"] += len(positions)
+            if whole is not None and not layout["mirror_entry_bytes"]:
+                layout["mirror_entry_bytes"] = (totals["uploaded"] - before) / engine.end
+            return positions, whole
+
+        engine._changed_entries = counting_changed
+        engine.cl = _TransferCounter(engine.cl, totals)
+    return totals, layout
 
 
 def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
@@ -276,20 +391,14 @@ def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
     start = time.perf_counter()
     tm = TemporalMemory(columns, cells_per_column=TM_CELLS, backend=backend)
     init_s = time.perf_counter() - start
-    touched: list[int] = []
-    engine_sync = tm._engine.sync
-
-    def counting_sync(pool):  # rows the learning walk changed (every layout change is a value change)
-        touched.append(len(pool.values_changed))
-        engine_sync(pool)
-
-    tm._engine.sync = counting_sync
+    totals, layout = _count_dendrite_work(tm._engine)
     out = dict(shape, init_s=init_s)
     for phase, learn, passes in (("learn", True, protocol["passes"]), ("infer", False, 1)):
         steps = passes * protocol["sequences"] * protocol["length"]
         every = max(1, steps // 12)
         samples, wall, cpu, k = [], 0.0, 0.0, 0
-        touched.clear()
+        for key in totals:
+            totals[key] = 0.0
         for _ in range(passes):
             for sequence in data:
                 for cols in sequence:
@@ -302,7 +411,7 @@ def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
                     k += 1
                 tm.reset()
         stats = {key: float(np.mean([s[key] for s in samples])) for key in samples[0]}
-        stats["touched"] = float(np.mean(touched)) if learn and touched else 0.0
+        stats.update({key: total / k for key, total in totals.items()}, **layout)
         out[f"{phase}_ms"], out[f"{phase}_cpu_ms"], out[f"{phase}_steps"] = wall * 1e3 / k, cpu * 1e3 / k, k
         out[f"{phase}_stats"] = stats
     host, device = _state_bytes(tm._pool, tm._engine)
@@ -346,7 +455,7 @@ def measure_copy_bandwidth(backend: str, nbytes: int = COPY_BYTES, repeats: int 
 def _child_main(spec: dict) -> dict:
     kind = spec["kind"]
     if kind == "sp":
-        return measure_sp(spec["backend"], spec["columns"], spec["phase_s"])
+        return measure_sp(spec["backend"], spec["columns"], spec["phase_s"], spec["permanence_dtype"])
     if kind == "tm":
         return measure_tm(spec["backend"], spec["columns"], spec["protocol"])
     return measure_copy_bandwidth(spec["backend"])
@@ -369,41 +478,48 @@ def _in_child(spec: dict, timeout: float) -> tuple[dict | None, float, str]:
     return None, elapsed, f"failed (exit {done.returncode}): {tail}"
 
 
-def _device_limits(backend: str) -> tuple[float, float] | None:
-    """(global memory MB, largest buffer MB) of an OpenCL backend's device, None for numpy."""
+def _device_limits(backend: str) -> tuple[float, float, bool] | None:
+    """(global memory MB, largest buffer MB, whether it is a GPU) of an OpenCL backend's
+    device, None for numpy."""
     if backend == "numpy":
         return None
     from workbench.engine.backend import get_backend  # noqa: PLC0415
 
-    device = get_backend(backend).runtime.device
-    return device.global_mem_size / 1e6, device.max_mem_alloc_size / 1e6
+    runtime = get_backend(backend).runtime
+    return runtime.device.global_mem_size / 1e6, runtime.device.max_mem_alloc_size / 1e6, bool(runtime.is_gpu)
 
 
-def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None) -> str:
-    """Why ``columns`` would not fit (empty when it should): host peak predicted from the last
-    size's (SP: x state ratio; TM: x column ratio), device buffers from the SP's layout."""
+def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None,
+                    permanence_dtype: str = "float32") -> str:
+    """Why ``columns`` would not fit (empty when it should): device buffers from the SP's
+    layout; host peak predicted from the last size's (SP: see the module docstring; TM: x
+    column ratio)."""
     if kind == "sp":
         shape = sp_shape(columns)
-        state = sp_state_bytes(backend, columns, shape["inputs"]) / 1e6
+        state = sp_state_bytes(backend, columns, shape["inputs"], permanence_dtype) / 1e6
         limits = _device_limits(backend)
         if limits is not None:
             padded = -(-shape["inputs"] // 64) * 64
-            biggest = columns * padded * 4 / 1e6
+            biggest = columns * padded * np.dtype(permanence_dtype).itemsize / 1e6
             if state > 0.8 * limits[0] or biggest > limits[1]:
-                return (f"skipped: {state / 1e3:.1f} GB of SP state (largest buffer {biggest / 1e3:.1f} GB) "
-                        f"does not fit the device ({limits[0] / 1e3:.1f} GB, buffers <= {limits[1] / 1e3:.1f} GB)")
+                return (f"skipped: {state / 1e3:.1f} GB of {permanence_dtype} SP state (largest buffer "
+                        f"{biggest / 1e3:.1f} GB) does not fit the device ({limits[0] / 1e3:.1f} GB, "
+                        f"buffers <= {limits[1] / 1e3:.1f} GB)")
+        on_host = 0.0 if limits is not None and limits[2] else 1.0  # a GPU holds it in its own memory
         if previous is None:
-            grown = state
+            grown = on_host * state
         else:
-            prev_state = sp_state_bytes(backend, previous["columns"], previous["inputs"]) / 1e6
-            grown = previous["peak_rss_mb"] * state / max(prev_state, 1e-9)
+            prev_state = sp_state_bytes(backend, previous["columns"], previous["inputs"], permanence_dtype) / 1e6
+            base = previous["baseline_rss_mb"]
+            rest = max(previous["peak_rss_mb"] - base - on_host * prev_state, 0.0)
+            grown = base + on_host * state + rest * state / max(prev_state, 1e-9)
     else:
         if previous is None:
             return ""
         grown = previous["peak_rss_mb"] * columns / previous["columns"]
     available = available_host_bytes() / 1e6
     if grown > MEMORY_SHARE * available:
-        what = "SP state" if kind == "sp" and previous is None else "peak host memory"
+        what = f"{permanence_dtype} SP state" if kind == "sp" and previous is None else "peak host memory"
         return (f"skipped: predicted {what} {grown / 1e3:.1f} GB > {MEMORY_SHARE:.0%} of the "
                 f"{available / 1e3:.1f} GB available")
     return ""
@@ -426,8 +542,11 @@ def _predicted_s(kind: str, columns: int, previous: dict | None, last_wall: floa
     return learn * ratio**2 + (infer + max(last_wall - learn - infer, 0.0)) * ratio
 
 
-def _row(kind: str, backend: str, columns: int, result: dict | None, note: str, copy_gb_s: float) -> dict:
+def _row(kind: str, backend: str, columns: int, result: dict | None, note: str, copy_gb_s: float,
+         permanence_dtype: str = "float32") -> dict:
     row: dict = {"model": kind.upper(), "backend": backend, "columns": columns}
+    if kind == "sp":
+        row["permanence_dtype"] = permanence_dtype
     if result is None:
         shape = sp_shape(columns) if kind == "sp" else tm_shape(columns)
         row.update({k: v for k, v in shape.items() if k != "columns"}, note=note)
@@ -436,7 +555,7 @@ def _row(kind: str, backend: str, columns: int, result: dict | None, note: str, 
     for phase, learn in (("learn", True), ("infer", False)):
         if kind == "sp":
             moved = sp_step_bytes(backend, learn, columns, result["inputs"], result["active_inputs"],
-                                  result[f"{phase}_active_columns"])
+                                  result[f"{phase}_active_columns"], permanence_dtype)
         else:
             moved = tm_step_bytes(backend, learn, result[f"{phase}_stats"])
         achieved = moved / (result[f"{phase}_ms"] / 1e3) / 1e9
@@ -447,11 +566,29 @@ def _row(kind: str, backend: str, columns: int, result: dict | None, note: str, 
     return row
 
 
+def add_floor_ratios(rows: list[dict]) -> list[dict]:
+    """Set ``learn_x_floor`` and ``infer_x_floor`` on every measured row: its step time over
+    that of the smallest size measured for the same model, backend and SP permanence storage
+    (see the module docstring). Returns ``rows``."""
+    floors: dict[tuple, dict] = {}
+    for row in rows:
+        if row["model"] in ("SP", "TM") and "learn_ms" in row:
+            key = (row["model"], row["backend"], row.get("permanence_dtype"))
+            if key not in floors or row["columns"] < floors[key]["columns"]:
+                floors[key] = row
+    for row in rows:
+        floor = floors.get((row["model"], row["backend"], row.get("permanence_dtype")))
+        if floor is not None and "learn_ms" in row:
+            for phase in ("learn", "infer"):
+                row[f"{phase}_x_floor"] = row[f"{phase}_ms"] / floor[f"{phase}_ms"]
+    return rows
+
+
 def run(backends: list[str] | None = None, quick: bool = False, budget_s: float = 480.0,
-        models: tuple[str, ...] = ("sp", "tm")) -> list[dict]:
+        models: tuple[str, ...] = ("sp", "tm"), sp_permanence_dtype: str = "float32") -> list[dict]:
     """One row per (model, backend, size); see the module docstring. ``budget_s`` is shared
     evenly by the backends (and within one, half for each model, unused SP time going to the
-    TM)."""
+    TM); the SP stores its permanences as ``sp_permanence_dtype``."""
     from workbench.engine.backend import available_backends  # noqa: PLC0415
 
     names = [b for b in (backends or available_backends()) if b != "opencl"]
@@ -471,26 +608,27 @@ def run(backends: list[str] | None = None, quick: bool = False, budget_s: float 
             previous, last_wall = None, 0.0
             for columns in sizes:
                 left = model_deadline - time.perf_counter()
-                note = _memory_problem(backend, kind, columns, previous)
+                note = _memory_problem(backend, kind, columns, previous, sp_permanence_dtype)
                 predicted = _predicted_s(kind, columns, previous, last_wall, phase_s)
                 if not note and previous is not None and predicted > left:
                     note = f"skipped: predicted {predicted:.0f} s > {max(left, 0):.0f} s left of the budget"
                 if note:
-                    rows.append(_row(kind, backend, columns, None, note, copy_gb_s))
+                    rows.append(_row(kind, backend, columns, None, note, copy_gb_s, sp_permanence_dtype))
                     continue
                 spec = {"kind": kind, "backend": backend, "columns": columns, "phase_s": phase_s,
-                        "protocol": protocol}
+                        "protocol": protocol, "permanence_dtype": sp_permanence_dtype}
                 result, last_wall, problem = _in_child(spec, left if previous is not None else max(left, 300))
-                rows.append(_row(kind, backend, columns, result, problem, copy_gb_s))
+                rows.append(_row(kind, backend, columns, result, problem, copy_gb_s, sp_permanence_dtype))
                 if result is not None:
                     previous = result
-    return rows
+    return add_floor_ratios(rows)
 
 
 # -- output -------------------------------------------------------------------------------------
 TABLE_COLUMNS = [
     ("columns", "columns", "{:,}"), ("learn_ms", "learn ms", "{:.3g}"), ("infer_ms", "infer ms", "{:.3g}"),
     ("learn_cpu_ms", "learn CPU ms", "{:.3g}"), ("infer_cpu_ms", "infer CPU ms", "{:.3g}"),
+    ("learn_x_floor", "learn x floor", "{:.3g}"), ("infer_x_floor", "infer x floor", "{:.3g}"),
     ("init_s", "init s", "{:.3g}"), ("learn_model_mb", "learn MB/step", "{:.3g}"),
     ("learn_bw_share", "learn % copy BW", "{:.1%}"), ("infer_model_mb", "infer MB/step", "{:.3g}"),
     ("infer_bw_share", "infer % copy BW", "{:.1%}"), ("state_host_mb", "state host MB", "{:.4g}"),
@@ -508,7 +646,9 @@ def markdown(rows: list[dict]) -> str:
             chosen = [r for r in rows if r["model"] == model and r["backend"] == backend]
             if not chosen:
                 continue
-            lines += ["", f"**{model}, {backend}**", "",
+            storage = {r.get("permanence_dtype", "float32") for r in chosen} if model == "SP" else set()
+            title = f"**{model}, {backend}" + "".join(f", {d} permanences" for d in sorted(storage)) + "**"
+            lines += ["", title, "",
                       "| " + " | ".join(title for _, title, _ in TABLE_COLUMNS) + " |",
                       "|" + "---|" * len(TABLE_COLUMNS)]
             for r in chosen:
@@ -533,8 +673,23 @@ def labelled(rows: list[dict]) -> list[dict]:
     return [{**row, "backend": names.get(row["backend"], row["backend"])} for row in rows]
 
 
+def runs_to_plot(runs: list[dict]) -> list[dict]:
+    """The rows of several scaling.json contents, :func:`labelled`; a model and backend that an
+    earlier run already has (two runs on one machine, say float32 and uint8 SP permanences) get
+    the run's date after their name, so that each run draws its own line."""
+    rows: list[dict] = []
+    for run_ in runs:
+        mine = labelled(run_["rows"])
+        seen = {(r["model"], r["backend"]) for r in rows}
+        date = run_.get("meta", {}).get("date", "")
+        rows += [{**r, "backend": f"{r['backend']} ({date})"} if (r["model"], r["backend"]) in seen else r
+                 for r in mine]
+    return rows
+
+
 def write_plot(rows: list[dict], path: Path) -> None:
-    """ms/step against columns, log-log, one panel per model: a colour per backend, learning
+    """ms/step against columns, log-log, one panel per model: a colour per backend (and SP
+    permanence storage other than float32, which rows from before the option had), learning
     solid with circles, inference dashed with triangles (pyqtgraph, rendered offscreen)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg  # noqa: PLC0415 - Qt only here, never in the engine
@@ -544,8 +699,13 @@ def write_plot(rows: list[dict], path: Path) -> None:
     app = pg.mkQApp()
     view = pg.GraphicsLayoutWidget(size=(1400, 560))
     view.setBackground("w")
-    backends = list(dict.fromkeys(r["backend"] for r in rows))
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    def series(row: dict) -> str:
+        dtype = row.get("permanence_dtype", "float32")
+        return row["backend"] if dtype == "float32" else f"{row['backend']} {dtype} SP"
+
+    names = list(dict.fromkeys(series(r) for r in rows if "learn_ms" in r))
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f",
+               "#bcbd22", "#17becf"]
     titles = {"SP": "Spatial Pooler (inputs = columns / 4)", "TM": "Temporal Memory (32 cells, 2 % active)"}
     for col, model in enumerate(("SP", "TM")):
         plot = view.addPlot(row=0, col=col, title=titles[model])
@@ -556,14 +716,14 @@ def write_plot(rows: list[dict], path: Path) -> None:
         plot.addLegend(offset=(10, 10))
         sizes = sorted({r["columns"] for r in rows if r["model"] == model})
         plot.getAxis("bottom").setTicks([[(math.log10(c), f"{c // 1024}K") for c in sizes]])
-        for i, backend in enumerate(backends):
-            done = [r for r in rows if r["model"] == model and r["backend"] == backend and "learn_ms" in r]
+        for i, name in enumerate(names):
+            done = [r for r in rows if r["model"] == model and series(r) == name and "learn_ms" in r]
             for phase, style, symbol in (("learn", Qt.PenStyle.SolidLine, "o"), ("infer", Qt.PenStyle.DashLine, "t")):
                 if done:
                     colour = colours[i % len(colours)]
                     plot.plot([r["columns"] for r in done], [r[f"{phase}_ms"] for r in done],
                               pen=pg.mkPen(colour, width=2, style=style), symbol=symbol, symbolSize=7,
-                              symbolBrush=colour, name=f"{backend} {phase}")
+                              symbolBrush=colour, name=f"{name} {phase}")
     view.show()
     app.processEvents()
     exporter = ImageExporter(view.scene())
@@ -575,8 +735,8 @@ def write_plot(rows: list[dict], path: Path) -> None:
 def _print(rows: list[dict]) -> None:
     from benchmarks.table import print_table  # noqa: PLC0415
 
-    keys = ["model", "backend", "columns", "learn_ms", "infer_ms", "init_s", "learn_bw_share",
-            "infer_bw_share", "peak_rss_mb", "copy_gb_s", "note"]
+    keys = ["model", "backend", "permanence_dtype", "columns", "learn_ms", "infer_ms", "learn_x_floor",
+            "infer_x_floor", "init_s", "learn_bw_share", "infer_bw_share", "peak_rss_mb", "copy_gb_s", "note"]
     print_table("bench_scaling", [{k: r[k] for k in keys if k in r} for r in rows])
 
 
@@ -587,6 +747,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-s", type=float, default=480.0,
                         help="seconds for the whole run, shared evenly by the backends (default 480)")
     parser.add_argument("--models", default="sp,tm", help="sp, tm or both (default sp,tm)")
+    parser.add_argument("--sp-permanence-dtype", choices=PERMANENCE_DTYPES, default="float32",
+                        help="how the SP stores its permanences (default float32, the spec's model; "
+                             "uint8 takes 256K columns into 17 GB)")
     parser.add_argument("--out", default="", help="folder for scaling.json, scaling.png, scaling.md")
     parser.add_argument("--plot", nargs="+", default=[], metavar="SCALING.json",
                         help="draw scaling.png into --out from these earlier runs (e.g. one from a GPU "
@@ -596,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot:
         if not args.out:
             parser.error("--plot needs --out DIR for scaling.png")
-        rows = [row for name in args.plot for row in labelled(json.loads(Path(name).read_text())["rows"])]
+        rows = runs_to_plot([json.loads(Path(name).read_text()) for name in args.plot])
         Path(args.out).mkdir(parents=True, exist_ok=True)
         write_plot(rows, Path(args.out) / "scaling.png")
         print(f"wrote {Path(args.out) / 'scaling.png'}")
@@ -610,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
     if not models:
         parser.error(f"--models must name sp, tm or both (got {args.models!r})")
     rows = run([b for b in args.backends.split(",") if b] or None, quick=args.quick, budget_s=args.budget_s,
-               models=models)
+               models=models, sp_permanence_dtype=args.sp_permanence_dtype)
     _print(rows)
     if args.out:
         out = Path(args.out)
@@ -618,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = {"date": started.isoformat(timespec="seconds"), "seconds": (dt.datetime.now() - started).seconds,
                 "machine": _cpu_name(),
                 "load_average_before": load_before, "load_average_after": os.getloadavg(),
-                "quick": args.quick, "budget_s": args.budget_s,
+                "quick": args.quick, "budget_s": args.budget_s, "sp_permanence_dtype": args.sp_permanence_dtype,
                 "command": "python -m benchmarks.bench_scaling " + " ".join(argv if argv is not None else sys.argv[1:])}
         (out / "scaling.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
         (out / "scaling.md").write_text(
