@@ -5,7 +5,9 @@ Only a few percent of the cells are active in a step, so instead of scanning eve
 the device follows the active cells' outgoing synapses through a mirror of the numpy engine's
 presynaptic index (:class:`~.tm_dendrites.PresynapticIndex`, which this class extends: the
 host keeps it up to date from the pool's change notes, since learning runs on the host, and
-tracks which entries it wrote). Each step the host sends one buffer: the entries written
+tracks which entries it wrote). The mirror holds of each entry only what counting reads, its
+bin ``entry >> slot_bits`` = 2 * (segment + 1) + connected, as an int32: half the device memory
+and half the bytes each count reads. Each step the host sends one buffer: the entries written
 since the last step (after a rebuild, a compaction or a reallocation, or when they would
 outweigh it, the whole used buffer goes instead, in a second upload) and where each active
 cell's block starts and how long it is. On the device the active cells' entries are added to
@@ -58,9 +60,9 @@ class DeviceDendrites(PresynapticIndex):
         self._lanes = _GPU_LANES if runtime.is_gpu else 1
         defines = {"LANES": self._lanes}
         self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 1)
-        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 4)
-        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 5)
-        self._device_entries = None  # the mirror of self.entries, same length
+        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 3)
+        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 4)
+        self._bins = None  # the device mirror: self.entries >> slot_bits, as int32
         self._counters = None  # one packed counter per pool row, all 0 between steps
         self._found = None
         self._rows = 0
@@ -96,14 +98,14 @@ class DeviceDendrites(PresynapticIndex):
         is the better copy (or the only correct one), it is enqueued here instead and its event
         returned (to be held until the step's blocking read)."""
         written = self.take_written()
-        if written is not None and 12 * len(written) <= 8 * self.end:
+        if written is not None and 2 * len(written) <= self.end:  # position + bin vs bin
             return written, None
-        if self._device_entries is None or self._device_entries.size != self.entries.nbytes:
-            self._device_entries = self._device(self.entries.nbytes)
+        if self._bins is None or self._bins.size != 4 * len(self.entries):
+            self._bins = self._device(4 * len(self.entries))
         if not self.end:
             return _EMPTY, None
-        return _EMPTY, self.cl.enqueue_copy(self.queue, self._device_entries, self.entries[: self.end],
-                                            is_blocking=False)
+        bins = (self.entries[: self.end] >> self.slot_bits).astype(np.int32)
+        return _EMPTY, self.cl.enqueue_copy(self.queue, self._bins, bins, is_blocking=False)
 
     # -- activity ------------------------------------------------------------------------------
     def activity(self, pool: SegmentPool, active_cells: np.ndarray
@@ -120,11 +122,11 @@ class DeviceDendrites(PresynapticIndex):
         self._fit_rows(pool)
         positions, whole = self._changed_entries()
         k, a = len(positions), len(active_cells)
-        staged = np.empty(3 * k + 2 * a, dtype=np.int32)
-        staged[: 2 * k].view(np.int64)[:] = self.entries[positions]
-        staged[2 * k: 3 * k] = positions
-        staged[3 * k: 3 * k + a] = self.cell_start[active_cells]
-        staged[3 * k + a:] = lengths
+        staged = np.empty(2 * k + 2 * a, dtype=np.int32)
+        staged[:k] = self.entries[positions] >> self.slot_bits
+        staged[k: 2 * k] = positions
+        staged[2 * k: 2 * k + a] = self.cell_start[active_cells]
+        staged[2 * k + a:] = lengths
         if self._staging is None or self._staging_size < staged.nbytes:
             self._staging_size = max(staged.nbytes, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
@@ -132,12 +134,12 @@ class DeviceDendrites(PresynapticIndex):
         # read below, which the in-order queue runs after everything enqueued here.
         upload = self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
         if k:
-            self._launch(self._apply, k, self._staging, self._device_entries)
+            self._launch(self._apply, k, self._staging, self._bins)
         items = a * self._lanes
-        self._launch(self._count, items, a, 3 * k, self.slot_bits, self._staging,
-                     self._device_entries, self._counters, self._found)
-        self._launch(self._collect, items, a, 3 * k, self.slot_bits, self.lowest, self._staging,
-                     self._device_entries, self._counters, self._found)
+        self._launch(self._count, items, a, 2 * k, self._staging, self._bins, self._counters,
+                     self._found)
+        self._launch(self._collect, items, a, 2 * k, self.lowest, self._staging, self._bins,
+                     self._counters, self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
         self.cl.enqueue_copy(self.queue, head, self._found)
         upload.wait()

@@ -1,13 +1,13 @@
 // Temporal Memory dendrite activity on the device (HTM_SPEC.md "Temporal Memory", step 1),
 // counted presynaptically: from the active cells to the synapses they feed.
 //
-// `entries` mirrors the host's presynaptic index (tm_dendrites.py): one long per synapse,
-// ((segment + 1) << 1 | connected) << slot_bits | slot, 0 for an empty or removed entry, in
-// one block per presynaptic cell. Each step the host sends one int buffer, `staged`: k changed
-// entries (longs, first, so they are 8-byte aligned), then their k positions; at `cells_at`,
-// for the a active cells, where each one's block starts, then how many entries it holds.
-// tm_index_apply writes the changed entries. tm_index_count adds each entry of the active
-// cells' blocks to its segment's packed counter (active potential in the low 16 bits, active
+// `bins` mirrors the host's presynaptic index (tm_dendrites.py), one int per entry: the
+// entry's bin, 2 * (segment + 1) + connected, 0 for an empty or removed entry, in one block per
+// presynaptic cell. Each step the host sends one int buffer, `staged`: k changed bins, then
+// their k positions; at `cells_at`, for the a active cells, where each one's block starts,
+// then how many entries it holds.
+// tm_index_apply writes the changed bins. tm_index_count adds each entry of the active cells'
+// blocks to its segment's packed counter (active potential in the low 16 bits, active
 // connected in the high 16: one atomic per synapse). tm_index_collect visits the same entries
 // again; each takes its segment's counter with an atomic exchange for 0, so exactly one of them
 // gets the counts and every counter is 0 again for the next step without a clear. Segments
@@ -19,11 +19,11 @@
 // cell that feeds many segments is not one work item's long loop).
 // Only integer counts and copies: results equal numpy's exactly.
 
-__kernel void tm_index_apply(const int n, __global const int* staged, __global long* entries) {
+__kernel void tm_index_apply(const int n, __global const int* staged, __global int* bins) {
     const int g = get_global_id(0);
     if (g >= n) return;
     // a position written twice in a step carries its final value both times
-    entries[staged[2 * n + g]] = ((__global const long*)staged)[g];
+    bins[staged[n + g]] = staged[g];
 }
 
 static void take(const int segment, volatile __global int* counters, const int lowest,
@@ -41,36 +41,34 @@ static void take(const int segment, volatile __global int* counters, const int l
 // lane + LANES, ...: each is added to its segment's counter or (taking) its segment's counter
 // is taken. Empty entries are skipped.
 static void visit_cell(const int taking, const int g, const int a, __global const int* cells,
-                       __global const long* entries, const int slot_bits,
-                       volatile __global int* counters, const int lowest,
-                       volatile __global int* found) {
+                       __global const int* bins, volatile __global int* counters,
+                       const int lowest, volatile __global int* found) {
     const int cell = g / LANES;
     const int start = cells[cell];
     const int length = cells[a + cell];
     for (int j = g - cell * LANES; j < length; j += LANES) {
-        const long bin = entries[start + j] >> slot_bits;
+        const int bin = bins[start + j];
         if (bin == 0) continue;
-        const int segment = (int)(bin >> 1) - 1;
+        const int segment = (bin >> 1) - 1;
         if (taking) take(segment, counters, lowest, found);
-        else atomic_add(counters + segment, 1 + ((int)(bin & 1) << 16));
+        else atomic_add(counters + segment, 1 + ((bin & 1) << 16));
     }
 }
 
 // n = a * LANES work items.
-__kernel void tm_index_count(const int n, const int a, const int cells_at, const int slot_bits,
-                             __global const int* staged, __global const long* entries,
+__kernel void tm_index_count(const int n, const int a, const int cells_at,
+                             __global const int* staged, __global const int* bins,
                              volatile __global int* counters, volatile __global int* found) {
     const int g = get_global_id(0);
     if (g == 0) found[0] = 0;
     if (g >= n) return;
-    visit_cell(0, g, a, staged + cells_at, entries, slot_bits, counters, 0, found);
+    visit_cell(0, g, a, staged + cells_at, bins, counters, 0, found);
 }
 
-__kernel void tm_index_collect(const int n, const int a, const int cells_at, const int slot_bits,
-                               const int lowest, __global const int* staged,
-                               __global const long* entries, volatile __global int* counters,
-                               volatile __global int* found) {
+__kernel void tm_index_collect(const int n, const int a, const int cells_at, const int lowest,
+                               __global const int* staged, __global const int* bins,
+                               volatile __global int* counters, volatile __global int* found) {
     const int g = get_global_id(0);
     if (g >= n) return;
-    visit_cell(1, g, a, staged + cells_at, entries, slot_bits, counters, lowest, found);
+    visit_cell(1, g, a, staged + cells_at, bins, counters, lowest, found);
 }
