@@ -1,0 +1,110 @@
+"""The OpenCL dendrite engine counts segment activity on the device from a mirror of the
+presynaptic index. Checked after every step of a learning workload against a brute-force count
+from the segment pool and, on OpenCL, against the numpy engine running the same steps, and its
+device mirror against the host's index; the workload relocates blocks, compacts the index
+buffer, grows and widens the pool's rows, resets, and reloads states (index rebuilds into a
+fresh engine and into a used one whose pool then shrinks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.engine.htm.temporal_memory import TemporalMemory
+from workbench.engine.htm.tm_dendrites import _ragged
+
+COLUMNS, ACTIVE = 256, 12
+KW = dict(cells_per_column=4, activation_threshold=3, min_threshold=2, max_new_synapse_count=30,
+          permanence_decrement=0.15, predicted_segment_decrement=0.05, max_segments_per_cell=2,
+          max_synapses_per_segment=40, connected_permanence=0.3)
+
+
+def brute_force(tm: TemporalMemory, active_cells: np.ndarray):
+    """(segments, active connected, active potential) for the segments with at least
+    min(activation, min) threshold active potential synapses, straight from the pool's rows."""
+    pool, n = tm._pool, tm._pool.n_rows
+    live = np.arange(pool.width) < pool.count[:n, None]
+    reached = live & np.isin(pool.pre[:n], active_cells)
+    potential = reached.sum(axis=1)
+    connected = (reached & (pool.perm[:n] >= tm.connected_permanence - np.float32(1e-6))).sum(axis=1)
+    found = np.flatnonzero(potential >= min(tm.activation_threshold, tm.min_threshold))
+    return found, connected[found], potential[found]
+
+
+class Recorder:
+    """Wraps a TM's dendrite engine: each activity result is checked against the brute-force
+    count at once and kept (with whether the device was asked to count)."""
+
+    def __init__(self, tm: TemporalMemory) -> None:
+        self.results: list[tuple[np.ndarray, ...]] = []
+        self.counted = False
+        engine = tm._engine
+        original = engine.activity
+
+        def activity(pool, active_cells):
+            result = original(pool, active_cells)
+            expected = brute_force(tm, active_cells)
+            for got, want in zip(result, expected):
+                assert got.dtype == np.int64
+                assert np.array_equal(got, want), (len(self.results), result, expected)
+            self.results.append(result)
+            self.counted = bool(engine.cell_len[active_cells].any())
+            return result
+
+        engine.activity = activity
+
+
+def check_mirror(tm: TemporalMemory) -> None:
+    """Every cell's block on the device holds its entries' bins (entry >> slot_bits)."""
+    engine = tm._engine
+    mirror = np.empty(len(engine.entries), dtype=np.int32)
+    engine.cl.enqueue_copy(engine.queue, mirror, engine._bins)
+    blocks = _ragged(engine.cell_start, engine.cell_len)
+    assert np.array_equal(mirror[blocks], engine.entries[blocks] >> engine.slot_bits)
+
+
+def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
+    on_device = backend_name != "numpy"
+    tm = TemporalMemory(COLUMNS, backend=backend_name, **KW)
+    assert tm.backend_name == backend_name
+    twin = TemporalMemory(COLUMNS, backend="numpy", **KW) if on_device else None
+    recorder = Recorder(tm)
+    twin_recorder = Recorder(twin) if on_device else None
+    gen = np.random.default_rng(4)
+    patterns = [np.sort(gen.choice(COLUMNS, ACTIVE, replace=False)) for _ in range(40)]
+    events = {"relocation": 0, "compaction": 0, "row growth": 0, "widening": 0}
+    early_state = None
+    for step in range(420):
+        if step == 60:  # a fresh TM (engine built from scratch by load_state_dict)
+            fresh = TemporalMemory(COLUMNS, backend=backend_name, **KW)
+            recorder = Recorder(fresh)
+            fresh.load_state_dict(tm.state_dict())
+            tm = fresh
+        if step == 300:  # an earlier state into the used TMs: narrower, fewer rows
+            for each in (tm, twin) if on_device else (tm,):
+                each.load_state_dict(early_state)
+            assert tm._pool.width == 32 and len(tm._pool.count) == 1024
+        ix, pool = tm._engine, tm._pool
+        start, end, rows, width = ix.cell_start.copy(), ix.end, len(pool.count), pool.width
+        columns = (patterns[gen.integers(40)] if gen.random() < 0.7
+                   else np.sort(gen.choice(COLUMNS, ACTIVE, replace=False)))
+        tm.compute(columns)
+        if on_device:
+            twin.compute(columns)
+            for got, want in zip(recorder.results[-1], twin_recorder.results[-1]):
+                assert np.array_equal(got, want), step
+            if recorder.counted:
+                check_mirror(tm)
+        if step % 20 == 19:
+            tm.reset()
+            if on_device:
+                twin.reset()
+        if step == 20:
+            early_state = tm.state_dict()
+        events["widening"] += pool.width > width
+        events["row growth"] += len(pool.count) > rows
+        events["compaction"] += ix.end < end
+        events["relocation"] += pool.width == width and ix.end >= end and bool(np.any(ix.cell_start != start))
+    # each at least once, rows grown and widened again after the earlier state came back
+    assert events["relocation"] and events["compaction"], events
+    assert events["row growth"] >= 2 and events["widening"] >= 2, events
+    assert sum(len(r[0]) for r in recorder.results) > 1000  # segments were found, not just none
