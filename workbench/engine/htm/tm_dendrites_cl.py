@@ -34,7 +34,7 @@ from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
 
 _KERNELS = "tm_dendrites.cl"
-_GROUP = 64
+_GROUP = 256
 _GPU_LANES = 8  # work items per active cell on a GPU (one on a CPU device)
 _MAX_COUNT = 0xFFFF  # a counter packs two 16-bit counts
 _EMPTY = np.empty(0, dtype=np.int64)
