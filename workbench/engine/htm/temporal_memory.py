@@ -6,8 +6,9 @@ What runs where:
 - Segments live in a :class:`~.tm_segments.SegmentPool` (fixed-capacity rows: presynaptic cell,
   permanence, synapse count; owner cell per segment; per-cell segment lists; LIFO free list).
 - Dendrite activity (spec step 1) comes from a dendrite engine: on numpy a presynaptic index
-  (:mod:`.tm_dendrites`: from the few active cells to the segments they reach), on OpenCL a
-  device copy of the pool scanned one work item per segment (:mod:`.tm_dendrites_cl`).
+  (:mod:`.tm_dendrites`: from the few active cells to the segments they reach), on OpenCL the
+  same index kept on the host and mirrored on the device, which counts from the active cells'
+  entries (:mod:`.tm_dendrites_cl`).
 - The column walk (steps 2-4) runs on the host on both backends: vectorised where the spec's
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
   once), in ascending column order where it does. Growth, segment creation and destruction
@@ -15,8 +16,8 @@ What runs where:
   shuffles computed together; each growth then touches only its own segment, so all of them
   run at once (:meth:`~.tm_segments.SegmentPool.grow_many`), while creation and destruction,
   which share the LIFO free list, take a lean Python loop. On OpenCL the host then sends the
-  rows it changed and the active cells, and reads back only the list of active and matching
-  segments.
+  index entries it changed and the active cells, and reads back only the list of active and
+  matching segments.
 
 The dendrites of step t are computed at the end of step t-1 (after its learning, from its
 active cells), which is the same thing the spec computes at the start of step t; it lets
