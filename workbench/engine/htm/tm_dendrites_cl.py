@@ -35,7 +35,7 @@ from .tm_segments import SegmentPool
 
 _KERNELS = "tm_dendrites.cl"
 _GROUP = 256
-_GPU_LANES = 8  # work items per active cell on a GPU (one on a CPU device)
+_GPU_LANES = 8  # default work items per active cell on a GPU (one on a CPU device)
 _MAX_COUNT = 0xFFFF  # a counter packs two 16-bit counts
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -52,13 +52,16 @@ class DeviceDendrites(PresynapticIndex):
     """Segment activity counted on one OpenCL device from a mirror of the presynaptic index."""
 
     def __init__(self, runtime: CLRuntime, num_cells: int, connected: np.float32,
-                 lowest: int) -> None:
+                 lowest: int, lanes: int | None = None) -> None:
+        """``lanes``: work items per active cell (default: 8 on a GPU, 1 on a CPU device)."""
         super().__init__(num_cells, connected, lowest, track_writes=True)
+        if lanes is not None and lanes < 1:
+            raise ValueError(f"lanes must be >= 1 (got {lanes})")
         self.runtime = runtime
         self.cl = runtime.cl
         self.queue = runtime.queue
-        self._lanes = _GPU_LANES if runtime.is_gpu else 1
-        defines = {"LANES": self._lanes}
+        self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
+        defines = {"LANES": self.lanes}
         self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 1)
         self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 3)
         self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 4)
@@ -135,7 +138,7 @@ class DeviceDendrites(PresynapticIndex):
         upload = self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
         if k:
             self._launch(self._apply, k, self._staging, self._bins)
-        items = a * self._lanes
+        items = a * self.lanes
         self._launch(self._count, items, a, 2 * k, self._staging, self._bins, self._counters,
                      self._found)
         self._launch(self._collect, items, a, 2 * k, self.lowest, self._staging, self._bins,
