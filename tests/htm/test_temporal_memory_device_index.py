@@ -1,9 +1,10 @@
 """The OpenCL dendrite engine counts segment activity on the device from a mirror of the
 presynaptic index. Checked after every step of a learning workload against a brute-force count
 from the segment pool and, on OpenCL, against the numpy engine running the same steps, and its
-device mirror against the host's index; the workload relocates blocks, compacts the index
-buffer, grows and widens the pool's rows, resets, and reloads states (index rebuilds into a
-fresh engine and into a used one whose pool then shrinks)."""
+device mirror against the host's index, with the device's default number of work items per
+active cell and with the other layout (one on a GPU, 8 on a CPU device); the workload relocates
+blocks, compacts the index buffer, grows and widens the pool's rows, resets, and reloads states
+(index rebuilds into a fresh engine and into a used one whose pool then shrinks)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from workbench.engine.htm.temporal_memory import TemporalMemory
 from workbench.engine.htm.tm_dendrites import _ragged
+from workbench.engine.htm.tm_dendrites_cl import DeviceDendrites
 
 COLUMNS, ACTIVE = 256, 12
 KW = dict(cells_per_column=4, activation_threshold=3, min_threshold=2, max_new_synapse_count=30,
@@ -30,13 +32,20 @@ def brute_force(tm: TemporalMemory, active_cells: np.ndarray):
     return found, connected[found], potential[found]
 
 
-class Recorder:
-    """Wraps a TM's dendrite engine: each activity result is checked against the brute-force
-    count at once and kept (with whether the device was asked to count)."""
+class Checked:
+    """A TM whose dendrite engine's every activity result is checked against the brute-force
+    count at once and kept; on a device with ``lanes`` work items per active cell (None: the
+    device's default)."""
 
-    def __init__(self, tm: TemporalMemory) -> None:
+    def __init__(self, backend: str, lanes: int | None = None) -> None:
+        self.tm = tm = TemporalMemory(COLUMNS, backend=backend, **KW)
+        assert tm.backend_name == backend
+        if lanes is not None:
+            built = tm._engine
+            tm._engine = DeviceDendrites(built.runtime, built.num_cells, built.connected,
+                                         built.lowest, lanes=lanes)
         self.results: list[tuple[np.ndarray, ...]] = []
-        self.counted = False
+        self.counted = False  # whether the last activity had the device count
         engine = tm._engine
         original = engine.activity
 
@@ -52,54 +61,54 @@ class Recorder:
 
         engine.activity = activity
 
-
-def check_mirror(tm: TemporalMemory) -> None:
-    """Every cell's block on the device holds its entries' bins (entry >> slot_bits)."""
-    engine = tm._engine
-    mirror = np.empty(len(engine.entries), dtype=np.int32)
-    engine.cl.enqueue_copy(engine.queue, mirror, engine._bins)
-    blocks = _ragged(engine.cell_start, engine.cell_len)
-    assert np.array_equal(mirror[blocks], engine.entries[blocks] >> engine.slot_bits)
+    def check_mirror(self) -> None:
+        """Every cell's block on the device holds its entries' bins (entry >> slot_bits)."""
+        engine = self.tm._engine
+        mirror = np.empty(len(engine.entries), dtype=np.int32)
+        engine.cl.enqueue_copy(engine.queue, mirror, engine._bins)
+        blocks = _ragged(engine.cell_start, engine.cell_len)
+        assert np.array_equal(mirror[blocks], engine.entries[blocks] >> engine.slot_bits)
 
 
 def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
     on_device = backend_name != "numpy"
-    tm = TemporalMemory(COLUMNS, backend=backend_name, **KW)
-    assert tm.backend_name == backend_name
-    twin = TemporalMemory(COLUMNS, backend="numpy", **KW) if on_device else None
-    recorder = Recorder(tm)
-    twin_recorder = Recorder(twin) if on_device else None
+    if on_device:
+        default = Checked(backend_name)
+        lanes = [None, 8 if default.tm._engine.lanes == 1 else 1]
+        runs = [default, Checked(backend_name, lanes[1])]
+        twin = Checked("numpy")
+    else:
+        lanes, runs, twin = [None], [Checked("numpy")], None
     gen = np.random.default_rng(4)
     patterns = [np.sort(gen.choice(COLUMNS, ACTIVE, replace=False)) for _ in range(40)]
     events = {"relocation": 0, "compaction": 0, "row growth": 0, "widening": 0}
     early_state = None
     for step in range(420):
-        if step == 60:  # a fresh TM (engine built from scratch by load_state_dict)
-            fresh = TemporalMemory(COLUMNS, backend=backend_name, **KW)
-            recorder = Recorder(fresh)
-            fresh.load_state_dict(tm.state_dict())
-            tm = fresh
+        if step == 60:  # fresh TMs (engines built from scratch by load_state_dict)
+            state = runs[0].tm.state_dict()
+            runs = [Checked(backend_name, n) for n in lanes]
+            for run in runs:
+                run.tm.load_state_dict(state)
         if step == 300:  # an earlier state into the used TMs: narrower, fewer rows
-            for each in (tm, twin) if on_device else (tm,):
-                each.load_state_dict(early_state)
-            assert tm._pool.width == 32 and len(tm._pool.count) == 1024
-        ix, pool = tm._engine, tm._pool
+            for run in runs + ([twin] if twin else []):
+                run.tm.load_state_dict(early_state)
+            assert runs[0].tm._pool.width == 32 and len(runs[0].tm._pool.count) == 1024
+        ix, pool = runs[0].tm._engine, runs[0].tm._pool
         start, end, rows, width = ix.cell_start.copy(), ix.end, len(pool.count), pool.width
         columns = (patterns[gen.integers(40)] if gen.random() < 0.7
                    else np.sort(gen.choice(COLUMNS, ACTIVE, replace=False)))
-        tm.compute(columns)
-        if on_device:
-            twin.compute(columns)
-            for got, want in zip(recorder.results[-1], twin_recorder.results[-1]):
-                assert np.array_equal(got, want), step
-            if recorder.counted:
-                check_mirror(tm)
-        if step % 20 == 19:
-            tm.reset()
-            if on_device:
-                twin.reset()
+        for run in runs + ([twin] if twin else []):
+            run.tm.compute(columns)
+            if step % 20 == 19:
+                run.tm.reset()
+        if twin:
+            for run in runs:
+                for got, want in zip(run.results[-1], twin.results[-1]):
+                    assert np.array_equal(got, want), step
+                if run.counted:
+                    run.check_mirror()
         if step == 20:
-            early_state = tm.state_dict()
+            early_state = runs[0].tm.state_dict()
         events["widening"] += pool.width > width
         events["row growth"] += len(pool.count) > rows
         events["compaction"] += ix.end < end
@@ -107,4 +116,4 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
     # each at least once, rows grown and widened again after the earlier state came back
     assert events["relocation"] and events["compaction"], events
     assert events["row growth"] >= 2 and events["widening"] >= 2, events
-    assert sum(len(r[0]) for r in recorder.results) > 1000  # segments were found, not just none
+    assert sum(len(r[0]) for r in runs[0].results) > 1000  # segments were found, not just none
