@@ -11,10 +11,13 @@ and half the bytes each count reads. Each step the host sends one buffer: the en
 since the last step (after a rebuild, a compaction or a reallocation, or when they would
 outweigh it, the whole used buffer goes instead, in a second upload) and where each active
 cell's block starts and how long it is. On the device the active cells' entries are added to
-their segments' packed counters, then visited again to take each counter back with an atomic
-exchange for 0 and append the segments that reach ``lowest``, so the counters are clean for
-the next step without a clear. What comes back is only that short list, as (segment,
-connected, potential) triples, in one read.
+their segments' packed counters (two 16-bit counts in an int: one atomic per synapse), then
+visited again to take each counter back with an atomic exchange for 0 and append the segments
+that reach ``lowest``, so the counters are clean for the next step without a clear. What comes
+back is only that short list, as (segment, connected, potential) triples, in one read. Each
+active cell's block is walked by ``lanes`` work items: one on a CPU device (a plain loop, the
+fastest on PoCL), 8 on a GPU (neighbouring work items read neighbouring entries, and a cell
+feeding many segments is not one work item's long loop).
 
 Per step: one upload, two launches (count, collect) plus one (apply the changed entries) in a
 step whose learning changed the index, and one blocking read (a second when more segments come
