@@ -43,8 +43,9 @@ def test_an_array_and_its_views_count_once():
 
 
 def test_tm_entries_go_to_the_structure_they_belong_to():
-    cases = {Held("pool", "pre", "host", 8, 4): "row", Held("engine", "_perm", "device", 8): "row",
+    cases = {Held("pool", "pre", "host", 8, 4): "row", Held("engine", "_counters", "device", 8): "row",
              Held("engine", "entries", "host", 8, 1): "index",
+             Held("engine", "_bins", "device", 8): "index",
              Held("pool", "cell_segments", "python", 8): "bookkeeping",
              Held("pool", "scratch", "host", 8, 101): "cell",  # one entry per cell (+1)
              Held("engine", "_staging", "device", 8): "staging",
@@ -103,8 +104,8 @@ def test_tm_rows_match_their_formula(backend_name):
     assert got["per_row_host"] == tm_row_formula(got["width"], device=False) == 32 * 8 + 12
     if backend_name != "numpy":
         # plus the found list's 4-byte count, shared by every row
-        assert got["per_row_device"] == 32 * 8 + 16 + 4 / got["rows"]
-        assert tm_row_formula(got["width"], device=True) == 32 * 8 + 16
+        assert got["per_row_device"] == 16 + 4 / got["rows"]
+        assert tm_row_formula(got["width"], device=True) == 16
     parts = ("row_host", "row_device", "index", "bookkeeping", "cell", "staging", "activity", "other")
     assert sum(got[f"{part}_bytes"] for part in parts) == got["held_bytes"]  # each byte once
     assert got["cell_bytes"] >= tm.num_cells * 4  # at least the per-cell segment count
