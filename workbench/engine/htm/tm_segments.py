@@ -21,7 +21,8 @@ one, and the new one takes the freed index.
 The pool records what changed since a dendrite engine last looked (``layout_changed``: for a
 segment whose synapse set changed, its count then and the first slot whose presynaptic cell
 may differ, so the slots before it kept theirs; ``values_changed``: segments whose
-permanences moved, which includes those; ``connected_flips``: the synapses, as handles
+permanences moved, which includes those, i.e. the rows a step's learning touched (bench_scaling's
+bytes model reads it); ``connected_flips``: the synapses, as handles
 ``segment * width + slot``, whose permanence crossed ``connected_at`` an odd number of times),
 so the engines update their own indexes or device copies incrementally. A flip is noted where
 the old and new permanences are both at hand (adapting, raising), which is far cheaper than
@@ -62,7 +63,6 @@ class SegmentPool:
         self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
         self.connected_flips: set[int] = set()
-        self.reshaped = True  # arrays reallocated: device copies must be rebuilt
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def num_segments(self) -> int:
@@ -75,7 +75,6 @@ class SegmentPool:
         self.layout_changed.clear()
         self.values_changed.clear()
         self.connected_flips.clear()
-        self.reshaped = False
 
     def _crossed(self, old: np.ndarray, new: np.ndarray) -> np.ndarray:
         """Where a permanence that went from ``old`` to ``new`` changed its connected state."""
@@ -102,7 +101,6 @@ class SegmentPool:
         self.perm = _resized(self.perm, (rows, self.width), 0)
         self.count = _resized(self.count, (rows,), 0)
         self.owner = _resized(self.owner, (rows,), -1)
-        self.reshaped = True
 
     def _widen(self, needed: int) -> None:
         width = self.width
@@ -112,7 +110,6 @@ class SegmentPool:
         self.pre = _resized(self.pre, (rows, width), -1)
         self.perm = _resized(self.perm, (rows, width), 0)
         self.width = width
-        self.reshaped = True
 
     # -- segments ------------------------------------------------------------------------------
     def create_segment(self, cell: int) -> int:
@@ -351,7 +348,6 @@ class SegmentPool:
         self.layout_changed = {}
         self.values_changed = set()
         self.connected_flips = set()
-        self.reshaped = True
 
 
 def _resized(array: np.ndarray, shape: tuple[int, ...], fill: float) -> np.ndarray:
