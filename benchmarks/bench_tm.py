@@ -4,7 +4,11 @@
 
 Workload (htm.core's TM benchmark shape): 20 sequences of 50 random SDRs, each sequence
 followed by a reset; 5 passes with learning on (the "learn" time averages all of them, from an
-empty TM to a trained one), then one pass with learning off ("infer"). Two sizes: 2,048 columns
+empty TM to a trained one), then one pass with learning off ("infer"). Of that pass,
+"dendrites" is the time spent in the dendrite engine's activity call (spec step 1; on OpenCL the
+upload, the count and collect kernels and the read), "floor" the same call for one active cell
+(the round trip with next to no work), and "dendrites / floor" their ratio: the performance
+issue's "within 2x of the launch-latency floor". Two sizes: 2,048 columns
 x 32 cells with 40 active columns, and 4,096 x 32 with 300 active. htm.core's figures for the
 same shapes are 0.51 / 0.11 ms and 6.07 / 0.82 ms (learn / infer); the issue's target for the
 numpy path is within 3x of them.
@@ -63,12 +67,38 @@ def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndar
                 tm.compute(cols, learn=True)
             tm.reset()
     learn = _ms_per_step(start, passes * per_pass)
+    engine, activity = tm._engine, tm._engine.activity
+    spent = [0.0, 0.0]
+
+    def timed_activity(pool, active_cells):
+        wall, cpu = _clock()
+        found = activity(pool, active_cells)
+        spent[0] += time.perf_counter() - wall
+        spent[1] += time.process_time() - cpu
+        return found
+
+    engine.activity = timed_activity  # on the instance: the infer pass's dendrite share
     start = _clock()
     for sequence in data:
         for cols in sequence:
             tm.compute(cols, learn=False)
         tm.reset()
-    return {"learn": learn, "infer": _ms_per_step(start, per_pass)}
+    infer = _ms_per_step(start, per_pass)
+    engine.activity = activity
+    dendrites = (spent[0] * 1e3 / per_pass, spent[1] * 1e3 / per_pass)
+    return {"learn": learn, "infer": infer, "dendrites": dendrites, "floor": _dendrite_floor(tm, data)}
+
+
+def _dendrite_floor(tm: TemporalMemory, data: list[list[np.ndarray]], calls: int = 200) -> tuple[float, float]:
+    """ms per dendrite-activity call for one active cell (the first cell of the first input's
+    first column, which learning gave synapses): the fixed cost of the engine's round trip
+    (upload, launches, read) with next to no work, the floor the issue compares against."""
+    cell = np.array([int(data[0][0][0]) * tm.cells_per_column], dtype=np.int64)
+    tm._engine.activity(tm._pool, cell)
+    start = _clock()
+    for _ in range(calls):
+        tm._engine.activity(tm._pool, cell)
+    return _ms_per_step(start, calls)
 
 
 def run(backends: list[str] | None = None, quick: bool = False) -> list[dict]:
@@ -83,7 +113,8 @@ def run(backends: list[str] | None = None, quick: bool = False) -> list[dict]:
     for (columns, cells, active, ref_learn, ref_infer), n_seq, n_pass in configs:
         data = workload(columns, active, n_seq)
         timings = {name: time_backend(name, columns, cells, data, n_pass) for name in names}
-        for phase, ref in (("learn", ref_learn), ("infer", ref_infer)):
+        for phase, ref in (("learn", ref_learn), ("infer", ref_infer), ("dendrites", None),
+                           ("floor", None)):
             row: dict = {"size": f"{columns}x{cells}, {active} active", "phase": phase,
                          "passes": f"{n_seq} sequences x {n_pass}"}
             for name in names:
@@ -94,6 +125,10 @@ def run(backends: list[str] | None = None, quick: bool = False) -> list[dict]:
                     row[f"{name} / htm.core"] = timings[name][phase][0] / ref
                     row[f"{name} cpu / htm.core"] = timings[name][phase][1] / ref
             rows.append(row)
+        row = {"size": rows[-1]["size"], "phase": "dendrites / floor", "passes": rows[-1]["passes"]}
+        for name in names:
+            row[f"{name} ms"] = timings[name]["dendrites"][0] / timings[name]["floor"][0]
+        rows.append(row)
     return rows
 
 
