@@ -207,9 +207,9 @@ def test_session_without_its_tables_is_corrupt(sample, tmp_path):
 def test_newer_format_gets_a_clear_error(sample, tmp_path, capsys):
     path = tmp_path / "future.wbsession"
     data = bytearray(sample[0])
-    struct.pack_into(">i", data, 60, 2)  # the header's format version (SQLite user_version)
+    struct.pack_into(">i", data, 60, 3)  # the header's format version (SQLite user_version)
     path.write_bytes(bytes(data))
-    with pytest.raises(NewerFormatError, match="format 2, newer than this workbench reads .*format 1"):
+    with pytest.raises(NewerFormatError, match="format 3, newer than this workbench reads .*format 2"):
         SessionReader(path)
     assert main(["info", str(path)]) == 2
     err = capsys.readouterr().err
@@ -218,7 +218,7 @@ def test_newer_format_gets_a_clear_error(sample, tmp_path, capsys):
     shutil.copy(tmp_path / "future.wbsession", tmp_path / "meta.wbsession")
     path = tmp_path / "meta.wbsession"
     path.write_bytes(sample[0])
-    with sqlite3.connect(path) as conn:  # a header that says 1 but metadata from a newer writer
+    with sqlite3.connect(path) as conn:  # a header that says 2 but metadata from a newer writer
         from workbench.session.store import put_meta
         put_meta(conn, "format_version", "7")
     conn.close()

@@ -60,7 +60,7 @@ def test_manifest_describes_the_run(tmp_path):
         assert (m.experiment, m.experiment_version, m.seed, m.backend) == ("toy", "3", 11, "numpy")
         assert m.params == {"columns": 100, "noise": 0.25, "period": 17}
         assert m.streams == tuple(run.streams.values())
-        assert m.format_version == 1 and m.parent is None and m.workbench_version
+        assert m.format_version == 2 and m.parent is None and m.workbench_version
 
 
 def test_scalar_range_matches_frames_with_nan_where_absent(tmp_path):

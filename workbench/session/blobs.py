@@ -7,13 +7,14 @@ non-object dtype, shape matching the byte count, bytes inside the blob) before t
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
-import zlib
 from typing import Any
 
 import numpy as np
 
+from . import codec
 from .errors import CorruptSessionError
 
 # bool, signed and unsigned ints, floats, complex, fixed-width unicode and bytes: never objects
@@ -66,11 +67,9 @@ class BlobWriter:
             offset += part.nbytes
         return out
 
-    def compressed(self, level: int, prefix: bytes = b"") -> bytes:
-        """zlib of ``prefix`` + the blob, streamed part by part (no joined copy)."""
-        packer = zlib.compressobj(level)
-        out = [packer.compress(prefix), *(packer.compress(_bytes_of(part)) for part in self._parts), packer.flush()]
-        return b"".join(out)
+    def compressed(self, prefix: bytes = b"") -> bytes:
+        """``prefix`` + the blob, compressed part by part (no joined copy; see :mod:`.codec`)."""
+        return codec.pack_parts(itertools.chain([prefix], map(_bytes_of, self._parts)), len(prefix) + self.nbytes)
 
 
 def _bytes_of(array: np.ndarray) -> np.ndarray:

@@ -6,12 +6,14 @@ concatenation per stream, no per-value Python work beyond collecting references)
 - scalar streams go into their own blob, a float64 matrix (stream x step) with NaN where a frame
   has no value, so a curve over many steps is read without touching SDRs or images;
 - SDRs are their sorted indices as deltas (the first index of each step absolute), stored as
-  the narrowest unsigned type that fits, which zlib then packs well (HTM_SPEC.md: SDRs are
-  sparse, so gaps are small);
+  the narrowest unsigned type that fits, which compression then packs well (HTM_SPEC.md: SDRs
+  are sparse, so gaps are small);
 - vectors, histograms and images keep their dtype and shape (one stacked array when every step
   agrees); texts go into the JSON header;
 - a presence matrix (stream x step) records which streams each frame has, so frames read back
   exactly as they were written.
+
+Both blocks are compressed by :mod:`.codec` (zstd since format 2, zlib in format 1 files).
 
 Decoding trusts nothing: every reference is checked, and SDR indices are checked to be strictly
 increasing and in range before SDRs are built without re-validation.
@@ -22,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import struct
-import zlib
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -30,11 +31,11 @@ import numpy as np
 
 from workbench.engine.htm.sdr import SDR
 
+from . import codec
 from .blobs import BlobReader, BlobWriter, storable
 from .errors import CorruptSessionError
 from .frames import Frame, Stream, StreamKind
 
-COMPRESSION_LEVEL = 1  # level 1 already packs delta-coded SDRs; higher levels cost more than they save
 ARRAY_KINDS = (StreamKind.VECTOR, StreamKind.HISTOGRAM, StreamKind.IMAGE)
 _HEADER_SIZE = struct.Struct("<I")
 
@@ -113,9 +114,9 @@ class EncodedChunk:
     blob: BlobWriter
 
     def compressed(self) -> tuple[bytes, bytes]:
-        """(scalar blob, payload blob), both zlib-compressed: what a chunk row stores."""
-        return (zlib.compress(self.scalars, COMPRESSION_LEVEL),
-                self.blob.compressed(COMPRESSION_LEVEL, prefix=_HEADER_SIZE.pack(len(self.header)) + self.header))
+        """(scalar blob, payload blob), both compressed: what a chunk row stores."""
+        return (codec.pack(self.scalars),
+                self.blob.compressed(prefix=_HEADER_SIZE.pack(len(self.header)) + self.header))
 
 
 def _encode_sdrs(arrays: list[np.ndarray], shapes: list[tuple[int, ...]], blob: BlobWriter) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def _encode_arrays(name: str, values: list[np.ndarray], blob: BlobWriter) -> dic
 
 def decode_scalars(blob: bytes, n_streams: int, count: int) -> np.ndarray:
     """The (stream x step) float64 scalar matrix of a chunk."""
-    data = _inflate(blob, "scalar block")
+    data = codec.unpack(blob, "a scalar block")
     if len(data) != 8 * n_streams * count:
         raise CorruptSessionError(f"a scalar block holds {len(data)} bytes, expected {8 * n_streams * count}")
     matrix = np.frombuffer(data, dtype=np.float64).reshape(n_streams, count)
@@ -202,7 +203,7 @@ def decode_chunk(streams: Sequence[Stream], first_step: int, count: int, scalar_
     check on the stored data happens here, so building a frame later cannot fail."""
     names = scalar_names(streams)
     scalars = decode_scalars(scalar_blob, len(names), count)
-    payload = _inflate(payload_blob, "frame block")
+    payload = codec.unpack(payload_blob, "a frame block")
     try:
         (size,) = _HEADER_SIZE.unpack_from(payload)
         header = json.loads(payload[_HEADER_SIZE.size:_HEADER_SIZE.size + size])
@@ -276,10 +277,3 @@ def _sdr_shape(stream: Stream, shape: Any) -> tuple[int, ...]:
     if not (isinstance(shape, list) and shape and all(isinstance(d, int) and d > 0 for d in shape)):
         raise CorruptSessionError(f"stream {stream.name!r}: an SDR has a malformed shape {shape!r:.40}")
     return tuple(shape)
-
-
-def _inflate(blob: bytes, what: str) -> bytes:
-    try:
-        return zlib.decompress(blob)
-    except (zlib.error, TypeError) as exc:
-        raise CorruptSessionError(f"a {what} does not decompress ({exc})") from None

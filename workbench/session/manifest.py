@@ -20,7 +20,9 @@ from typing import Any
 from .errors import CorruptSessionError
 from .frames import Stream
 
-FORMAT_VERSION = 1
+# The session format this workbench writes; it reads every format up to it. Format 1 compressed
+# blobs with zlib, format 2 with zstd (see codec.py); the tables and the blobs' layout are the same.
+FORMAT_VERSION = 2
 DISTRIBUTION = "htm-workbench"
 
 

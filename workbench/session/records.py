@@ -10,18 +10,17 @@ replay an event.
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import codec
 from .blobs import SnapshotBuffers
 from .errors import CorruptSessionError
 from .state_codec import decode_state, encode_state
 
 EVENT_KINDS = ("param", "learning", "reset")
-CHECKPOINT_COMPRESSION = 1
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,12 @@ class Checkpoint:
 
     @classmethod
     def decode(cls, step: int, reason: str, structure: bytes, data: bytes) -> Checkpoint:
+        what = f"checkpoint at step {step}"
+        structure_text = codec.unpack(structure, what)
         try:
-            content = decode_state(zlib.decompress(structure).decode(), zlib.decompress(data))
-        except (zlib.error, UnicodeDecodeError, TypeError) as exc:
-            raise CorruptSessionError(f"checkpoint at step {step} does not decompress ({exc})") from None
+            content = decode_state(structure_text.decode(), codec.unpack(data, what))
+        except UnicodeDecodeError as exc:
+            raise CorruptSessionError(f"{what} has a damaged structure ({exc})") from None
         if not (isinstance(content, dict) and isinstance(content.get("params"), dict)
                 and isinstance(content.get("learning"), bool) and isinstance(content.get("steps_done"), int)
                 and "state" in content):
@@ -87,9 +88,9 @@ class Checkpoint:
 
 
 def compress(structure: str, data: np.ndarray) -> tuple[bytes, bytes]:
-    """The stored form of an encoded checkpoint (zlib releases the GIL while it works: on the
-    writer thread this runs beside the recording run)."""
-    return zlib.compress(structure.encode(), CHECKPOINT_COMPRESSION), zlib.compress(data, CHECKPOINT_COMPRESSION)
+    """The stored form of an encoded checkpoint (compression releases the GIL while it works:
+    on the writer thread this runs beside the recording run)."""
+    return codec.pack(structure.encode()), codec.pack(data)
 
 
 def json_object(text: str | None, what: str) -> dict[str, Any] | None:

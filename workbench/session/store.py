@@ -7,10 +7,12 @@ damage that SQLite itself cannot see (a flipped byte inside a blob or a caption)
 instead of replayed.
 
 The file header identifies a session (SQLite magic + ``application_id``) and its format
-(``user_version``) before SQLite parses anything else, so a stranger file or a newer format gets
-a precise error. Files are opened read-write at the SQLite level even for reading: that lets
-SQLite finish the rollback journal or write-ahead log that a crashed recorder left behind (the
-crash then costs only the unfinished chunk); readers then switch the connection to query-only.
+(``user_version``, also kept in ``meta``: :data:`~.manifest.FORMAT_VERSION` for new files; older
+formats are read, see :mod:`.codec`) before SQLite parses anything else, so a stranger file or a
+newer format gets a precise error. Files are opened read-write at the SQLite level even for
+reading: that lets SQLite finish the rollback journal or write-ahead log that a crashed recorder
+left behind (the crash then costs only the unfinished chunk); readers then switch the connection
+to query-only. The rows' checksums are zlib's CRC-32 in every format (compression is codec.py's).
 """
 
 from __future__ import annotations
