@@ -47,7 +47,7 @@ def pack_parts(parts: Iterable[Buffer], size: int) -> bytes:
 def unpack(blob: Buffer, what: str) -> bytes:
     """The bytes packed in ``blob``: a zstd frame (format 2) or a zlib stream (format 1).
     Anything else (damaged, truncated, not bytes at all) raises :class:`CorruptSessionError`
-    saying that ``what`` (e.g. "the checkpoint at step 40") does not decompress."""
+    saying that ``what`` (e.g. "checkpoint at step 40") does not decompress."""
     try:
         if blob[:len(ZSTD_MAGIC)] == ZSTD_MAGIC:
             return zstandard.ZstdDecompressor().decompress(blob)
