@@ -65,12 +65,18 @@ class Start:
                     run.step()
 
     def steps_for(self, seconds: float) -> int:
-        """About how many steps from the start state take ``seconds`` (timed on 50 steps)."""
+        """About how many steps from the start state take ``seconds`` (timed on 50 steps), and
+        no more than the run has left (hot gym ends with its data)."""
         run = self.run()
         begin = time.perf_counter()
         for _ in range(50):
             run.step()
-        return max(50, round(seconds / ((time.perf_counter() - begin) / 50)))
+        wanted = max(50, round(seconds / ((time.perf_counter() - begin) / 50)))
+        done = 50
+        while done < wanted and not getattr(run.experiment, "finished", False):
+            run.step()
+            done += 1
+        return done
 
     def fresh(self):
         run = self.factory(self.name, {}, self.backend, 0)

@@ -80,9 +80,17 @@ def test_a_writer_with_a_core_to_spare_only_has_to_keep_up():
 
 
 def test_a_writer_without_a_spare_core_shares_the_five_percent_with_the_snapshot():
-    # it waited for a core half the time it took: its work came out of the run's time
-    assert steps_between(0.05, StoreTime(0.05, 0.1)) == 256
-    assert steps_between(0.05, StoreTime(0.05, 0.05)) == 128
+    # it waited for a core half the time it took: its work came out of the run's time,
+    # (0.05 + 0.2) s per checkpoint at 5 %: one per 5 s of steps
+    assert steps_between(0.05, StoreTime(0.2, 0.4)) == 640
+    assert steps_between(0.05, StoreTime(0.2, 0.2)) == 128
+
+
+def test_a_cheap_store_is_not_judged_starved_by_the_wait_any_woken_thread_has():
+    # 0.1 s of work in 0.15 s: a third of it waiting, but no more than waking up costs
+    assert steps_between(0.05, StoreTime(0.1, 0.15)) == 128
+    # the same wait on top of more waiting than that is starvation: (0.05 + 0.1) / 5 % = 3 s
+    assert steps_between(0.05, StoreTime(0.1, 0.3)) == pytest.approx(384, abs=1)  # 0.05 is not binary
 
 
 def test_fixed_interval_and_bad_settings():

@@ -19,7 +19,8 @@ for (``state_dict()`` and one copy of its arrays), and compressing and storing i
 writer thread does while the run goes on. The snapshot may take at most 5 % of the run's time.
 Where the writer thread has a core to spare, its part only has to keep up (at most half the
 writer thread's time). Whether it had one is measured, not assumed from the core count: it had
-if it ran for most of the time it took to store the last checkpoint. Where it had not (one core,
+if it ran for most of the time it took to store the last checkpoint, less the wait any
+woken thread has for a core (``WAKE_UP_S``). Where it had not (one core,
 or other programs keeping every core busy), its work comes out of the run's time, and both parts
 together get the 5 %: the run keeps its speed, and re-simulation may take longer than the budget.
 Costs are CPU times (of the thread doing each part), so that a machine kept busy by other
@@ -50,7 +51,10 @@ DEFAULT_CHUNK_SIZE = 256
 RESIMULATION_BUDGET_S = 0.75
 CHECKPOINT_SHARE = 0.05  # most of the run's time that checkpoints may take from it
 WRITER_SHARE = 0.5  # most of a spare core's time that storing checkpoints may take
-SPARE_CORE = 0.75  # the writer had a core to spare if it ran this much of the time it took
+SPARE_CORE = 0.75  # the writer had a core to spare if it ran this much of the time it took,
+WAKE_UP_S = 0.05  # not counting this much waiting: a woken thread waits for a core even on a
+# machine with one to spare (measured: 25-55 ms beside PoCL's threads), which would otherwise
+# make every cheap store look starved
 
 
 class CheckpointPolicy:
@@ -95,7 +99,8 @@ class CheckpointPolicy:
         self._costs.append((snapshot_s, store))
         snapshot = statistics.median_low(c[0] for c in self._costs)
         store_cpu = statistics.median_low(c[1].cpu for c in self._costs)
-        if store_cpu >= SPARE_CORE * statistics.median_low(c[1].wall for c in self._costs):
+        store_wall = statistics.median_low(c[1].wall for c in self._costs)
+        if store_cpu >= SPARE_CORE * (store_wall - WAKE_UP_S):
             self._spacing = max(self.budget_s, snapshot / CHECKPOINT_SHARE, store_cpu / WRITER_SHARE)
         else:
             self._spacing = max(self.budget_s, (snapshot + store_cpu) / CHECKPOINT_SHARE)
