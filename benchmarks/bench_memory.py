@@ -51,8 +51,7 @@ TM_PROTOCOL = {"sequences": 2, "length": 10, "passes": 2}
 SP_SYNAPSE_ARRAYS = ("perm", "conn_t", "conn")  # per (column, input) pair in the SP engines
 TM_ROW_ARRAYS = ("pre", "perm", "count", "owner", "_counters", "_found")
 TM_INDEX_ARRAYS = ("entries", "position", "_bins")  # _bins: the device mirror
-TM_CELL_ARRAYS = ("segments_per_cell", "cell_start", "cell_cap", "cell_len", "_active",
-                  "_prev_active_mask")
+TM_CELL_ARRAYS = ("segments_per_cell", "cell_start", "cell_cap", "cell_len")
 TM_STAGING_ARRAYS = ("_staging",)  # the OpenCL engine's upload buffer
 MEMORY_SHARE = 0.6  # of the host's available memory a model may be predicted to use
 _RESULT = "MEMORY-RESULT "

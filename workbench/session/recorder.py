@@ -2,7 +2,9 @@
 
 :class:`Recorder` works on any run object shaped like ``workbench.plugins.runner.Run``
 (``info``, ``params``, ``backend``, ``seed``, ``experiment``, ``streams``, ``listeners``,
-``build()``); it does not import the plugin layer, which sits above sessions.
+``build()``) whose frames carry their compute time (``Frame.seconds``, which ``Run.step``
+stamps: periodic checkpoints are spaced by it); it does not import the plugin layer, which
+sits above sessions.
 
 Checkpoints are taken at the start, after every user event, and periodically, so that
 re-simulating from the nearest checkpoint to any step (a fork, a step back) takes at most about a
