@@ -4,10 +4,10 @@ Recording must not slow the run it records (at most 10 %). The calling thread co
 frame's values column by column (arrays copied; SDRs, numbers and texts are immutable), encodes
 a chunk when it is full, and snapshots checkpoints (one copy of each array into a reused buffer,
 nothing converted). Compressing chunks and checkpoints and all SQLite work happen on a
-background thread: they release the GIL, so a second core does them. Encoding stays on the calling thread because
-it is Python work: on the writer thread it would fight the run for the GIL and cost more. One
-transaction per chunk: a crash costs at most the frames not yet committed, and the file stays
-readable up to the last committed chunk.
+background thread: they release the GIL, so a second core does them. Encoding stays on the
+calling thread because it is Python work: on the writer thread it would fight the run for the
+GIL and cost more (measured). One transaction per chunk: a crash costs at most the frames not
+yet committed, and the file stays readable up to the last committed chunk.
 """
 
 from __future__ import annotations
