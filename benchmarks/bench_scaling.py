@@ -166,24 +166,26 @@ def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
     synapses to matter). Counted on every step (averages per step): ``touched`` (rows the
     learning walk changed), ``index_writes`` (index entries the host wrote, each with its
     position), ``index_rewrite_bytes`` (whole-buffer rewrites: compaction, growth) and, on
-    OpenCL, ``launched`` (the share of steps whose dendrites ran on the device: a step whose
-    active cells reach no synapse launches nothing), ``mirror_entries`` (changed entries the
-    device mirror applied), ``uploaded`` and ``read_back`` (bytes of every host-device copy
-    the dendrite engine enqueued or created a buffer from, as measured); and, measured once,
-    ``mirror_entry_bytes`` (bytes per entry of the device mirror: the first upload of the
-    whole index over its entries).
+    OpenCL, ``launched`` (the share of steps whose dendrites ran on the device: a step before
+    any synapse exists launches nothing), ``mirror_entries`` and ``mirror_cells`` (changed
+    entries and changed cells' block bounds the device mirror applied), ``uploaded`` and
+    ``read_back`` (bytes of every host-device copy the dendrite engine enqueued or created a
+    buffer from, as measured); and, measured once, ``mirror_entry_bytes`` (bytes per entry of
+    the device mirror: the first upload of the whole index, less every cell's bounds, over its
+    entries).
 
     Dendrites, numpy (tm_dendrites.py): read the active cells (int64) and their blocks' starts
     and lengths, read the walked entries (8 bytes each), fill a pair of count bins for every
     segment (16 bytes per row) and write the found segments with their two counts (3 int64).
-    OpenCL (tm_dendrites_cl.py, kernels/tm_dendrites.cl), per launched step: the host gathers
-    the same block starts and lengths and uploads one buffer (the changed entries, E bytes
-    each with a 4-byte position, and each active cell's block start and length, 8 bytes; after
-    a rewrite, or when the changes would outweigh it, the whole used index goes instead, E
-    bytes an entry), and the device applies the changed entries (read E + 4, write E). Then
-    two passes over the walked entries (E bytes each): the count kernel reads the active
-    cells' blocks and adds each entry to its segment's counter (a read and a write of 4 bytes
-    per segment reached); the collect kernel reads them again, takes each counter back
+    OpenCL (tm_dendrites_cl.py, kernels/tm_dendrites.cl), per launched step: the host uploads
+    one buffer (the changed entries, E bytes each with a 4-byte position, the changed cells'
+    bounds, 12 bytes a cell, and the active cells, 4 bytes each, converted from the int64 it
+    reads; after a rewrite, or when the changes would outweigh it, the whole used index and
+    every cell's bounds go instead, E and 8 bytes each), and the device applies the changes
+    (read E + 4 and write E an entry, read 12 and write 8 a cell). Then two passes over the
+    walked entries (E bytes each), each first reading the active cell (4 bytes) and its bounds
+    (8): the count kernel adds each entry to its segment's counter (a read and a write of 4
+    bytes per segment reached); the collect kernel reads them again, takes each counter back
     (exchange with 0: read and write) and writes the found segments (3 int32, after a count),
     which the host reads back (the first read takes room for at least 256, so ``read_back``
     exceeds 12 per segment found).
@@ -198,10 +200,10 @@ def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
     else:
         e = s["mirror_entry_bytes"]
         transfers = s["uploaded"] + s["read_back"]
-        bounds = s["launched"] * (16 * a + 2 * 8 * a)  # gathered on the host, read by both kernels
+        cells = s["launched"] * (8 + 4 + 2 * (4 + 8)) * a  # staged on the host, read by both kernels
         passes = 2 * (e * s["walked"] + 8 * s["reached_segments"])
-        total = (transfers + (2 * e + 4) * s["mirror_entries"] + bounds + passes + 12 * s["found"]
-                 + 4 * s["launched"])
+        total = (transfers + (2 * e + 4) * s["mirror_entries"] + 20 * s["mirror_cells"] + cells
+                 + passes + 12 * s["found"] + 4 * s["launched"])
     if learn:
         total += 16 * s["touched"] * s["width"] + 12 * s["index_writes"] + s["index_rewrite_bytes"]
     return float(total)
@@ -343,7 +345,7 @@ def _count_dendrite_work(engine) -> tuple[dict[str, float], dict[str, float]]:
     ``mirror_entry_bytes``, 0 until a whole upload shows it). Private methods: this follows
     tm_dendrites.py and tm_dendrites_cl.py as they are."""
     totals = dict.fromkeys(("touched", "index_writes", "index_rewrite_bytes", "launched",
-                            "mirror_entries", "uploaded", "read_back"), 0.0)
+                            "mirror_entries", "mirror_cells", "uploaded", "read_back"), 0.0)
     layout = {"mirror_entry_bytes": 0.0}
     sync, note_written, note_rewritten = engine.sync, engine._note_written, engine._note_rewritten
 
@@ -364,12 +366,14 @@ def _count_dendrite_work(engine) -> tuple[dict[str, float], dict[str, float]]:
     if changed_entries is not None:
         def counting_changed():
             before = totals["uploaded"]
-            positions, whole = changed_entries()
+            positions, cells, whole = changed_entries()
             totals["launched"] += 1
             totals["mirror_entries"] += len(positions)
-            if whole is not None and not layout["mirror_entry_bytes"]:
-                layout["mirror_entry_bytes"] = (totals["uploaded"] - before) / engine.end
-            return positions, whole
+            totals["mirror_cells"] += len(cells)
+            if whole and engine.end and not layout["mirror_entry_bytes"]:
+                bounds = 8 * engine.num_cells
+                layout["mirror_entry_bytes"] = (totals["uploaded"] - before - bounds) / engine.end
+            return positions, cells, whole
 
         engine._changed_entries = counting_changed
         engine.cl = _TransferCounter(engine.cl, totals)

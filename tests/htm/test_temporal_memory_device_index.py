@@ -56,14 +56,19 @@ class Checked:
                 assert got.dtype == np.int64
                 assert np.array_equal(got, want), (len(self.results), result, expected)
             self.results.append(result)
-            self.counted = bool(engine.cell_len[active_cells].any())
+            self.counted = bool(engine.end and len(active_cells))
             return result
 
         engine.activity = activity
 
     def check_mirror(self) -> None:
-        """Every cell's block on the device holds its entries' bins (entry >> slot_bits)."""
+        """Every cell's block bounds on the device are the host's, and its block there holds
+        its entries' bins (entry >> slot_bits)."""
         engine = self.tm._engine
+        bounds = np.empty((engine.num_cells, 2), dtype=np.int32)
+        engine.cl.enqueue_copy(engine.queue, bounds, engine._bounds)
+        assert np.array_equal(bounds[:, 0], engine.cell_start)
+        assert np.array_equal(bounds[:, 1], engine.cell_len)
         mirror = np.empty(len(engine.entries), dtype=np.int32)
         engine.cl.enqueue_copy(engine.queue, mirror, engine._bins)
         blocks = _ragged(engine.cell_start, engine.cell_len)

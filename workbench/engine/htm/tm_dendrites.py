@@ -24,9 +24,10 @@ buffer is compacted. All of it is vectorised over the cells
 and synapses a step touches.
 
 A device mirror of the buffer (:mod:`.tm_dendrites_cl`) asks the index to track its writes:
-then every position written is noted, so each step the mirror copies only those entries, and a
-rebuild, compaction or reallocation is noted as a rewrite of the whole buffer. Untracked (the
-numpy engine), noting costs one test per write.
+then every position written, and every cell whose block moved or grew, is noted, so each step
+the mirror copies only those entries and block bounds, and a rebuild, compaction or
+reallocation is noted as a rewrite of the whole buffer. Untracked (the numpy engine), noting
+costs one test per write.
 """
 
 from __future__ import annotations
@@ -60,9 +61,10 @@ class PresynapticIndex:
         self.num_cells = num_cells
         self.connected = connected  # already lowered by 1e-6
         self.lowest = lowest
-        # positions written since the last take_written (None: not tracked), and whether the
-        # whole buffer was rewritten since
+        # positions written and cells whose block bounds changed since the last take_written
+        # (None: not tracked), and whether the whole buffer was rewritten since
         self._written: list[np.ndarray] | None = [] if track_writes else None
+        self._written_cells: list[np.ndarray] = []
         self._rewritten = False
         self._reset(0, 0)
 
@@ -82,24 +84,32 @@ class PresynapticIndex:
         if self._written is not None:
             self._written.append(positions)
 
+    def _note_bounds(self, cells: np.ndarray) -> None:
+        """``cells`` got a new block start or length."""
+        if self._written is not None:
+            self._written_cells.append(cells)
+
     def _note_rewritten(self) -> None:
         if self._written is not None:
             self._written.clear()
+            self._written_cells.clear()
             self._rewritten = True
 
-    def take_written(self) -> np.ndarray | None:
-        """Positions of the entries written since the last call (some may repeat; read their
-        values now), or None when the whole buffer was rebuilt, compacted or reallocated since,
-        so that a mirror must copy all of it. Only for an index built with ``track_writes``."""
+    def take_written(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(positions of the entries written, cells whose block start or length changed) since
+        the last call (either may repeat; read their values now), or None when the whole buffer
+        was rebuilt, compacted or reallocated since, so that a mirror must copy all of it and
+        every cell's bounds. Only for an index built with ``track_writes``."""
         if self._written is None:
             raise RuntimeError("take_written needs an index built with track_writes=True")
+        written, cells = self._written, self._written_cells
+        self._written, self._written_cells = [], []
         if self._rewritten:
             self._rewritten = False
-            self._written.clear()
             return None
-        written = np.concatenate(self._written) if self._written else np.empty(0, dtype=np.int64)
-        self._written.clear()
-        return written
+        empty = np.empty(0, dtype=np.int64)
+        return (np.concatenate(written) if written else empty,
+                np.concatenate(cells) if cells else empty)
 
     # -- entries -------------------------------------------------------------------------------
     def _entries(self, pool: SegmentPool, handles: np.ndarray) -> np.ndarray:
@@ -172,6 +182,7 @@ class PresynapticIndex:
         self._note_written(positions)
         self.position[handles] = positions
         self.cell_len[cells] += added
+        self._note_bounds(cells)
 
     def _relocate(self, cells: np.ndarray, extra: np.ndarray) -> None:
         """Move ``cells`` to new blocks at the end, without tombstones, with room for twice
@@ -194,6 +205,7 @@ class PresynapticIndex:
         self.cell_start[cells] = starts
         self.cell_cap[cells] = sizes
         self.cell_len[cells] = live
+        self._note_bounds(cells)
 
     def _make_space(self, wanted: int) -> None:
         """Room for ``wanted`` more entries at the end: when abandoned blocks take most of the

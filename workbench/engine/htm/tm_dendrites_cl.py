@@ -5,12 +5,13 @@ Only a few percent of the cells are active in a step, so instead of scanning eve
 the device follows the active cells' outgoing synapses through a mirror of the numpy engine's
 presynaptic index (:class:`~.tm_dendrites.PresynapticIndex`, which this class extends: the
 host keeps it up to date from the pool's change notes, since learning runs on the host, and
-tracks which entries it wrote). The mirror holds of each entry only what counting reads, its
-bin ``entry >> slot_bits`` = 2 * (segment + 1) + connected, as an int32: half the device memory
-and half the bytes each count reads. Each step the host sends one buffer: the entries written
-since the last step (after a rebuild, a compaction or a reallocation, or when they would
-outweigh it, the whole used buffer goes instead, in a second upload) and where each active
-cell's block starts and how long it is. On the device the active cells' entries are added to
+tracks which entries and which cells' block bounds it wrote). The mirror holds of each entry
+only what counting reads, its bin ``entry >> slot_bits`` = 2 * (segment + 1) + connected, as an
+int32 (half the device memory and half the bytes each count reads), and of each cell where its
+block starts and how long it is. Each step the host sends one buffer: the entries and the
+bounds written since the last step (after a rebuild, a compaction or a reallocation, or when
+the entries would outweigh it, the whole used buffer and every cell's bounds go instead, in
+further uploads) and the active cells. On the device the active cells' entries are added to
 their segments' packed counters (two 16-bit counts in an int: one atomic per synapse), then
 visited again to take each counter back with an atomic exchange for 0 and append the segments
 that reach ``lowest``, so the counters are clean for the next step without a clear. What comes
@@ -19,11 +20,13 @@ active cell's block is walked by ``lanes`` work items: one on a CPU device (a pl
 fastest on PoCL), 8 on a GPU (neighbouring work items read neighbouring entries, and a cell
 feeding many segments is not one work item's long loop).
 
-Per step: one upload, two launches (count, collect) plus one (apply the changed entries) in a
-step whose learning changed the index, and one blocking read (a second when more segments come
-back than the first read expected). A step whose active cells reach no synapse touches the
-device not at all (its index changes wait for the next step). The results equal the numpy
-engine's because the device does nothing but integer counts and copies of the host's entries.
+Per step: one upload, two launches (count, collect) plus one (apply the changed entries and
+bounds) in a step whose learning changed the index, and one blocking read (a second when more
+segments come back than the first read expected). The host's share does not grow with the
+index: it stages the active cells and what learning changed, nothing per active cell's block
+(at 65,536 x 32 cells, gathering 42,000 active cells' bounds took half the call). A step before
+any synapse exists touches the device not at all. The results equal the numpy engine's because
+the device does nothing but integer counts and copies of the host's entries.
 """
 
 from __future__ import annotations
@@ -65,10 +68,11 @@ class DeviceDendrites(PresynapticIndex):
         self.queue = runtime.queue
         self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
         defines = {"LANES": self.lanes}
-        self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 1)
-        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 3)
-        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 4)
+        self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 2)
+        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 2)
+        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 3)
         self._bins = None  # the device mirror: self.entries >> slot_bits, as int32
+        self._bounds = self._device(8 * num_cells)  # per cell: block start, length (int32)
         self._counters = None  # one packed counter per pool row, all 0 between steps
         self._found = None
         self._rows = 0
@@ -99,19 +103,24 @@ class DeviceDendrites(PresynapticIndex):
             self._counters = self._device(4 * rows, np.zeros(rows, dtype=np.int32))
             self._found = self._device(4 * (1 + 3 * rows))
 
-    def _changed_entries(self) -> tuple[np.ndarray, object]:
-        """Positions of the entries to send with this step's upload; when the whole used buffer
-        is the better copy (or the only correct one), it is enqueued here instead and its event
-        returned (to be held until the step's blocking read)."""
+    def _changed_entries(self) -> tuple[np.ndarray, np.ndarray, list]:
+        """(positions of the entries, cells whose bounds) to send with this step's upload; when
+        the whole used buffer is the better copy (or the only correct one), it and every cell's
+        bounds are enqueued here instead, and their events returned (to be held until the
+        step's blocking read)."""
         written = self.take_written()
-        if written is not None and 2 * len(written) <= self.end:  # position + bin vs bin
-            return written, None
+        if written is not None and 2 * len(written[0]) <= self.end:  # position + bin vs bin
+            return written[0], written[1], []
         if self._bins is None or self._bins.size != 4 * len(self.entries):
             self._bins = self._device(4 * len(self.entries))
-        if not self.end:
-            return _EMPTY, None
-        bins = (self.entries[: self.end] >> self.slot_bits).astype(np.int32)
-        return _EMPTY, self.cl.enqueue_copy(self.queue, self._bins, bins, is_blocking=False)
+        bounds = np.empty((self.num_cells, 2), dtype=np.int32)
+        bounds[:, 0] = self.cell_start
+        bounds[:, 1] = self.cell_len
+        events = [self.cl.enqueue_copy(self.queue, self._bounds, bounds, is_blocking=False)]
+        if self.end:
+            bins = (self.entries[: self.end] >> self.slot_bits).astype(np.int32)
+            events.append(self.cl.enqueue_copy(self.queue, self._bins, bins, is_blocking=False))
+        return _EMPTY, _EMPTY, events
 
     # -- activity ------------------------------------------------------------------------------
     def activity(self, pool: SegmentPool, active_cells: np.ndarray
@@ -122,35 +131,37 @@ class DeviceDendrites(PresynapticIndex):
         One upload and (nearly always) one read per step: each blocking transfer costs a
         device round trip, which dominates on a CPU device shared with other work.
         """
-        lengths = self.cell_len[active_cells]
-        if not lengths.any():
+        if not self.end or not len(active_cells):
             return _EMPTY, _EMPTY, _EMPTY
         self._fit_rows(pool)
-        positions, whole = self._changed_entries()
-        k, a = len(positions), len(active_cells)
-        staged = np.empty(2 * k + 2 * a, dtype=np.int32)
+        positions, cells, whole = self._changed_entries()
+        k, m, a = len(positions), len(cells), len(active_cells)
+        cells_at = 2 * k + 3 * m
+        staged = np.empty(cells_at + a, dtype=np.int32)
         staged[:k] = self.entries[positions] >> self.slot_bits
         staged[k: 2 * k] = positions
-        staged[2 * k: 2 * k + a] = self.cell_start[active_cells]
-        staged[2 * k + a:] = lengths
+        staged[2 * k: 2 * k + m] = cells
+        staged[2 * k + m: 2 * k + 2 * m] = self.cell_start[cells]
+        staged[2 * k + 2 * m: cells_at] = self.cell_len[cells]
+        staged[cells_at:] = active_cells
         if self._staging is None or self._staging_size < staged.nbytes:
             self._staging_size = max(staged.nbytes, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
         # Non-blocking, and the event (which keeps `staged` alive) is held until the blocking
         # read below, which the in-order queue runs after everything enqueued here.
         upload = self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
-        if k:
-            self._launch(self._apply, k, self._staging, self._bins)
+        if k + m:
+            self._launch(self._apply, k + m, k, self._staging, self._bins, self._bounds)
         items = a * self.lanes
-        self._launch(self._count, items, a, 2 * k, self._staging, self._bins, self._counters,
-                     self._found)
-        self._launch(self._collect, items, a, 2 * k, self.lowest, self._staging, self._bins,
+        self._launch(self._count, items, cells_at, self._staging, self._bounds, self._bins,
                      self._counters, self._found)
+        self._launch(self._collect, items, cells_at, self.lowest, self._staging, self._bounds,
+                     self._bins, self._counters, self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
         self.cl.enqueue_copy(self.queue, head, self._found)
         upload.wait()
-        if whole is not None:
-            whole.wait()
+        for event in whole:
+            event.wait()
         found_count = int(head[0])
         if found_count <= (len(head) - 1) // 3:
             found = head[1: 1 + 3 * found_count].reshape(found_count, 3)

@@ -3,27 +3,37 @@
 //
 // `bins` mirrors the host's presynaptic index (tm_dendrites.py), one int per entry: the
 // entry's bin, 2 * (segment + 1) + connected, 0 for an empty or removed entry, in one block per
-// presynaptic cell. Each step the host sends one int buffer, `staged`: k changed bins, then
-// their k positions; at `cells_at`, for the a active cells, where each one's block starts,
-// then how many entries it holds.
-// tm_index_apply writes the changed bins. tm_index_count adds each entry of the active cells'
-// blocks to its segment's packed counter (active potential in the low 16 bits, active
-// connected in the high 16: one atomic per synapse). tm_index_collect visits the same entries
-// again; each takes its segment's counter with an atomic exchange for 0, so exactly one of them
-// gets the counts and every counter is 0 again for the next step without a clear. Segments
-// with at least `lowest` active potential synapses are appended to `found` after its counter
-// found[0] (which tm_index_count's first work item zeroes), as (segment, connected, potential)
-// triples; the order of the appends varies from run to run, so the host sorts them by segment.
+// presynaptic cell; `bounds` mirrors where each cell's block starts and how many entries it
+// holds (bounds[2 * cell], bounds[2 * cell + 1]). Each step the host sends one int buffer,
+// `staged`: k changed bins, then their k positions, then m cells whose bounds changed, their
+// m starts and m lengths; at `cells_at`, the a active cells.
+// tm_index_apply writes the changed bins and bounds. tm_index_count adds each entry of the
+// active cells' blocks to its segment's packed counter (active potential in the low 16 bits,
+// active connected in the high 16: one atomic per synapse). tm_index_collect visits the same
+// entries again; each takes its segment's counter with an atomic exchange for 0, so exactly
+// one of them gets the counts and every counter is 0 again for the next step without a clear.
+// Segments with at least `lowest` active potential synapses are appended to `found` after its
+// counter found[0] (which tm_index_count's first work item zeroes), as (segment, connected,
+// potential) triples; the order of the appends varies from run to run, so the host sorts them.
 // LANES work items share each active cell (one on a CPU, where a plain loop over a block is
 // fastest; several on a GPU, so that neighbouring work items read neighbouring entries and a
 // cell that feeds many segments is not one work item's long loop).
 // Only integer counts and copies: results equal numpy's exactly.
 
-__kernel void tm_index_apply(const int n, __global const int* staged, __global int* bins) {
+// n = k + m work items; a position or cell written twice in a step carries its final value
+// both times.
+__kernel void tm_index_apply(const int n, const int k, __global const int* staged,
+                             __global int* bins, __global int* bounds) {
     const int g = get_global_id(0);
     if (g >= n) return;
-    // a position written twice in a step carries its final value both times
-    bins[staged[n + g]] = staged[g];
+    if (g < k) {
+        bins[staged[k + g]] = staged[g];
+    } else {
+        const int m = n - k, i = g - k;
+        __global const int* cells = staged + 2 * k;
+        bounds[2 * cells[i]] = cells[m + i];
+        bounds[2 * cells[i] + 1] = cells[2 * m + i];
+    }
 }
 
 static void take(const int segment, volatile __global int* counters, const int lowest,
@@ -40,13 +50,15 @@ static void take(const int segment, volatile __global int* counters, const int l
 // Work item g is lane g % LANES of active cell g / LANES and visits the cell's entries lane,
 // lane + LANES, ...: each is added to its segment's counter or (taking) its segment's counter
 // is taken. Empty entries are skipped.
-static void visit_cell(const int taking, const int g, const int a, __global const int* cells,
-                       __global const int* bins, volatile __global int* counters,
-                       const int lowest, volatile __global int* found) {
-    const int cell = g / LANES;
-    const int start = cells[cell];
-    const int length = cells[a + cell];
-    for (int j = g - cell * LANES; j < length; j += LANES) {
+static void visit_cell(const int taking, const int g, __global const int* cells,
+                       __global const int* bounds, __global const int* bins,
+                       volatile __global int* counters, const int lowest,
+                       volatile __global int* found) {
+    const int i = g / LANES;
+    const int cell = cells[i];
+    const int start = bounds[2 * cell];
+    const int length = bounds[2 * cell + 1];
+    for (int j = g - i * LANES; j < length; j += LANES) {
         const int bin = bins[start + j];
         if (bin == 0) continue;
         const int segment = (bin >> 1) - 1;
@@ -56,19 +68,20 @@ static void visit_cell(const int taking, const int g, const int a, __global cons
 }
 
 // n = a * LANES work items.
-__kernel void tm_index_count(const int n, const int a, const int cells_at,
-                             __global const int* staged, __global const int* bins,
+__kernel void tm_index_count(const int n, const int cells_at, __global const int* staged,
+                             __global const int* bounds, __global const int* bins,
                              volatile __global int* counters, volatile __global int* found) {
     const int g = get_global_id(0);
     if (g == 0) found[0] = 0;
     if (g >= n) return;
-    visit_cell(0, g, a, staged + cells_at, bins, counters, 0, found);
+    visit_cell(0, g, staged + cells_at, bounds, bins, counters, 0, found);
 }
 
-__kernel void tm_index_collect(const int n, const int a, const int cells_at, const int lowest,
-                               __global const int* staged, __global const int* bins,
-                               volatile __global int* counters, volatile __global int* found) {
+__kernel void tm_index_collect(const int n, const int cells_at, const int lowest,
+                               __global const int* staged, __global const int* bounds,
+                               __global const int* bins, volatile __global int* counters,
+                               volatile __global int* found) {
     const int g = get_global_id(0);
     if (g >= n) return;
-    visit_cell(1, g, a, staged + cells_at, bins, counters, lowest, found);
+    visit_cell(1, g, staged + cells_at, bounds, bins, counters, lowest, found);
 }
