@@ -216,7 +216,7 @@ class TemporalMemory:
         correct = pred[_in_sorted(cols, pred // cpc)]
         column_cells = np.arange(cpc)
         active_cells = np.concatenate([correct, (bursting[:, None] * cpc + column_cells).ravel()])
-        active_cells.sort()
+        active_cells.sort(kind="stable")  # two ascending runs: a stable sort merges them, O(n)
 
         # Bursting winners: best matching segment, else the previous winner, else least used.
         in_active_col = _in_sorted(cols, seg_col)
@@ -243,7 +243,7 @@ class TemporalMemory:
             counts = self._pool.segments_per_cell[lu_cols[:, None] * cpc + column_cells]
             rest_winner[least_used] = lu_cols * cpc + np.argmin(counts, axis=1)
         winners = np.concatenate([correct, self._seg_cell[best], rest_winner])
-        winners.sort()
+        winners.sort(kind="stable")  # three ascending runs, merged
 
         if learn:
             self._learn(cols, in_active_col, best, rest, rest_winner, least_used, prev_winners)
