@@ -27,6 +27,7 @@ import numpy as np
 
 from .rng import CompatRNG
 from .rounding import round_half_away
+from .shuffles import shuffle_rows
 from .sp_params import SpatialPoolerParams
 from .sp_rules import neighbourhood_width, raise_to_threshold
 from .topology import map_columns_to_inputs, neighbourhoods
@@ -50,43 +51,6 @@ def _first_permanences(coins: np.ndarray, reals: np.ndarray, connected: np.float
     low = np.where(heads, connected, np.float32(0))
     span = np.where(heads, np.float32(np.float32(1) - connected), np.float32(connected - np.float32(0)))
     return low + (span.astype(np.float64) * reals).astype(np.float32)
-
-
-def _shuffle_rows(pools: np.ndarray, counts: np.ndarray, picks: np.ndarray) -> None:
-    """Fisher-Yates on every row at once, in place: row r swaps position i with picks[r, i] for
-    i = n_r - 1 .. 1 (one vectorised step per position)."""
-    rows = np.arange(len(pools))
-    uniform = bool((counts == counts[0]).all()) if len(counts) else True
-    for i in range(pools.shape[1] - 1, 0, -1):
-        if uniform:
-            r, j = rows, picks[:, i]
-            held = pools[:, i].copy()
-            pools[:, i] = pools[r, j]
-        else:
-            r = rows[counts > i]
-            j = picks[r, i]
-            held = pools[r, i].copy()
-            pools[r, i] = pools[r, j]
-        pools[r, j] = held
-
-
-def _shuffle_rows_on_device(pools: np.ndarray, counts: np.ndarray, raw: np.ndarray,
-                            offsets: np.ndarray, runtime) -> None:
-    """:func:`_shuffle_rows` on an OpenCL device, in place: the draws go over, rows come back."""
-    cl = runtime.cl
-    mf = cl.mem_flags
-    rows, width = pools.shape
-
-    def upload(array: np.ndarray):
-        return cl.Buffer(runtime.context, mf.READ_WRITE | mf.COPY_HOST_PTR,
-                         hostbuf=np.ascontiguousarray(array))
-
-    pools_buf = upload(pools)
-    runtime.kernel("sp_init.cl", "sp_shuffle_rows")(
-        runtime.queue, (-(-rows // 64) * 64,), (64,), pools_buf, np.uint32(width), np.uint32(rows),
-        upload(raw.astype(np.uint32)), upload(offsets[:-1].astype(np.uint64)),
-        upload(counts.astype(np.int32)))
-    cl.enqueue_copy(runtime.queue, pools, pools_buf, is_blocking=True)
 
 
 def initial_permanences(params: SpatialPoolerParams, rng: CompatRNG, runtime=None) -> np.ndarray:
@@ -129,17 +93,8 @@ def _initial_block(params: SpatialPoolerParams, rng: CompatRNG, runtime,
     offsets = np.concatenate(([0], np.cumsum(shuffle_draws + 2 * sizes)))
     raw = rng.draws(int(offsets[-1]))
     positions = np.arange(table.shape[1], dtype=np.int64)[None, :]
-    pools = table.astype(np.int32)
+    pools = shuffle_rows(table.astype(np.int32), counts, raw, offsets[:-1], runtime)
     del table
-    if runtime is not None:
-        _shuffle_rows_on_device(pools, counts, raw, offsets, runtime)
-    else:
-        # picks[r, i] = (row r's draw number n_r - 1 - i) % (i + 1), for 1 <= i < n_r.
-        live = (positions >= 1) & (positions < counts[:, None])
-        draw_at = np.where(live, offsets[:-1, None] + counts[:, None] - 1 - positions, 0)
-        picks = np.where(live, raw[draw_at] % (positions + 1).astype(np.uint64), 0)
-        del draw_at, live
-        _shuffle_rows(pools, counts, picks.astype(np.int32))
     # The first size_r entries of each shuffled row, in ascending input order: a mask's
     # row-major nonzero walks each row's inputs upwards.
     rows = len(centres)

@@ -60,7 +60,7 @@ def _initialise(params: SpatialPoolerParams, rng: CompatRNG, backend: Any):
         from .sp_opencl import OpenCLSpatialEngine  # noqa: PLC0415
 
         try:
-            runtime.program("sp_init.cl")
+            runtime.program("shuffle.cl")
             engine = OpenCLSpatialEngine(params, runtime)
         except KernelBuildError as exc:
             warnings.warn(f"Spatial Pooler kernels failed to build ({exc}); running on numpy "

@@ -43,10 +43,14 @@ from ..backend import BackendFallbackWarning, get_backend
 from ..state import state_array
 from .anomaly import raw_anomaly_from_counts
 from .rng import CompatRNG
+from .shuffles import shuffled_positions
 from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
 
 _EMPTY = np.empty(0, dtype=np.int64)
+# A step's shuffles run on the model's OpenCL device from this many swaps (rows x candidates):
+# below it a device round trip costs more than numpy's lock-step walk.
+DEVICE_SHUFFLE_SWAPS = 1 << 16
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
@@ -86,32 +90,6 @@ def _view(values: np.ndarray) -> np.ndarray:
     out = values.astype(np.uint32)
     out.flags.writeable = False
     return out
-
-
-def _shuffle_rows(n: int, picks: np.ndarray) -> np.ndarray:
-    """Row r: positions 0..n-1 shuffled as :meth:`CompatRNG.shuffle` does (for i = n-1 .. 1
-    swap a[i] with a[picks[r, n-1-i]]), from picks drawn in advance.
-
-    A learning step shuffles the same candidate list once per growing segment (hundreds of
-    times when many columns burst), so the swaps run for all rows at once, one numpy operation
-    per position, when there are enough rows for that to beat plain Python lists."""
-    rows = len(picks)
-    if rows < 32:
-        out = []
-        for row in picks.tolist():
-            values = list(range(n))
-            for i, j in zip(range(n - 1, 0, -1), row):
-                values[i], values[j] = values[j], values[i]
-            out.append(values)
-        return np.array(out, dtype=np.int64).reshape(rows, n)
-    # positions x rows, so that each swap step reads and writes contiguous memory
-    a = np.tile(np.arange(n, dtype=np.int64)[:, None], (1, rows))
-    r = np.arange(rows)
-    for i, j in zip(range(n - 1, 0, -1), np.ascontiguousarray(picks.T)):
-        previous = a[i].copy()
-        a[i] = a[j, r]
-        a[j, r] = previous
-    return a.T
 
 
 _GROW, _DESTROY, _BURST = 0, 1, 2
@@ -155,6 +133,7 @@ class TemporalMemory:
                                  self.max_segments_per_cell, self._connected_at)
         self._engine, self.backend_name = _dendrite_engine(
             backend, self.num_cells, self._connected_at, self._lowest_activity)
+        self._runtime = getattr(self._engine, "runtime", None)  # OpenCL's, for the shuffles
         # per cell, 1 if it was active one step earlier, else 0; the last entry, read for the
         # -1 of an empty slot, is 2: the code of the adaptation's third delta, 0
         self._prev_active_code = np.zeros(self.num_cells + 1, dtype=np.int8)
@@ -299,9 +278,12 @@ class TemporalMemory:
         growing = kinds == _GROW
         if growing.any():
             # A growth reads and writes only its own segment, so the step's growths run at once;
-            # walk row -1 (no shuffle: the sorted candidates) is the identity row put last.
+            # walk row -1 (no shuffle): the candidates in sorted order.
             walk_rows = np.asarray(shuffle_of)[growing]
-            walks = np.vstack([shuffles, np.arange(n_candidates)])[walk_rows]
+            walks = np.empty((len(walk_rows), n_candidates), dtype=np.int64)
+            shuffled = walk_rows >= 0
+            walks[shuffled] = shuffles[walk_rows[shuffled]]
+            walks[~shuffled] = np.arange(n_candidates)
             pool.grow_many(first[growing], second[growing], prev_winners, walks, initial)
         fresh: list[int] = []
         fresh_shuffles: list[int] = []
@@ -328,7 +310,8 @@ class TemporalMemory:
                        ) -> tuple[list[int], np.ndarray]:
         """The step's random draws, all in one call, in walk order: ``cells_per_column - 1``
         spent by each least-used choice, ``n - 1`` by each shuffle of the n candidates. Returns,
-        per event, its row in the returned array of shuffled candidate positions (-1: none)."""
+        per event, its row in the returned array of shuffled candidate positions (-1: none);
+        the shuffles run on the model's device when there are many (:mod:`.shuffles`)."""
         spare = self.cells_per_column - 1
         creating = n > 0 and self.max_new_synapse_count < n
         shuffle_of: list[int] = []
@@ -346,8 +329,8 @@ class TemporalMemory:
         raw = self._rng.draws(drawn)
         if not starts:
             return shuffle_of, np.empty((0, n), dtype=np.int64)
-        picks = raw[np.array(starts)[:, None] + np.arange(n - 1)] % np.arange(n, 1, -1, dtype=np.uint64)
-        return shuffle_of, _shuffle_rows(n, picks.astype(np.int64))
+        runtime = self._runtime if len(starts) * n >= DEVICE_SHUFFLE_SWAPS else None
+        return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts), runtime)
 
     def _compute_dendrites(self) -> None:
         """Step 1 for the next input, from this step's active cells and synapses."""

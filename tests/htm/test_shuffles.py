@@ -1,0 +1,69 @@
+"""Many shuffles at once (workbench/engine/htm/shuffles.py) against CompatRNG.shuffle, one row
+at a time, on numpy and on every OpenCL device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.engine.backend import get_backend
+from workbench.engine.htm.rng import CompatRNG
+from workbench.engine.htm.shuffles import shuffle_rows, shuffled_positions
+
+
+def _runtime(backend_name: str):
+    return getattr(get_backend(backend_name), "runtime", None)
+
+
+def _reference(rows: list[list[int]], seed: int) -> list[list[int]]:
+    """Each row shuffled in turn by one generator, as a walk over the rows would do it."""
+    rng = CompatRNG(seed)
+    out = []
+    for row in rows:
+        values = list(row)
+        rng.shuffle(values)
+        out.append(values)
+    return out
+
+
+@pytest.mark.parametrize("rows, n", [(1, 2), (5, 37), (150, 37), (40, 300), (2, 70_000)])
+def test_shuffled_positions_equal_compat_rng_shuffles(backend_name, rows, n):
+    raw = CompatRNG(3).draws(rows * (n - 1))
+    starts = np.arange(rows) * (n - 1)
+    got = shuffled_positions(rows, n, raw, starts, _runtime(backend_name))
+    assert got.shape == (rows, n)
+    assert got.tolist() == _reference([list(range(n))] * rows, 3)
+
+
+def test_rows_take_their_draws_from_where_they_start(backend_name):
+    """Draws between the rows (another choice's) are skipped; rows may start in any order."""
+    n, rows = 9, 4
+    raw = CompatRNG(5).draws(rows * (n - 1) + 3 * rows)
+    starts = np.array([3, 14, 25, 36])[::-1]  # row r's draws at 3 + 11 * (3 - r)
+    got = shuffled_positions(rows, n, raw, starts, _runtime(backend_name))
+    expected = []
+    for start in starts:
+        rng = CompatRNG(5)
+        rng.draws(int(start))
+        values = list(range(n))
+        rng.shuffle(values)
+        expected.append(values)
+    assert got.tolist() == expected
+
+
+def test_shuffle_rows_of_different_lengths_keep_their_padding(backend_name):
+    """The SP's potential pools: row r shuffles its first counts[r] entries; -1 padding stays."""
+    gen = np.random.default_rng(0)
+    counts = np.array([5, 1, 0, 12, 7, 12])
+    width = 12
+    pools = np.full((len(counts), width), -1, dtype=np.int32)
+    for r, c in enumerate(counts):
+        pools[r, :c] = np.sort(gen.choice(1000, c, replace=False))
+    draws = np.maximum(counts - 1, 0)
+    first = np.concatenate(([0], np.cumsum(draws)))[:-1]
+    raw = CompatRNG(8).draws(int(draws.sum()))
+    got = shuffle_rows(pools, counts, raw, first, _runtime(backend_name))
+    expected = _reference([pools[r, :c].tolist() for r, c in enumerate(counts)], 8)
+    for r, c in enumerate(counts):
+        assert got[r, :c].tolist() == expected[r]
+        assert (got[r, c:] == -1).all()
