@@ -24,7 +24,9 @@ Storage, and why (measured on PoCL, 2,048 x 2,048, 15 % input density, 102 activ
   contiguous permanences of its own row). On GPUs words are word-major and bit k of word w is
   input k * words + w, so that neighbouring work items read neighbouring words and touch
   neighbouring permanences: at 65,536 x 16,384 on an H200 that took the adapt kernel from
-  ~1 ms to ~0.2 ms (about 2 TB/s).
+  ~1 ms to ~0.2 ms (about 2 TB/s). There a learning work item owns 16 bytes of words (16
+  uint8, 8 float16 or 4 float32 words) and moves their permanences at each bit as one 16-byte
+  vector: one byte per access left the uint8 kernel bound by load/store instructions.
 * Global inhibition is a radix select on the float bit patterns (boosted overlaps are >= 0, so
   bits order like values): exact, ties by index, no sort; sequential in one work item on a CPU
   (barriers cost more than the work there), one 1024-wide work-group on a GPU.
@@ -70,6 +72,10 @@ class OpenCLSpatialEngine:
         self._word_major = bool(runtime.is_gpu)
         # Fixed work-group sizes: PoCL builds a kernel anew for every size it is launched with.
         self._adapt_wg = 64 if runtime.is_gpu else 8
+        # Learning work items per column: one per word on CPUs, one per 16 bytes of words (their
+        # permanences at each bit are one vector) in the GPU layout (sp.cl, PERM_V).
+        lanes = 16 // self.storage.itemsize if self._word_major else 1
+        self._learn_items = _round_up(-(-self._words // lanes), self._adapt_wg)
         self._select_wg = min(1024, runtime.max_work_group_size) if runtime.is_gpu else 1
         self._index_shift = np.int32(8 * ((max(1, (n - 1).bit_length()) - 1) // 8))
         defines = {"CONN_WORD_MAJOR": int(self._word_major), "NDIM_COL": len(params.column_shape),
@@ -168,7 +174,7 @@ class OpenCLSpatialEngine:
             return
         p, k, q = self.p, self._k, self.queue
         threshold = p.connected_threshold
-        k["sp_adapt"](q, (_round_up(self._words, self._adapt_wg), count), (self._adapt_wg, 1), self._n, self._w, self.perm,
+        k["sp_adapt"](q, (self._learn_items, count), (self._adapt_wg, 1), self._n, self._w, self.perm,
                       self.conn, self._bits, self.out, p.active_inc, p.inactive_dec, threshold)
         if p.stimulus_threshold > 0:
             k["sp_raise"](q, (count * _RAISE_WG,), (_RAISE_WG,), self._n, self._w, self._m,
@@ -248,6 +254,6 @@ class OpenCLSpatialEngine:
         stored = self.storage.encode(padded)
         self.cl.enqueue_copy(self.queue, self.perm, stored, is_blocking=True,
                              dst_offset=start * self._stride * self.storage.itemsize)
-        self._k["sp_connect"](self.queue, (_round_up(self._words, self._adapt_wg), count),
+        self._k["sp_connect"](self.queue, (self._learn_items, count),
                               (self._adapt_wg, 1), self._n, self._w, self.perm, self.conn,
                               np.uint32(start), p.connected_threshold)

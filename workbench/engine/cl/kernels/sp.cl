@@ -21,9 +21,10 @@
 //   CONN_WORD_MAJOR   1: conn[w * n_cols + c] (GPU: neighbouring work items read neighbouring
 //                     words), 0: conn[c * words + w] (CPU: a work item reads its own row)
 //                     It also picks which input a bit stands for: bit k of word w is input
-//                     k * words + w on a GPU (a work item owns one word, so neighbouring work
-//                     items then touch neighbouring permanences: coalesced), 64 * w + k on a
-//                     CPU (a work item walks 64 contiguous permanences).
+//                     k * words + w on a GPU (a learning work item owns PERM_V consecutive
+//                     words, so it reads their permanences at bit k as one 16-byte vector and
+//                     neighbouring work items touch neighbouring vectors: coalesced), 64 * w + k
+//                     on a CPU (a work item walks 64 contiguous permanences).
 //   NDIM_COL, NDIM_IN column and input ranks (their sizes come as __constant int arrays)
 //   WRAP              1 for wrap-around neighbourhoods, else 0
 //   SELECT_WG         work-group size of sp_inhibit_global: 1 (sequential, for CPUs) or a
@@ -57,10 +58,11 @@ float perm_decode_half(const uint h)
     return h >= 0x7c00u ? NAN : h < 0x400u ? subnormal : normal;
 }
 
-// Rounds v (in [0, 1], or NaN) to the nearest half, ties to even, stores it and returns it.
-// Adding then subtracting magic = 2^(e + 13), e = max(v's exponent, -14), rounds v to a
-// multiple of 2^(e - 10), the half spacing at v, in the float32 unit's round-to-nearest-even.
-float perm_store_half(__global ushort *row, const size_t i, const float v)
+// Rounds v (in [0, 1], or NaN) to the nearest half, ties to even: returns its bit pattern and
+// sets *value to it. Adding then subtracting magic = 2^(e + 13), e = max(v's exponent, -14),
+// rounds v to a multiple of 2^(e - 10), the half spacing at v, in the float32 unit's
+// round-to-nearest-even.
+ushort perm_encode_half(const float v, float *value)
 {
     const uint exponent = as_uint(v) & 0x7f800000u;
     const uint e = exponent < 0x38800000u ? 0x38800000u : exponent;  // 0x38800000: 2^-14
@@ -69,7 +71,15 @@ float perm_store_half(__global ushort *row, const size_t i, const float v)
     const uint normal = (as_uint(r) >> 13) - (112u << 10);
     const uint subnormal = (uint)(int)(r * 0x1p24f);  // a whole number below 1024
     const uint h = v != v ? 0x7e00u : r < 0x1p-14f ? subnormal : normal;
-    row[i] = (ushort)h;
+    *value = r;
+    return (ushort)h;
+}
+
+// Rounds v to the nearest half (perm_encode_half), stores it and returns it.
+float perm_store_half(__global ushort *row, const size_t i, const float v)
+{
+    float r;
+    row[i] = perm_encode_half(v, &r);
     return r;
 }
 #else
@@ -103,6 +113,242 @@ float perm_store_u8(__global uchar *row, const size_t i, const float v)
 #endif
 
 #define CLIP01(x) ((x) > 1.0f ? 1.0f : (x) < 0.0f ? 0.0f : (x))
+
+#if CONN_WORD_MAJOR
+// ------------------------------------------------------------------------------------------
+// Learning in the GPU layout: a work item owns PERM_V consecutive words w .. w + PERM_V - 1 of a
+// column, whose permanences at bit k are the PERM_V consecutive values INPUT_OF(w, k) ..: one
+// 16-byte vector per k (uchar16, ushort8 or float4), so a warp's load or store moves 512
+// bytes (one byte per work item left the uint8 kernel bound by load/store instructions).
+// The lane functions below update or test one permanence of such a vector, with the results
+// of PERM_LOAD / PERM_STORE and the scalar rules above, bit for bit.
+#if PERM_STORAGE == 0
+#define PERM_V 4
+typedef float4 perm_vec_t;
+#define PERM_VLOAD vload4
+#define PERM_VSTORE vstore4
+#elif PERM_STORAGE == 1
+#define PERM_V 8
+typedef ushort8 perm_vec_t;
+#define PERM_VLOAD vload8
+#define PERM_VSTORE vstore8
+#else
+#define PERM_V 16
+typedef uchar16 perm_vec_t;
+#define PERM_VLOAD vload16
+#define PERM_VSTORE vstore16
+#endif
+
+typedef union {
+    perm_vec_t v;
+    perm_t s[PERM_V];
+    uint u[4];
+} perm_lanes_t;
+
+// True when no lane is in the potential pool (every lane decodes to NaN): learning leaves such
+// a vector as it is and connects none of it, so it is neither computed nor stored again. With
+// potential pools narrower than the input, most vectors are so (a quarter of them are in the
+// pool at 262,144 columns x 65,536 inputs in benchmarks/bench_scaling.py).
+int outside_pool(const perm_lanes_t x)
+{
+#if PERM_STORAGE == 0
+    return x.s[0] != x.s[0] && x.s[1] != x.s[1] && x.s[2] != x.s[2] && x.s[3] != x.s[3];
+#elif PERM_STORAGE == 1
+    const uint ones = 0x7c007c00u;  // the exponent of both halves: NaN (or inf, also read as NaN)
+    return (x.u[0] & x.u[1] & x.u[2] & x.u[3] & ones) == ones;
+#else
+    return (x.u[0] & x.u[1] & x.u[2] & x.u[3]) == 0xffffffffu;  // four codes 255 each
+#endif
+}
+
+// The vectors of a row are 16-byte aligned when words is a multiple of PERM_V (a row starts at
+// a multiple of 64 values) and are then accessed as one; vloadn / vstoren accept any address,
+// which a compiler may split into narrow accesses.
+perm_vec_t load_lanes(__global const perm_t *at, const int aligned)
+{
+    return aligned ? *(__global const perm_vec_t *)at : PERM_VLOAD(0, at);
+}
+
+void store_lanes(const perm_vec_t v, __global perm_t *at, const int aligned)
+{
+    if (aligned) *(__global perm_vec_t *)at = v;
+    else PERM_VSTORE(v, 0, at);
+}
+
+#if PERM_STORAGE == 2
+// uint8 lanes compare a key with a limit instead of decoding: the key of code q is the float
+// 2^23 + q, and a code other than 255 (outside the pool) is connected when its key >= 2^23 +
+// the smallest code whose value is >= threshold (found here with perm_decode_u8's decoding).
+float connected_limit(const float threshold)
+{
+    uint lo = 0, hi = 255;  // 255: no code is connected
+    while (lo < hi) {
+        const uint mid = (lo + hi) / 2;
+        if ((float)mid * PERM_U8_STEP >= threshold) hi = mid;
+        else lo = mid + 1;
+    }
+    return 8388608.0f + (float)lo;
+}
+
+int lane_connected(const uchar q, const float limit)
+{
+    return q != (uchar)255 && as_float(0x4b000000u | q) >= limit;
+}
+
+// perm_decode_u8, + delta, CLIP01, perm_store_u8, without the int <-> float conversions (a GPU
+// converts at an eighth of its add rate, and this runs three per permanence), by these exact
+// identities for whole numbers n < 2^23: (float)n == as_float(0x4b000000 | n) - 2^23, and for
+// t = scaled + 2^23 (scaled in [0, 254]), (int)(t - 2^23) == the low byte of as_uint(t). Code
+// 255 (outside the pool) is kept by a select rather than carried as NaN, so the clip needs no
+// NaN pass-through: fmin / fmax equal CLIP01 on numbers (no -0 occurs: a decoded value is
+// never -0, so neither is value + delta).
+uchar lane_adapt(const uchar q, const float delta, const float limit, int *connected)
+{
+    const float p = (as_float(0x4b000000u | q) - 8388608.0f) * PERM_U8_STEP;
+    const float moved = p + delta;
+    const float clipped = fmin(fmax(moved, 0.0f), 1.0f);
+    const float scaled = clipped * 254.0f;
+    const float t = scaled + 8388608.0f;
+    const int potential = q != (uchar)255;
+    *connected = potential && t >= limit;
+    return potential ? (uchar)as_uint(t) : (uchar)255;
+}
+#else
+float connected_limit(const float threshold)
+{
+    return threshold;
+}
+
+int lane_connected(const perm_t stored, const float limit)
+{
+#if PERM_STORAGE == 0
+    return stored >= limit;
+#else
+    return perm_decode_half(stored) >= limit;
+#endif
+}
+
+perm_t lane_adapt(const perm_t stored, const float delta, const float limit, int *connected)
+{
+#if PERM_STORAGE == 0
+    const float moved = stored + delta;
+    const float value = CLIP01(moved);
+    *connected = value >= limit;
+    return value;
+#else
+    const float moved = perm_decode_half(stored) + delta;
+    float value;
+    const ushort h = perm_encode_half(CLIP01(moved), &value);
+    *connected = value >= limit;
+    return h;
+#endif
+}
+#endif
+
+// Adds inc to the permanences of inputs that are on in on[] (32 bits per lane), -dec (p - dec
+// == p + -dec exactly) to the others, clips and stores them, for bits first .. first + 31 of the
+// PERM_V words w ..; returns their connected bits in bits[]. *next holds the vector of bit
+// first, loaded ahead, and on return the one of bit first + 32 (if first is 0): a vector is
+// loaded one bit ahead, so that two loads per work item are in flight.
+void adapt_stripes(__global perm_t *row, const uint words, const uint w, const int first,
+                   const uint *on, const float inc, const float dec, const float limit,
+                   const int aligned, perm_lanes_t *next, uint *bits)
+{
+    const float down = -dec;
+#pragma unroll
+    for (int j = 0; j < PERM_V; ++j) bits[j] = 0;
+    for (int b = 0; b < 32; ++b) {
+        const int k = first + b;
+        const perm_lanes_t cur = *next;
+        if (k < 63) next->v = load_lanes(row + INPUT_OF(w, k + 1), aligned);
+        if (outside_pool(cur)) continue;
+        const uint bit = 1u << b;
+        perm_lanes_t moved;
+#pragma unroll
+        for (int j = 0; j < PERM_V; ++j) {
+            int connected;
+            moved.s[j] = lane_adapt(cur.s[j], (on[j] & bit) ? inc : down, limit, &connected);
+            bits[j] |= connected ? bit : 0u;
+        }
+        store_lanes(moved.v, row + INPUT_OF(w, k), aligned);
+    }
+}
+
+// adapt_stripes over all 64 bits of the PERM_V words w .. of a row, every input on when all_on
+// (bumping); returns the connected words.
+void adapt_lanes(__global perm_t *row, const uint words, const uint w,
+                 __global const ulong *input_bits, const int all_on, const float inc,
+                 const float dec, const float limit, const int aligned, ulong *word)
+{
+    uint on[PERM_V], low[PERM_V], high[PERM_V];
+    perm_lanes_t next;
+    next.v = load_lanes(row + INPUT_OF(w, 0), aligned);
+#pragma unroll
+    for (int j = 0; j < PERM_V; ++j) on[j] = all_on ? 0xffffffffu : (uint)input_bits[w + j];
+    adapt_stripes(row, words, w, 0, on, inc, dec, limit, aligned, &next, low);
+#pragma unroll
+    for (int j = 0; j < PERM_V; ++j) on[j] = all_on ? 0xffffffffu : (uint)(input_bits[w + j] >> 32);
+    adapt_stripes(row, words, w, 32, on, inc, dec, limit, aligned, &next, high);
+#pragma unroll
+    for (int j = 0; j < PERM_V; ++j) word[j] = (ulong)high[j] << 32 | low[j];
+}
+
+// adapt_lanes for the words w .. min(w + PERM_V, words) - 1 of column c, written to conn: one
+// word at a time (scalar accesses) at the end of a row whose words are not a multiple of PERM_V.
+void adapt_words(const uint n_cols, const uint words, __global perm_t *row, __global ulong *conn,
+                 const uint c, const uint w, __global const ulong *input_bits, const int all_on,
+                 const float inc, const float dec, const float limit)
+{
+    if (w + PERM_V <= words) {
+        ulong word[PERM_V];
+        if (words % PERM_V == 0)
+            adapt_lanes(row, words, w, input_bits, all_on, inc, dec, limit, 1, word);
+        else
+            adapt_lanes(row, words, w, input_bits, all_on, inc, dec, limit, 0, word);
+#pragma unroll
+        for (int j = 0; j < PERM_V; ++j) conn[CONN_AT(c, w + j)] = word[j];
+        return;
+    }
+    for (uint x = w; x < words; ++x) {
+        const ulong on = all_on ? ~0ul : input_bits[x];
+        ulong word = 0;
+        for (int k = 0; k < 64; ++k) {
+            __global perm_t *at = row + INPUT_OF(x, k);
+            int connected;
+            *at = lane_adapt(*at, ((on >> k) & 1ul) ? inc : -dec, limit, &connected);
+            word |= (ulong)connected << k;
+        }
+        conn[CONN_AT(c, x)] = word;
+    }
+}
+
+// The connected words w .. min(w + PERM_V, words) - 1 of column c from its permanences.
+void connect_words(const uint n_cols, const uint words, __global const perm_t *row,
+                   __global ulong *conn, const uint c, const uint w, const float limit)
+{
+    if (w + PERM_V <= words) {
+        const int aligned = words % PERM_V == 0;
+        ulong word[PERM_V];
+#pragma unroll
+        for (int j = 0; j < PERM_V; ++j) word[j] = 0;
+        for (int k = 0; k < 64; ++k) {
+            perm_lanes_t cur;
+            cur.v = load_lanes(row + INPUT_OF(w, k), aligned);
+#pragma unroll
+            for (int j = 0; j < PERM_V; ++j)
+                word[j] |= (ulong)lane_connected(cur.s[j], limit) << k;
+        }
+#pragma unroll
+        for (int j = 0; j < PERM_V; ++j) conn[CONN_AT(c, w + j)] = word[j];
+        return;
+    }
+    for (uint x = w; x < words; ++x) {
+        ulong word = 0;
+        for (int k = 0; k < 64; ++k) word |= (ulong)lane_connected(row[INPUT_OF(x, k)], limit) << k;
+        conn[CONN_AT(c, x)] = word;
+    }
+}
+#endif
 
 // ------------------------------------------------------------------------------------------
 // Step 1 + 2: overlap = popcount(connected bits & input bits) over the column's words, then
@@ -352,6 +598,13 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global perm_t *per
                        __global const uint *out, const float inc, const float dec,
                        const float threshold)
 {
+#if CONN_WORD_MAJOR
+    const uint w = get_global_id(0) * PERM_V;
+    const uint c = out[1 + get_global_id(1)];
+    if (w < words)
+        adapt_words(n_cols, words, perm + (size_t)c * words * 64, conn, c, w, input_bits, 0, inc,
+                    dec, connected_limit(threshold));
+#else
     const uint w = get_global_id(0);
     const uint c = out[1 + get_global_id(1)];
     if (w < words) {
@@ -366,6 +619,7 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global perm_t *per
         }
         conn[CONN_AT(c, w)] = word;
     }
+#endif
 }
 
 // The connected bitmask of columns first_col .. first_col + count - 1 from their stored
@@ -373,6 +627,13 @@ __kernel void sp_adapt(const uint n_cols, const uint words, __global perm_t *per
 __kernel void sp_connect(const uint n_cols, const uint words, __global const perm_t *perm,
                          __global ulong *conn, const uint first_col, const float threshold)
 {
+#if CONN_WORD_MAJOR
+    const uint w = get_global_id(0) * PERM_V;
+    const uint c = first_col + get_global_id(1);
+    if (w < words)
+        connect_words(n_cols, words, perm + (size_t)c * words * 64, conn, c, w,
+                      connected_limit(threshold));
+#else
     const uint w = get_global_id(0);
     const uint c = first_col + get_global_id(1);
     if (w < words) {
@@ -382,6 +643,7 @@ __kernel void sp_connect(const uint n_cols, const uint words, __global const per
             word |= (ulong)(PERM_LOAD(row, INPUT_OF(w, k)) >= threshold) << k;
         conn[CONN_AT(c, w)] = word;
     }
+#endif
 }
 
 // The connected bits of one column, rewritten from its permanences by a work-group.
@@ -482,6 +744,15 @@ __kernel void sp_bump(const uint n_cols, const uint words, __global perm_t *perm
                       const float threshold)
 {
     const uint count = weak[0];
+#if CONN_WORD_MAJOR
+    const float limit = connected_limit(threshold);
+    for (uint j = get_group_id(0); j < count; j += get_num_groups(0)) {
+        const uint c = weak[1 + j];
+        __global perm_t *row = perm + (size_t)c * words * 64;
+        for (uint w = get_local_id(0) * PERM_V; w < words; w += get_local_size(0) * PERM_V)
+            adapt_words(n_cols, words, row, conn, c, w, 0, 1, bump, 0.0f, limit);
+    }
+#else
     for (uint j = get_group_id(0); j < count; j += get_num_groups(0)) {
         const uint c = weak[1 + j];
         __global perm_t *row = perm + (size_t)c * words * 64;
@@ -496,6 +767,7 @@ __kernel void sp_bump(const uint n_cols, const uint words, __global perm_t *perm
             conn[CONN_AT(c, w)] = word;
         }
     }
+#endif
 }
 
 // ------------------------------------------------------------------------------------------
