@@ -26,7 +26,7 @@ def _reference(rows: list[list[int]], seed: int) -> list[list[int]]:
     return out
 
 
-@pytest.mark.parametrize("rows, n", [(1, 2), (5, 37), (150, 37), (40, 300), (2, 70_000)])
+@pytest.mark.parametrize("rows, n", [(1, 2), (5, 37), (150, 37), (40, 300), (2, 70_000), (9, 70_000)])
 def test_shuffled_positions_equal_compat_rng_shuffles(backend_name, rows, n):
     raw = CompatRNG(3).draws(rows * (n - 1))
     starts = np.arange(rows) * (n - 1)
@@ -51,10 +51,11 @@ def test_rows_take_their_draws_from_where_they_start(backend_name):
     assert got.tolist() == expected
 
 
-def test_shuffle_rows_of_different_lengths_keep_their_padding(backend_name):
+@pytest.mark.parametrize("repeats", [1, 10])  # a few rows (one at a time) and many (lock-step)
+def test_shuffle_rows_of_different_lengths_keep_their_padding(backend_name, repeats):
     """The SP's potential pools: row r shuffles its first counts[r] entries; -1 padding stays."""
     gen = np.random.default_rng(0)
-    counts = np.array([5, 1, 0, 12, 7, 12])
+    counts = np.tile([5, 1, 0, 12, 7, 12], repeats)
     width = 12
     pools = np.full((len(counts), width), -1, dtype=np.int32)
     for r, c in enumerate(counts):
