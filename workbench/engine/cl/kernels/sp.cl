@@ -118,61 +118,87 @@ float perm_store_u8(__global uchar *row, const size_t i, const float v)
 // ------------------------------------------------------------------------------------------
 // Learning in the GPU layout: a work item owns PERM_V consecutive words w .. w + PERM_V - 1 of a
 // column, whose permanences at bit k are the PERM_V consecutive values INPUT_OF(w, k) ..: one
-// 16-byte vector per k (uchar16, ushort8 or float4), so a warp's load or store moves 512
-// bytes (one byte per work item left the uint8 kernel bound by load/store instructions).
+// 16-byte vector per k (16 uint8, 8 float16 or 4 float32 values), so a warp's load or store
+// moves 512 bytes (one byte per work item left the uint8 kernel bound by load/store
+// instructions).
 // The lane functions below update or test one permanence of such a vector, with the results
 // of PERM_LOAD / PERM_STORE and the scalar rules above, bit for bit.
+// Vectors are moved as uint4 whatever the storage: a compiler may split a vector of bytes into
+// 4-byte accesses (LLVM's NVPTX back end does), never a uint4 at a 16-byte aligned address.
 #if PERM_STORAGE == 0
 #define PERM_V 4
-typedef float4 perm_vec_t;
-#define PERM_VLOAD vload4
-#define PERM_VSTORE vstore4
+#define PERM_VLOAD(at) as_uint4(vload4(0, at))
+#define PERM_VSTORE(v, at) vstore4(as_float4(v), 0, at)
 #elif PERM_STORAGE == 1
 #define PERM_V 8
-typedef ushort8 perm_vec_t;
-#define PERM_VLOAD vload8
-#define PERM_VSTORE vstore8
+#define PERM_VLOAD(at) as_uint4(vload8(0, at))
+#define PERM_VSTORE(v, at) vstore8(as_ushort8(v), 0, at)
 #else
 #define PERM_V 16
-typedef uchar16 perm_vec_t;
-#define PERM_VLOAD vload16
-#define PERM_VSTORE vstore16
+#define PERM_VLOAD(at) as_uint4(vload16(0, at))
+#define PERM_VSTORE(v, at) vstore16(as_uchar16(v), 0, at)
 #endif
 
-typedef union {
-    perm_vec_t v;
-    perm_t s[PERM_V];
-    uint u[4];
-} perm_lanes_t;
+// Lane j of a vector (as uint4 x, y, z, w) is in its word j / PERM_PER_WORD, at bit
+// PERM_BITS * (j % PERM_PER_WORD): shifts and masks on constant lanes, which stay in
+// registers (a union of the vector with an array of perm_t can go through memory).
+#define PERM_PER_WORD (PERM_V / 4)
+#define PERM_BITS (32 / PERM_PER_WORD)
+
+uint vector_word(const uint4 v, const int i)
+{
+    return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+
+perm_t lane_of(const uint4 v, const int j)
+{
+    const uint word = vector_word(v, j / PERM_PER_WORD);
+#if PERM_STORAGE == 0
+    return as_float(word);
+#else
+    return (perm_t)(word >> (PERM_BITS * (j % PERM_PER_WORD)));
+#endif
+}
+
+// The bits of lane value x at its place in its word (OR them into a zeroed vector).
+uint lane_bits(const perm_t x, const int j)
+{
+#if PERM_STORAGE == 0
+    return as_uint(x);
+#else
+    return (uint)x << (PERM_BITS * (j % PERM_PER_WORD));
+#endif
+}
 
 // True when no lane is in the potential pool (every lane decodes to NaN): learning leaves such
 // a vector as it is and connects none of it, so it is neither computed nor stored again. With
 // potential pools narrower than the input, most vectors are so (a quarter of them are in the
 // pool at 262,144 columns x 65,536 inputs in benchmarks/bench_scaling.py).
-int outside_pool(const perm_lanes_t x)
+int outside_pool(const uint4 v)
 {
 #if PERM_STORAGE == 0
-    return x.s[0] != x.s[0] && x.s[1] != x.s[1] && x.s[2] != x.s[2] && x.s[3] != x.s[3];
+    const float4 f = as_float4(v);
+    return f.x != f.x && f.y != f.y && f.z != f.z && f.w != f.w;
 #elif PERM_STORAGE == 1
     const uint ones = 0x7c007c00u;  // the exponent of both halves: NaN (or inf, also read as NaN)
-    return (x.u[0] & x.u[1] & x.u[2] & x.u[3] & ones) == ones;
+    return (v.x & v.y & v.z & v.w & ones) == ones;
 #else
-    return (x.u[0] & x.u[1] & x.u[2] & x.u[3]) == 0xffffffffu;  // four codes 255 each
+    return (v.x & v.y & v.z & v.w) == 0xffffffffu;  // four codes 255 each
 #endif
 }
 
 // The vectors of a row are 16-byte aligned when words is a multiple of PERM_V (a row starts at
 // a multiple of 64 values) and are then accessed as one; vloadn / vstoren accept any address,
 // which a compiler may split into narrow accesses.
-perm_vec_t load_lanes(__global const perm_t *at, const int aligned)
+uint4 load_lanes(__global const perm_t *at, const int aligned)
 {
-    return aligned ? *(__global const perm_vec_t *)at : PERM_VLOAD(0, at);
+    return aligned ? *(__global const uint4 *)at : PERM_VLOAD(at);
 }
 
-void store_lanes(const perm_vec_t v, __global perm_t *at, const int aligned)
+void store_lanes(const uint4 v, __global perm_t *at, const int aligned)
 {
-    if (aligned) *(__global perm_vec_t *)at = v;
-    else PERM_VSTORE(v, 0, at);
+    if (aligned) *(__global uint4 *)at = v;
+    else PERM_VSTORE(v, at);
 }
 
 #if PERM_STORAGE == 2
@@ -245,33 +271,45 @@ perm_t lane_adapt(const perm_t stored, const float delta, const float limit, int
 }
 #endif
 
-// Adds inc to the permanences of inputs that are on in on[] (32 bits per lane), -dec (p - dec
-// == p + -dec exactly) to the others, clips and stores them, for bits first .. first + 31 of the
-// PERM_V words w ..; returns their connected bits in bits[]. *next holds the vector of bit
-// first, loaded ahead, and on return the one of bit first + 32 (if first is 0): a vector is
-// loaded one bit ahead, so that two loads per work item are in flight.
+// Adds inc to the permanences of inputs that are on, -dec (p - dec == p + -dec exactly) to the
+// others, clips and stores them, for bits first .. first + 31 of the PERM_V words w ..: on[j]
+// holds lane j's 32 input bits on entry and its 32 connected bits on return (each input bit is
+// replaced by its connected bit once used: fewer registers). ahead[] holds the vectors of the
+// next LOAD_AHEAD bits, loaded before they are needed so that that many loads per work item
+// are in flight (a work item's loads are otherwise one at a time: it needs each to go on).
+#define LOAD_AHEAD 2
 void adapt_stripes(__global perm_t *row, const uint words, const uint w, const int first,
-                   const uint *on, const float inc, const float dec, const float limit,
-                   const int aligned, perm_lanes_t *next, uint *bits)
+                   uint *on, const float inc, const float dec, const float limit,
+                   const int aligned, uint4 *ahead)
 {
     const float down = -dec;
-#pragma unroll
-    for (int j = 0; j < PERM_V; ++j) bits[j] = 0;
+    uint skipped = 0;
     for (int b = 0; b < 32; ++b) {
         const int k = first + b;
-        const perm_lanes_t cur = *next;
-        if (k < 63) next->v = load_lanes(row + INPUT_OF(w, k + 1), aligned);
-        if (outside_pool(cur)) continue;
+        const uint4 cur = ahead[0];
+#pragma unroll
+        for (int a = 0; a + 1 < LOAD_AHEAD; ++a) ahead[a] = ahead[a + 1];
+        if (k + LOAD_AHEAD < 64)
+            ahead[LOAD_AHEAD - 1] = load_lanes(row + INPUT_OF(w, k + LOAD_AHEAD), aligned);
         const uint bit = 1u << b;
-        perm_lanes_t moved;
+        if (outside_pool(cur)) {
+            skipped |= bit;
+            continue;
+        }
+        uint moved[4] = {0, 0, 0, 0};
 #pragma unroll
         for (int j = 0; j < PERM_V; ++j) {
             int connected;
-            moved.s[j] = lane_adapt(cur.s[j], (on[j] & bit) ? inc : down, limit, &connected);
-            bits[j] |= connected ? bit : 0u;
+            const perm_t x = lane_adapt(lane_of(cur, j), (on[j] & bit) ? inc : down, limit,
+                                        &connected);
+            moved[j / PERM_PER_WORD] |= lane_bits(x, j);
+            on[j] = connected ? on[j] | bit : on[j] & ~bit;
         }
-        store_lanes(moved.v, row + INPUT_OF(w, k), aligned);
+        store_lanes((uint4)(moved[0], moved[1], moved[2], moved[3]), row + INPUT_OF(w, k),
+                    aligned);
     }
+#pragma unroll
+    for (int j = 0; j < PERM_V; ++j) on[j] &= ~skipped;
 }
 
 // adapt_stripes over all 64 bits of the PERM_V words w .. of a row, every input on when all_on
@@ -280,15 +318,16 @@ void adapt_lanes(__global perm_t *row, const uint words, const uint w,
                  __global const ulong *input_bits, const int all_on, const float inc,
                  const float dec, const float limit, const int aligned, ulong *word)
 {
-    uint on[PERM_V], low[PERM_V], high[PERM_V];
-    perm_lanes_t next;
-    next.v = load_lanes(row + INPUT_OF(w, 0), aligned);
+    uint low[PERM_V], high[PERM_V];
+    uint4 ahead[LOAD_AHEAD];
 #pragma unroll
-    for (int j = 0; j < PERM_V; ++j) on[j] = all_on ? 0xffffffffu : (uint)input_bits[w + j];
-    adapt_stripes(row, words, w, 0, on, inc, dec, limit, aligned, &next, low);
+    for (int a = 0; a < LOAD_AHEAD; ++a) ahead[a] = load_lanes(row + INPUT_OF(w, a), aligned);
 #pragma unroll
-    for (int j = 0; j < PERM_V; ++j) on[j] = all_on ? 0xffffffffu : (uint)(input_bits[w + j] >> 32);
-    adapt_stripes(row, words, w, 32, on, inc, dec, limit, aligned, &next, high);
+    for (int j = 0; j < PERM_V; ++j) low[j] = all_on ? 0xffffffffu : (uint)input_bits[w + j];
+    adapt_stripes(row, words, w, 0, low, inc, dec, limit, aligned, ahead);
+#pragma unroll
+    for (int j = 0; j < PERM_V; ++j) high[j] = all_on ? 0xffffffffu : (uint)(input_bits[w + j] >> 32);
+    adapt_stripes(row, words, w, 32, high, inc, dec, limit, aligned, ahead);
 #pragma unroll
     for (int j = 0; j < PERM_V; ++j) word[j] = (ulong)high[j] << 32 | low[j];
 }
@@ -332,11 +371,10 @@ void connect_words(const uint n_cols, const uint words, __global const perm_t *r
 #pragma unroll
         for (int j = 0; j < PERM_V; ++j) word[j] = 0;
         for (int k = 0; k < 64; ++k) {
-            perm_lanes_t cur;
-            cur.v = load_lanes(row + INPUT_OF(w, k), aligned);
+            const uint4 cur = load_lanes(row + INPUT_OF(w, k), aligned);
 #pragma unroll
             for (int j = 0; j < PERM_V; ++j)
-                word[j] |= (ulong)lane_connected(cur.s[j], limit) << k;
+                word[j] |= (ulong)lane_connected(lane_of(cur, j), limit) << k;
         }
 #pragma unroll
         for (int j = 0; j < PERM_V; ++j) conn[CONN_AT(c, w + j)] = word[j];
