@@ -124,7 +124,8 @@ float perm_store_u8(__global uchar *row, const size_t i, const float v)
 // The lane functions below update or test one permanence of such a vector, with the results
 // of PERM_LOAD / PERM_STORE and the scalar rules above, bit for bit.
 // Vectors are moved as uint4 whatever the storage: a compiler may split a vector of bytes into
-// 4-byte accesses (LLVM's NVPTX back end does), never a uint4 at a 16-byte aligned address.
+// 4-byte accesses (LLVM 14's NVPTX back end does), while a uint4 at a 16-byte aligned address
+// is one access.
 #if PERM_STORAGE == 0
 #define PERM_V 4
 #define PERM_VLOAD(at) as_uint4(vload4(0, at))
@@ -275,8 +276,8 @@ perm_t lane_adapt(const perm_t stored, const float delta, const float limit, int
 // others, clips and stores them, for bits first .. first + 31 of the PERM_V words w ..: on[j]
 // holds lane j's 32 input bits on entry and its 32 connected bits on return (each input bit is
 // replaced by its connected bit once used: fewer registers). ahead[] holds the vectors of the
-// next LOAD_AHEAD bits, loaded before they are needed so that that many loads per work item
-// are in flight (a work item's loads are otherwise one at a time: it needs each to go on).
+// next LOAD_AHEAD bits, loaded that many bits before they are used, so that a work item keeps
+// LOAD_AHEAD loads in flight instead of waiting for each in turn.
 #define LOAD_AHEAD 2
 void adapt_stripes(__global perm_t *row, const uint words, const uint w, const int first,
                    uint *on, const float inc, const float dec, const float limit,
