@@ -70,9 +70,9 @@ def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndar
     engine, activity = tm._engine, tm._engine.activity
     spent = [0.0, 0.0]
 
-    def timed_activity(pool, active_cells):
+    def timed_activity(pool, *cells):
         wall, cpu = _clock()
-        found = activity(pool, active_cells)
+        found = activity(pool, *cells)
         spent[0] += time.perf_counter() - wall
         spent[1] += time.process_time() - cpu
         return found

@@ -43,21 +43,27 @@ class Checked:
         if lanes is not None:
             built = tm._engine
             tm._engine = DeviceDendrites(built.runtime, built.num_cells, built.connected,
-                                         built.lowest, lanes=lanes)
+                                         built.lowest, built.cells_per_column, lanes=lanes)
         self.results: list[tuple[np.ndarray, ...]] = []
         self.counted = False  # whether the last activity had the device count
         engine = tm._engine
         original = engine.activity
 
-        def activity(pool, active_cells):
-            result = original(pool, active_cells)
+        def activity(pool, active_cells, predicted_cells, bursting_columns):
+            cells = np.concatenate([predicted_cells, (bursting_columns[:, None] * tm.cells_per_column
+                                                      + np.arange(tm.cells_per_column)).ravel()])
+            assert np.array_equal(np.sort(cells), active_cells)  # the two forms agree
+            found, connected, potential = original(pool, active_cells, predicted_cells,
+                                                   bursting_columns)
+            order = np.argsort(found)  # the device appends in no particular order
+            result = found[order], connected[order], potential[order]
             expected = brute_force(tm, active_cells)
             for got, want in zip(result, expected):
                 assert got.dtype == np.int64
                 assert np.array_equal(got, want), (len(self.results), result, expected)
             self.results.append(result)
             self.counted = bool(engine.end and len(active_cells))
-            return result
+            return found, connected, potential
 
         engine.activity = activity
 

@@ -132,7 +132,7 @@ class TemporalMemory:
         self._pool = SegmentPool(self.num_cells, self.max_synapses_per_segment,
                                  self.max_segments_per_cell, self._connected_at)
         self._engine, self.backend_name = _dendrite_engine(
-            backend, self.num_cells, self._connected_at, self._lowest_activity)
+            backend, self.num_cells, self._connected_at, self._lowest_activity, self.cells_per_column)
         self._runtime = getattr(self._engine, "runtime", None)  # OpenCL's, for the shuffles
         # per cell, 1 if it was active one step earlier, else 0; the last entry, read for the
         # -1 of an empty slot, is 2: the code of the adaptation's third delta, 0
@@ -172,6 +172,7 @@ class TemporalMemory:
     def _clear_cells(self) -> None:
         self._prev_active_code[self._active_cells] = 0
         self._active_cells = _EMPTY
+        self._predicted_active = _EMPTY
         self._winner_cells = _EMPTY
         self._bursting_columns = _EMPTY
         self._anomaly = math.nan
@@ -233,6 +234,7 @@ class TemporalMemory:
         self._prev_active_code[self._active_cells] = 0
         self._prev_active_code[active_cells] = 1
         self._active_cells = active_cells
+        self._predicted_active = correct
         self._winner_cells = winners
         self._bursting_columns = bursting
         self._compute_dendrites()
@@ -335,13 +337,15 @@ class TemporalMemory:
     def _compute_dendrites(self) -> None:
         """Step 1 for the next input, from this step's active cells and synapses."""
         self._engine.sync(self._pool)
-        found, connected, potential = self._engine.activity(self._pool, self._active_cells)
+        found, connected, potential = self._engine.activity(
+            self._pool, self._active_cells, self._predicted_active, self._bursting_columns)
         self._set_dendrites(found, connected, potential)
 
     def _set_dendrites(self, found: np.ndarray, connected: np.ndarray,
                        potential: np.ndarray) -> None:
+        """The dendrite engine's segments (in any order) in (cell, segment) order."""
         cells = self._pool.owner[found]
-        order = np.argsort(cells, kind="stable")  # found is ascending: (cell, segment) order
+        order = np.argsort(cells * len(self._pool.count) + found)
         self._seg = found[order]
         self._seg_cell = cells[order]
         self._seg_col = self._seg_cell // self.cells_per_column
@@ -454,13 +458,15 @@ class TemporalMemory:
         self._prev_active_code[self._active_cells] = 1
         self._winner_cells = np.asarray(state["winner_cells"], dtype=np.int64)
         self._bursting_columns = np.asarray(state["bursting_columns"], dtype=np.int64)
+        self._predicted_active = self._active_cells[
+            ~_in_sorted(self._bursting_columns, self._active_cells // self.cells_per_column)]
         self._anomaly = float(state["anomaly"])
         self._engine.rebuild(self._pool)
         self._compute_dendrites()
 
 
 def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
-                     lowest: int) -> tuple[Any, str]:
+                     lowest: int, cells_per_column: int) -> tuple[Any, str]:
     """The dendrite engine for ``backend`` (a name or a backend object) and the name of the
     backend it runs on: numpy when OpenCL is missing (get_backend warns) or its kernels fail
     to build (warned here)."""
@@ -472,7 +478,8 @@ def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
     from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
 
     try:
-        return DeviceDendrites(runtime, num_cells, connected, lowest), f"opencl:{runtime.index}"
+        return (DeviceDendrites(runtime, num_cells, connected, lowest, cells_per_column),
+                f"opencl:{runtime.index}")
     except KernelBuildError as exc:
         warnings.warn(f"Temporal Memory kernels failed to build ({exc}); running on numpy instead",
                       BackendFallbackWarning, stacklevel=3)

@@ -241,10 +241,18 @@ class PresynapticIndex:
             self._note_rewritten()
 
     # -- activity ------------------------------------------------------------------------------
-    def activity(self, pool: SegmentPool, active_cells: np.ndarray
+    def activity(self, pool: SegmentPool, active_cells: np.ndarray,
+                 predicted_cells: np.ndarray | None = None,
+                 bursting_columns: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Segments with at least ``lowest`` active potential synapses: (segments ascending,
-        active connected counts, active potential counts)."""
+        """Segments with at least ``lowest`` active potential synapses: (segments, active
+        connected counts, active potential counts), the segments in no particular order (here
+        ascending).
+
+        ``predicted_cells`` and ``bursting_columns`` say the same as ``active_cells``, which
+        they split into the active cells of predicted columns and the columns whose every cell
+        is active (None: all are single cells); an engine may use whichever form is cheaper
+        (this one reads ``active_cells``)."""
         entries = self.entries.take(_ragged(self.cell_start[active_cells], self.cell_len[active_cells]))
         # bin 2 * (segment + 1) + connected; tombstones (0) fall in bin 0
         counts = np.bincount(entries >> self.slot_bits, minlength=2 * (pool.n_rows + 1)).reshape(-1, 2)[1:]

@@ -58,9 +58,10 @@ class DeviceDendrites(PresynapticIndex):
     """Segment activity counted on one OpenCL device from a mirror of the presynaptic index."""
 
     def __init__(self, runtime: CLRuntime, num_cells: int, connected: np.float32,
-                 lowest: int, lanes: int | None = None) -> None:
+                 lowest: int, cells_per_column: int = 1, lanes: int | None = None) -> None:
         """``lanes``: work items per active cell (default: 8 on a GPU, 1 on a CPU device)."""
         super().__init__(num_cells, connected, lowest, track_writes=True)
+        self.cells_per_column = cells_per_column
         if lanes is not None and lanes < 1:
             raise ValueError(f"lanes must be >= 1 (got {lanes})")
         self.runtime = runtime
@@ -69,8 +70,8 @@ class DeviceDendrites(PresynapticIndex):
         self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
         defines = {"LANES": self.lanes}
         self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 2)
-        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 2)
-        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 3)
+        self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 4)
+        self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 5)
         self._bins = None  # the device mirror: self.entries >> slot_bits, as int32
         self._bounds = self._device(8 * num_cells)  # per cell: block start, length (int32)
         self._counters = None  # one packed counter per pool row, all 0 between steps
@@ -123,27 +124,35 @@ class DeviceDendrites(PresynapticIndex):
         return _EMPTY, _EMPTY, events
 
     # -- activity ------------------------------------------------------------------------------
-    def activity(self, pool: SegmentPool, active_cells: np.ndarray
+    def activity(self, pool: SegmentPool, active_cells: np.ndarray,
+                 predicted_cells: np.ndarray | None = None,
+                 bursting_columns: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Segments with at least ``lowest`` active potential synapses: (segments ascending,
-        active connected counts, active potential counts).
+        """Segments with at least ``lowest`` active potential synapses: (segments in no
+        particular order, active connected counts, active potential counts).
 
-        One upload and (nearly always) one read per step: each blocking transfer costs a
-        device round trip, which dominates on a CPU device shared with other work.
+        The active cells go to the device as ``predicted_cells`` and ``bursting_columns``
+        (every cell of each) when given: at 65,536 columns, where nearly every column bursts
+        early on, 1,311 columns instead of 42,000 cells. One upload and (nearly always) one
+        read per step: each blocking transfer costs a device round trip, which dominates on a
+        CPU device shared with other work.
         """
+        if predicted_cells is None:
+            predicted_cells, bursting_columns = active_cells, _EMPTY
         if not self.end or not len(active_cells):
             return _EMPTY, _EMPTY, _EMPTY
         self._fit_rows(pool)
         positions, cells, whole = self._changed_entries()
-        k, m, a = len(positions), len(cells), len(active_cells)
+        k, m, p, b = len(positions), len(cells), len(predicted_cells), len(bursting_columns)
         cells_at = 2 * k + 3 * m
-        staged = np.empty(cells_at + a, dtype=np.int32)
+        staged = np.empty(cells_at + p + b, dtype=np.int32)
         staged[:k] = self.entries[positions] >> self.slot_bits
         staged[k: 2 * k] = positions
         staged[2 * k: 2 * k + m] = cells
         staged[2 * k + m: 2 * k + 2 * m] = self.cell_start[cells]
         staged[2 * k + 2 * m: cells_at] = self.cell_len[cells]
-        staged[cells_at:] = active_cells
+        staged[cells_at: cells_at + p] = predicted_cells
+        staged[cells_at + p:] = bursting_columns
         if self._staging is None or self._staging_size < staged.nbytes:
             self._staging_size = max(staged.nbytes, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
@@ -152,11 +161,12 @@ class DeviceDendrites(PresynapticIndex):
         upload = self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
         if k + m:
             self._launch(self._apply, k + m, k, self._staging, self._bins, self._bounds)
-        items = a * self.lanes
-        self._launch(self._count, items, cells_at, self._staging, self._bounds, self._bins,
-                     self._counters, self._found)
-        self._launch(self._collect, items, cells_at, self.lowest, self._staging, self._bounds,
+        items = (p + b * self.cells_per_column) * self.lanes
+        cpc = self.cells_per_column
+        self._launch(self._count, items, cells_at, p, cpc, self._staging, self._bounds,
                      self._bins, self._counters, self._found)
+        self._launch(self._collect, items, cells_at, p, cpc, self.lowest, self._staging,
+                     self._bounds, self._bins, self._counters, self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
         self.cl.enqueue_copy(self.queue, head, self._found)
         upload.wait()
@@ -169,5 +179,5 @@ class DeviceDendrites(PresynapticIndex):
             found = np.empty((found_count, 3), dtype=np.int32)
             self.cl.enqueue_copy(self.queue, found, self._found, src_offset=4)
         self._expect = max(self._expect, 2 * found_count)
-        found = found[np.argsort(found[:, 0])].astype(np.int64)
-        return found[:, 0], found[:, 1], found[:, 2]
+        found = found.T.astype(np.int64)
+        return found[0], found[1], found[2]

@@ -6,7 +6,8 @@
 // presynaptic cell; `bounds` mirrors where each cell's block starts and how many entries it
 // holds (bounds[2 * cell], bounds[2 * cell + 1]). Each step the host sends one int buffer,
 // `staged`: k changed bins, then their k positions, then m cells whose bounds changed, their
-// m starts and m lengths; at `cells_at`, the a active cells.
+// m starts and m lengths; at `cells_at`, the active cells as p single cells (those of
+// predicted columns) followed by the bursting columns, each standing for its CPC cells.
 // tm_index_apply writes the changed bins and bounds. tm_index_count adds each entry of the
 // active cells' blocks to its segment's packed counter (active potential in the low 16 bits,
 // active connected in the high 16: one atomic per synapse). tm_index_collect visits the same
@@ -14,7 +15,7 @@
 // one of them gets the counts and every counter is 0 again for the next step without a clear.
 // Segments with at least `lowest` active potential synapses are appended to `found` after its
 // counter found[0] (which tm_index_count's first work item zeroes), as (segment, connected,
-// potential) triples; the order of the appends varies from run to run, so the host sorts them.
+// potential) triples; the order of the appends varies from run to run (the host sorts them).
 // LANES work items share each active cell (one on a CPU, where a plain loop over a block is
 // fastest; several on a GPU, so that neighbouring work items read neighbouring entries and a
 // cell that feeds many segments is not one work item's long loop).
@@ -47,15 +48,16 @@ static void take(const int segment, volatile __global int* counters, const int l
     found[3 + 3 * i] = potential;
 }
 
-// Work item g is lane g % LANES of active cell g / LANES and visits the cell's entries lane,
+// Work item g is lane g % LANES of active cell i = g / LANES (the i-th single cell, or cell
+// (i - p) % cpc of bursting column (i - p) / cpc) and visits the cell's entries lane,
 // lane + LANES, ...: each is added to its segment's counter or (taking) its segment's counter
 // is taken. Empty entries are skipped.
-static void visit_cell(const int taking, const int g, __global const int* cells,
-                       __global const int* bounds, __global const int* bins,
+static void visit_cell(const int taking, const int g, __global const int* active, const int p,
+                       const int cpc, __global const int* bounds, __global const int* bins,
                        volatile __global int* counters, const int lowest,
                        volatile __global int* found) {
     const int i = g / LANES;
-    const int cell = cells[i];
+    const int cell = i < p ? active[i] : active[p + (i - p) / cpc] * cpc + (i - p) % cpc;
     const int start = bounds[2 * cell];
     const int length = bounds[2 * cell + 1];
     for (int j = g - i * LANES; j < length; j += LANES) {
@@ -67,21 +69,22 @@ static void visit_cell(const int taking, const int g, __global const int* cells,
     }
 }
 
-// n = a * LANES work items.
-__kernel void tm_index_count(const int n, const int cells_at, __global const int* staged,
-                             __global const int* bounds, __global const int* bins,
-                             volatile __global int* counters, volatile __global int* found) {
+// n = (p + bursting columns * cpc) * LANES work items.
+__kernel void tm_index_count(const int n, const int cells_at, const int p, const int cpc,
+                             __global const int* staged, __global const int* bounds,
+                             __global const int* bins, volatile __global int* counters,
+                             volatile __global int* found) {
     const int g = get_global_id(0);
     if (g == 0) found[0] = 0;
     if (g >= n) return;
-    visit_cell(0, g, staged + cells_at, bounds, bins, counters, 0, found);
+    visit_cell(0, g, staged + cells_at, p, cpc, bounds, bins, counters, 0, found);
 }
 
-__kernel void tm_index_collect(const int n, const int cells_at, const int lowest,
-                               __global const int* staged, __global const int* bounds,
-                               __global const int* bins, volatile __global int* counters,
-                               volatile __global int* found) {
+__kernel void tm_index_collect(const int n, const int cells_at, const int p, const int cpc,
+                               const int lowest, __global const int* staged,
+                               __global const int* bounds, __global const int* bins,
+                               volatile __global int* counters, volatile __global int* found) {
     const int g = get_global_id(0);
     if (g >= n) return;
-    visit_cell(1, g, staged + cells_at, bounds, bins, counters, lowest, found);
+    visit_cell(1, g, staged + cells_at, p, cpc, bounds, bins, counters, lowest, found);
 }
