@@ -215,3 +215,30 @@ def test_growing_many_segments_at_once_equals_growing_them_one_by_one():
         assert synapses(pools[0], seg) == synapses(pools[1], seg)
     assert pools[0].layout_changed == pools[1].layout_changed
     assert pools[0].connected_flips == pools[1].connected_flips and pools[0].connected_flips
+
+
+@pytest.mark.parametrize("full_cell", [False, True])
+def test_creating_many_segments_at_once_equals_creating_them_one_by_one(full_cell):
+    """Free indices first (last in, first out, including one freed in this step), then new
+    rows past the pool's first capacity; with a full cell among them, the same evictions."""
+    pools = [SegmentPool(5000, 255, 2, CONNECTED) for _ in range(2)]
+    for pool in pools:
+        for cell in range(900):
+            make_segment(pool, cell, [(cell + 1, 0.3)])
+        pool.clear_changes()
+        for segment in (10, 400, 7):
+            pool.destroy_segment(segment)
+        if full_cell:
+            make_segment(pool, 3000, [(1, 0.4)])
+            make_segment(pool, 3000, [(2, 0.2)])
+    cells = np.concatenate([np.arange(1000, 1300), [3000], np.arange(2000, 2100)])
+    one_by_one = [pools[0].create_segment(c) for c in cells.tolist()]
+    at_once = pools[1].create_segments(cells)
+    assert at_once.tolist() == one_by_one
+    assert one_by_one[:3] == ([10, 900, 901] if full_cell else [7, 400, 10])
+    assert pools[0].n_rows > 1024
+    a, b = pools
+    assert a.n_rows == b.n_rows and a.free == b.free and a.cell_segments == b.cell_segments
+    assert np.array_equal(a.owner, b.owner) and np.array_equal(a.segments_per_cell, b.segments_per_cell)
+    assert a.layout_changed == b.layout_changed and a.values_changed == b.values_changed
+    assert [synapses(a, s) for s in range(a.n_rows)] == [synapses(b, s) for s in range(b.n_rows)]

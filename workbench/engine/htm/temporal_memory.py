@@ -290,13 +290,18 @@ class TemporalMemory:
         fresh: list[int] = []
         fresh_shuffles: list[int] = []
         others = np.flatnonzero(~growing).tolist()
-        for kind, a, row in zip(kinds[others].tolist(), first[others].tolist(),
-                                [shuffle_of[i] for i in others]):
-            if kind == _DESTROY:
-                pool.destroy_segment(a)
-            elif n_candidates:
-                fresh.append(pool.create_segment(a))
-                fresh_shuffles.append(row)
+        if n_candidates and not (kinds[others] == _DESTROY).any():
+            # only creations (in bursting columns, so on distinct cells): all at once
+            fresh = pool.create_segments(first[others]).tolist()
+            fresh_shuffles = [shuffle_of[i] for i in others]
+        else:
+            for kind, a, row in zip(kinds[others].tolist(), first[others].tolist(),
+                                    [shuffle_of[i] for i in others]):
+                if kind == _DESTROY:
+                    pool.destroy_segment(a)
+                elif n_candidates:
+                    fresh.append(pool.create_segment(a))
+                    fresh_shuffles.append(row)
         if fresh:
             # A new segment gets the first n candidates of its walk (it has nothing to skip or
             # to raise), capped by max_synapses_per_segment; no other event of the step reads

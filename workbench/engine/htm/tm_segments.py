@@ -132,6 +132,33 @@ class SegmentPool:
         self.segments_per_cell[cell] += 1
         return segment
 
+    def create_segments(self, cells: np.ndarray) -> np.ndarray:
+        """:meth:`create_segment` for each of ``cells`` (distinct) in turn, at once when no cell
+        is full: the indices come off the free list (last in, first out), then from new rows,
+        exactly as one at a time. A step in which most columns burst creates a segment in each
+        (1,311 at 65,536 columns), which one at a time cost 4 us apiece."""
+        cells = np.asarray(cells, dtype=np.int64)
+        if (self.segments_per_cell[cells] >= self.max_segments).any():
+            return np.array([self.create_segment(c) for c in cells.tolist()], dtype=np.int64)
+        reused = min(len(cells), len(self.free))
+        fresh = len(cells) - reused
+        popped = self.free[len(self.free) - reused:][::-1]
+        del self.free[len(self.free) - reused:]
+        while self.n_rows + fresh > len(self.count):
+            self._grow_rows()
+        segments = np.concatenate([np.array(popped, dtype=np.int64),
+                                   np.arange(self.n_rows, self.n_rows + fresh, dtype=np.int64)])
+        self.n_rows += fresh
+        for segment, old_count in zip(segments.tolist(), self.count[segments].tolist()):
+            noted = self.layout_changed.get(segment)
+            self.layout_changed[segment] = (old_count if noted is None else noted[0], 0)
+        self.values_changed.update(segments.tolist())
+        self.owner[segments] = cells
+        for cell, segment in zip(cells.tolist(), segments.tolist()):
+            self.cell_segments.setdefault(cell, []).append(segment)
+        self.segments_per_cell[cells] += 1
+        return segments
+
     def destroy_segment(self, segment: int) -> None:
         """Remove a segment and its synapses; its index goes on top of the free list."""
         self._note_layout(segment, 0)
