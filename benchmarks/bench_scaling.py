@@ -159,8 +159,9 @@ def sp_step_bytes(backend: str, learn: bool, columns: int, inputs: int, active_i
 def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
     """Compulsory traffic of one TM step in bytes, from the workload statistics of a step.
 
-    Sampled a dozen times per phase (averages): ``active_cells``, ``rows`` (segment rows in
-    use), ``width`` (slots per row), ``walked`` (entries in the active cells' blocks of the
+    Sampled a dozen times per phase (averages): ``active_cells``, ``staged_cells`` (the
+    predicted active cells plus the bursting columns: how OpenCL sends them), ``rows`` (segment
+    rows in use), ``width`` (slots per row), ``walked`` (entries in the active cells' blocks of the
     presynaptic index, removed ones included: what a walk reads), ``reached_segments``
     (segments with a synapse from an active cell) and ``found`` (segments with enough active
     synapses to matter). Counted on every step (averages per step): ``touched`` (rows the
@@ -179,16 +180,17 @@ def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
     segment (16 bytes per row) and write the found segments with their two counts (3 int64).
     OpenCL (tm_dendrites_cl.py, kernels/tm_dendrites.cl), per launched step: the host uploads
     one buffer (the changed entries, E bytes each with a 4-byte position, the changed cells'
-    bounds, 12 bytes a cell, and the active cells, 4 bytes each, converted from the int64 it
-    reads; after a rewrite, or when the changes would outweigh it, the whole used index and
-    every cell's bounds go instead, E and 8 bytes each), and the device applies the changes
-    (read E + 4 and write E an entry, read 12 and write 8 a cell). Then two passes over the
-    walked entries (E bytes each), each first reading the active cell (4 bytes) and its bounds
-    (8): the count kernel adds each entry to its segment's counter (a read and a write of 4
-    bytes per segment reached); the collect kernel reads them again, takes each counter back
-    (exchange with 0: read and write) and writes the found segments (3 int32, after a count),
-    which the host reads back (the first read takes room for at least 256, so ``read_back``
-    exceeds 12 per segment found).
+    bounds, 12 bytes a cell, and the active cells as ``staged_cells`` numbers, the predicted
+    cells plus the bursting columns, 4 bytes each, converted from the int64 it reads; after a
+    rewrite, or when the changes would outweigh it, the whole used index and every cell's
+    bounds go instead, E and 8 bytes each), and the device applies the changes (read E + 4 and
+    write E an entry, read 12 and write 8 a cell). Then two passes over the walked entries (E
+    bytes each), each first reading, per active cell, its staged number (4 bytes) and its
+    bounds (8): the count kernel adds each entry to its segment's counter (a read and a write
+    of 4 bytes per segment reached); the collect kernel reads them again, takes each counter
+    back (exchange with 0: read and write) and writes the found segments (3 int32, after a
+    count), which the host reads back (the first read takes room for at least 256, so
+    ``read_back`` exceeds 12 per segment found).
     Learning (on the host for both): each changed row read and written (8 bytes per slot:
     cell and permanence), then the index entries it changed written with their positions (12
     bytes each), and any whole-index rewrite (8 bytes per used entry).
@@ -200,7 +202,8 @@ def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
     else:
         e = s["mirror_entry_bytes"]
         transfers = s["uploaded"] + s["read_back"]
-        cells = s["launched"] * (8 + 4 + 2 * (4 + 8)) * a  # staged on the host, read by both kernels
+        staged = s["launched"] * (8 + 4) * s["staged_cells"]  # read as int64, written as int32
+        cells = staged + s["launched"] * 2 * (4 + 8) * a  # both kernels read them
         passes = 2 * (e * s["walked"] + 8 * s["reached_segments"])
         total = (transfers + (2 * e + 4) * s["mirror_entries"] + 20 * s["mirror_cells"] + cells
                  + passes + 12 * s["found"] + 4 * s["launched"])
@@ -309,6 +312,7 @@ def _tm_sample(tm) -> dict:
     mask = np.zeros(tm.num_cells + 1, dtype=bool)  # the extra slot: empty slots (cell -1)
     mask[active] = True
     return {"active_cells": len(active), "rows": rows, "width": pool.width,
+            "staged_cells": len(tm._predicted_active) + len(tm.bursting_columns),
             "walked": int(index.cell_len[active].sum()),
             "reached_segments": int(mask[pool.pre[:rows]].any(axis=1).sum()),
             "found": len(tm._seg)}

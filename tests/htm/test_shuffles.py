@@ -26,7 +26,8 @@ def _reference(rows: list[list[int]], seed: int) -> list[list[int]]:
     return out
 
 
-@pytest.mark.parametrize("rows, n", [(1, 2), (5, 37), (150, 37), (40, 300), (2, 70_000), (9, 70_000)])
+@pytest.mark.parametrize("rows, n", [(3, 1), (1, 2), (5, 37), (150, 37), (40, 300), (2, 70_000),
+                                     (9, 70_000)])
 def test_shuffled_positions_equal_compat_rng_shuffles(backend_name, rows, n):
     raw = CompatRNG(3).draws(rows * (n - 1))
     starts = np.arange(rows) * (n - 1)
@@ -51,13 +52,14 @@ def test_rows_take_their_draws_from_where_they_start(backend_name):
     assert got.tolist() == expected
 
 
-@pytest.mark.parametrize("repeats", [1, 10])  # a few rows (one at a time) and many (lock-step)
-def test_shuffle_rows_of_different_lengths_keep_their_padding(backend_name, repeats):
-    """The SP's potential pools: row r shuffles its first counts[r] entries; -1 padding stays."""
+@pytest.mark.parametrize("repeats, padding", [(1, -1), (10, -1), (10, 7)])
+def test_shuffle_rows_of_different_lengths_keep_their_padding(backend_name, repeats, padding):
+    """The SP's potential pools: row r shuffles its first counts[r] entries; the padding stays
+    (a few rows go one at a time, many in lock-step, in uint16 when no value is negative)."""
     gen = np.random.default_rng(0)
     counts = np.tile([5, 1, 0, 12, 7, 12], repeats)
     width = 12
-    pools = np.full((len(counts), width), -1, dtype=np.int32)
+    pools = np.full((len(counts), width), padding, dtype=np.int32)
     for r, c in enumerate(counts):
         pools[r, :c] = np.sort(gen.choice(1000, c, replace=False))
     draws = np.maximum(counts - 1, 0)
@@ -67,4 +69,12 @@ def test_shuffle_rows_of_different_lengths_keep_their_padding(backend_name, repe
     expected = _reference([pools[r, :c].tolist() for r, c in enumerate(counts)], 8)
     for r, c in enumerate(counts):
         assert got[r, :c].tolist() == expected[r]
-        assert (got[r, c:] == -1).all()
+        assert (got[r, c:] == padding).all()
+
+
+def test_rows_with_nothing_to_swap_come_back_as_they_are(backend_name):
+    """No draws at all (every row has at most one entry): nothing to shuffle, on any backend."""
+    pools = np.array([[4, -1], [-1, -1], [9, -1]], dtype=np.int32)
+    got = shuffle_rows(pools, np.array([1, 0, 1]), np.empty(0, dtype=np.uint64), np.zeros(3, dtype=np.int64),
+                       _runtime(backend_name))
+    assert got.tolist() == pools.tolist()

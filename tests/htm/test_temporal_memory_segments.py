@@ -242,3 +242,10 @@ def test_creating_many_segments_at_once_equals_creating_them_one_by_one(full_cel
     assert np.array_equal(a.owner, b.owner) and np.array_equal(a.segments_per_cell, b.segments_per_cell)
     assert a.layout_changed == b.layout_changed and a.values_changed == b.values_changed
     assert [synapses(a, s) for s in range(a.n_rows)] == [synapses(b, s) for s in range(b.n_rows)]
+
+
+def test_creating_segments_at_once_needs_distinct_cells():
+    pool = SegmentPool(100, 255, 255, CONNECTED)
+    with pytest.raises(ValueError, match="distinct cells"):
+        pool.create_segments(np.array([3, 5, 3]))
+    assert pool.num_segments() == 0

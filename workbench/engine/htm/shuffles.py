@@ -33,10 +33,12 @@ def shuffle_rows(pools: np.ndarray, counts: np.ndarray, raw: np.ndarray, first_d
     """``pools`` (rows x width) with row r's first ``counts[r]`` entries shuffled by the draws
     ``raw[first_draw[r]:first_draw[r] + counts[r] - 1]`` (raw 32-bit draws; the entries past
     ``counts[r]`` stay as they are), on ``runtime``'s device (a CLRuntime) or, with None, in
-    numpy. Returns a new integer array (on numpy a transposed view of positions-major rows)."""
+    numpy; with no draws to make, the rows are returned as they are. Returns a new array of
+    some integer type (int32 from a device; on numpy possibly uint16, and possibly a transposed
+    view of positions-major rows): index with it, or convert it."""
     pools = np.asarray(pools)
     counts = np.asarray(counts, dtype=np.int64)
-    if runtime is not None and pools.size:
+    if runtime is not None and pools.size and counts.max() >= 2:
         return _on_device(runtime, pools.shape[1], counts, raw, first_draw, pools)
     return _on_host(pools, counts, raw, first_draw)
 
@@ -44,9 +46,10 @@ def shuffle_rows(pools: np.ndarray, counts: np.ndarray, raw: np.ndarray, first_d
 def shuffled_positions(rows: int, n: int, raw: np.ndarray, first_draw: np.ndarray,
                        runtime: Any = None) -> np.ndarray:
     """``rows`` x ``n``: row r is 0 .. n-1 shuffled by the draws ``raw[first_draw[r]:first_draw[r]
-    + n - 1]``; on ``runtime``'s device the rows are made there, so only the draws go over."""
+    + n - 1]``; on ``runtime``'s device the rows are made there, so only the draws go over.
+    The array's integer type varies as :func:`shuffle_rows`' does."""
     counts = np.full(rows, n, dtype=np.int64)
-    if runtime is not None and rows and n:
+    if runtime is not None and rows and n >= 2:
         return _on_device(runtime, n, counts, raw, first_draw, None)
     dtype = np.uint16 if n <= 1 << 16 else np.int32
     return _on_host(np.broadcast_to(np.arange(n, dtype=dtype), (rows, n)), counts, raw, first_draw)

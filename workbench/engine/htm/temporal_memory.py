@@ -13,11 +13,14 @@ What runs where:
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
   once), in ascending column order where it does. Growth, segment creation and destruction
   share the RNG stream: all of a step's draws are made in one call, in walk order, and its
-  shuffles computed together; each growth then touches only its own segment, so all of them
-  run at once (:meth:`~.tm_segments.SegmentPool.grow_many`), while creation and destruction,
-  which share the LIFO free list, take a lean Python loop. On OpenCL the host then sends the
-  index entries it changed and the active cells, and reads back only the list of active and
-  matching segments.
+  shuffles computed together (on the model's device when there are many: :mod:`.shuffles`);
+  each growth then touches only its own segment, so all of them run at once
+  (:meth:`~.tm_segments.SegmentPool.grow_many`), and so do the step's creations when no
+  destruction comes between them (:meth:`~.tm_segments.SegmentPool.create_segments`);
+  otherwise creation and destruction, which share the LIFO free list, take a lean Python loop.
+  On OpenCL the host then sends the index entries and block bounds it changed and the active
+  cells (as the predicted cells plus the bursting columns), and reads back only the list of
+  active and matching segments.
 
 The dendrites of step t are computed at the end of step t-1 (after its learning, from its
 active cells), which is the same thing the spec computes at the start of step t; it lets
@@ -483,6 +486,7 @@ def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
     from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
 
     try:
+        runtime.program("shuffle.cl")  # the growth shuffles of large learning steps
         return (DeviceDendrites(runtime, num_cells, connected, lowest, cells_per_column),
                 f"opencl:{runtime.index}")
     except KernelBuildError as exc:

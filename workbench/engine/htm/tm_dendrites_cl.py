@@ -58,8 +58,9 @@ class DeviceDendrites(PresynapticIndex):
     """Segment activity counted on one OpenCL device from a mirror of the presynaptic index."""
 
     def __init__(self, runtime: CLRuntime, num_cells: int, connected: np.float32,
-                 lowest: int, cells_per_column: int = 1, lanes: int | None = None) -> None:
-        """``lanes``: work items per active cell (default: 8 on a GPU, 1 on a CPU device)."""
+                 lowest: int, cells_per_column: int, lanes: int | None = None) -> None:
+        """``cells_per_column``: how many cells a bursting column stands for; ``lanes``: work
+        items per active cell (default: 8 on a GPU, 1 on a CPU device)."""
         super().__init__(num_cells, connected, lowest, track_writes=True)
         self.cells_per_column = cells_per_column
         if lanes is not None and lanes < 1:
@@ -105,10 +106,10 @@ class DeviceDendrites(PresynapticIndex):
             self._found = self._device(4 * (1 + 3 * rows))
 
     def _changed_entries(self) -> tuple[np.ndarray, np.ndarray, list]:
-        """(positions of the entries, cells whose bounds) to send with this step's upload; when
-        the whole used buffer is the better copy (or the only correct one), it and every cell's
-        bounds are enqueued here instead, and their events returned (to be held until the
-        step's blocking read)."""
+        """(positions of the entries, cells whose bounds changed) to send with this step's
+        upload; when the whole used buffer is the better copy (or the only correct one), it and
+        every cell's bounds are enqueued here instead, and their events returned (to be held
+        until the step's blocking read)."""
         written = self.take_written()
         if written is not None and 2 * len(written[0]) <= self.end:  # position + bin vs bin
             return written[0], written[1], []
@@ -129,7 +130,7 @@ class DeviceDendrites(PresynapticIndex):
                  bursting_columns: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Segments with at least ``lowest`` active potential synapses: (segments in no
-        particular order, active connected counts, active potential counts).
+        particular order, active connected counts, active potential counts), as int32.
 
         The active cells go to the device as ``predicted_cells`` and ``bursting_columns``
         (every cell of each) when given: at 65,536 columns, where nearly every column bursts
@@ -139,6 +140,8 @@ class DeviceDendrites(PresynapticIndex):
         """
         if predicted_cells is None:
             predicted_cells, bursting_columns = active_cells, _EMPTY
+        elif bursting_columns is None:
+            bursting_columns = _EMPTY
         if not self.end or not len(active_cells):
             return _EMPTY, _EMPTY, _EMPTY
         self._fit_rows(pool)
@@ -179,5 +182,4 @@ class DeviceDendrites(PresynapticIndex):
             found = np.empty((found_count, 3), dtype=np.int32)
             self.cl.enqueue_copy(self.queue, found, self._found, src_offset=4)
         self._expect = max(self._expect, 2 * found_count)
-        found = found.T.astype(np.int64)
-        return found[0], found[1], found[2]
+        return found[:, 0], found[:, 1], found[:, 2]  # int32 views: nothing to convert

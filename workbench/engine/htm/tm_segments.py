@@ -138,6 +138,8 @@ class SegmentPool:
         exactly as one at a time. A step in which most columns burst creates a segment in each
         (1,311 at 65,536 columns), which one at a time cost 4 us apiece."""
         cells = np.asarray(cells, dtype=np.int64)
+        if len(np.unique(cells)) < len(cells):
+            raise ValueError("create_segments needs distinct cells; call create_segment in turn")
         if (self.segments_per_cell[cells] >= self.max_segments).any():
             return np.array([self.create_segment(c) for c in cells.tolist()], dtype=np.int64)
         reused = min(len(cells), len(self.free))

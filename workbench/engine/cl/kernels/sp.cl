@@ -7,10 +7,11 @@
 // Inputs outside a column's potential pool (and the padding of a row) hold NaN: it survives
 // the updates below and compares false, so no kernel needs a mask for them.
 //
-// Kernels avoid fmin/fmax (PoCL turns them into calls, 50x slower than compares: the clip
-// (x < 0 ? 0 : x), then (x > 1 ? 1 : x) is exact and equal to numpy's maximum/minimum here, as
-// no -0 can occur and NaN passes through both), data-dependent early returns and scattered
-// stores in hot loops (they defeat PoCL's vectoriser).
+// Kernels that run on CPUs avoid fmin/fmax (PoCL turns them into calls, 50x slower than
+// compares: the clip (x < 0 ? 0 : x), then (x > 1 ? 1 : x) is exact and equal to numpy's
+// maximum/minimum here, as no -0 can occur and NaN passes through both), data-dependent early
+// returns and scattered stores in hot loops (they defeat PoCL's vectoriser); the GPU layout's
+// uint8 learning path uses fmin/fmax where it says why.
 //
 // Sizes are kernel arguments, so one build serves every model of the same rank (a new
 // parameter setting in the GUI does not recompile). Every kernel that indexes the bitmask takes
