@@ -1,8 +1,9 @@
 """The OpenCL dendrite engine counts segment activity on the device from a mirror of the
 presynaptic index. Checked after every step of a learning workload against a brute-force count
 from the segment pool and, on OpenCL, against the numpy engine running the same steps, and its
-device mirror against the host's index, with the device's default number of work items per
-active cell and with the other layout (one on a GPU, 8 on a CPU device); the workload relocates
+device mirror against the host's index, with the device's defaults and with the other choices
+(work items per active cell: one on a GPU, 8 on a CPU device; collecting by walking the entries
+on a GPU, by scanning the counters on a CPU device); the workload relocates
 blocks, compacts the index buffer, grows and widens the pool's rows, resets, and reloads states
 (index rebuilds into a fresh engine and into a used one whose pool then shrinks)."""
 
@@ -34,16 +35,17 @@ def brute_force(tm: TemporalMemory, active_cells: np.ndarray):
 
 class Checked:
     """A TM whose dendrite engine's every activity result is checked against the brute-force
-    count at once and kept; on a device with ``lanes`` work items per active cell (None: the
-    device's default)."""
+    count at once and kept; on a device with ``lanes`` work items per active cell and ``scan``
+    (collect by scanning the counters), None for the device's defaults."""
 
-    def __init__(self, backend: str, lanes: int | None = None) -> None:
+    def __init__(self, backend: str, lanes: int | None = None, scan: bool | None = None) -> None:
         self.tm = tm = TemporalMemory(COLUMNS, backend=backend, **KW)
         assert tm.backend_name == backend
-        if lanes is not None:
+        if lanes is not None or scan is not None:
             built = tm._engine
             tm._engine = DeviceDendrites(built.runtime, built.num_cells, built.connected,
-                                         built.lowest, built.cells_per_column, lanes=lanes)
+                                         built.lowest, built.cells_per_column, lanes=lanes,
+                                         scan=scan)
         self.results: list[tuple[np.ndarray, ...]] = []
         self.counted = False  # whether the last activity had the device count
         engine = tm._engine
@@ -85,11 +87,12 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
     on_device = backend_name != "numpy"
     if on_device:
         default = Checked(backend_name)
-        lanes = [None, 8 if default.tm._engine.lanes == 1 else 1]
-        runs = [default, Checked(backend_name, lanes[1])]
+        engine = default.tm._engine
+        variants = [(None, None), (8 if engine.lanes == 1 else 1, not engine.scan)]
+        runs = [default, Checked(backend_name, *variants[1])]
         twin = Checked("numpy")
     else:
-        lanes, runs, twin = [None], [Checked("numpy")], None
+        variants, runs, twin = [(None, None)], [Checked("numpy")], None
     gen = np.random.default_rng(4)
     patterns = [np.sort(gen.choice(COLUMNS, ACTIVE, replace=False)) for _ in range(40)]
     events = {"relocation": 0, "compaction": 0, "row growth": 0, "widening": 0}
@@ -97,7 +100,7 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
     for step in range(420):
         if step == 60:  # fresh TMs (engines built from scratch by load_state_dict)
             state = runs[0].tm.state_dict()
-            runs = [Checked(backend_name, n) for n in lanes]
+            runs = [Checked(backend_name, *variant) for variant in variants]
             for run in runs:
                 run.tm.load_state_dict(state)
         if step == 300:  # an earlier state into the used TMs: narrower, fewer rows

@@ -12,10 +12,13 @@ block starts and how long it is. Each step the host sends one buffer: the entrie
 bounds written since the last step (after a rebuild, a compaction or a reallocation, or when
 the entries would outweigh it, the whole used buffer and every cell's bounds go instead, in
 further uploads) and the active cells. On the device the active cells' entries are added to
-their segments' packed counters (two 16-bit counts in an int: one atomic per synapse), then
-visited again to take each counter back with an atomic exchange for 0 and append the segments
-that reach ``lowest``, so the counters are clean for the next step without a clear. What comes
-back is only that short list, as (segment, connected, potential) triples, in one read. Each
+their segments' packed counters (two 16-bit counts in an int: one atomic per synapse); then
+each touched counter is taken back (left 0, so the counters are clean for the next step
+without a clear) and the segments that reach ``lowest`` are appended to a list: on a CPU by
+visiting the entries again, each taking its counter with an atomic exchange for 0; on a GPU by
+reading every counter of the rows in use once, which is cheaper there than half a million
+contended exchanges (at 262,144 columns). What comes back is only that short list, as
+(segment, connected, potential) triples, in one read. Each
 active cell's block is walked by ``lanes`` work items: one on a CPU device (a plain loop, the
 fastest on PoCL), 8 on a GPU (neighbouring work items read neighbouring entries, and a cell
 feeding many segments is not one work item's long loop).
@@ -58,9 +61,11 @@ class DeviceDendrites(PresynapticIndex):
     """Segment activity counted on one OpenCL device from a mirror of the presynaptic index."""
 
     def __init__(self, runtime: CLRuntime, num_cells: int, connected: np.float32,
-                 lowest: int, cells_per_column: int, lanes: int | None = None) -> None:
+                 lowest: int, cells_per_column: int, lanes: int | None = None,
+                 scan: bool | None = None) -> None:
         """``cells_per_column``: how many cells a bursting column stands for; ``lanes``: work
-        items per active cell (default: 8 on a GPU, 1 on a CPU device)."""
+        items per active cell (default: 8 on a GPU, 1 on a CPU device); ``scan``: collect by
+        reading every counter rather than walking the entries again (default: on a GPU)."""
         super().__init__(num_cells, connected, lowest, track_writes=True)
         self.cells_per_column = cells_per_column
         if lanes is not None and lanes < 1:
@@ -69,10 +74,12 @@ class DeviceDendrites(PresynapticIndex):
         self.cl = runtime.cl
         self.queue = runtime.queue
         self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
+        self.scan = runtime.is_gpu if scan is None else scan
         defines = {"LANES": self.lanes}
         self._apply = _typed(runtime.kernel(_KERNELS, "tm_index_apply", defines), 2)
         self._count = _typed(runtime.kernel(_KERNELS, "tm_index_count", defines), 4)
         self._collect = _typed(runtime.kernel(_KERNELS, "tm_index_collect", defines), 5)
+        self._scan = _typed(runtime.kernel(_KERNELS, "tm_index_scan", defines), 2)
         self._bins = None  # the device mirror: self.entries >> slot_bits, as int32
         self._bounds = self._device(8 * num_cells)  # per cell: block start, length (int32)
         self._counters = None  # one packed counter per pool row, all 0 between steps
@@ -168,8 +175,11 @@ class DeviceDendrites(PresynapticIndex):
         cpc = self.cells_per_column
         self._launch(self._count, items, cells_at, p, cpc, self._staging, self._bounds,
                      self._bins, self._counters, self._found)
-        self._launch(self._collect, items, cells_at, p, cpc, self.lowest, self._staging,
-                     self._bounds, self._bins, self._counters, self._found)
+        if self.scan:
+            self._launch(self._scan, pool.n_rows, self.lowest, self._counters, self._found)
+        else:
+            self._launch(self._collect, items, cells_at, p, cpc, self.lowest, self._staging,
+                         self._bounds, self._bins, self._counters, self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
         self.cl.enqueue_copy(self.queue, head, self._found)
         upload.wait()
