@@ -185,7 +185,6 @@ class TemporalMemory:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
         cpc = self.cells_per_column
-        seg_col, seg_pot = self._seg_col, self._seg_pot
         n_active = len(cols)
 
         # Step 2: raw anomaly, against the cells predicted before this input arrived.
@@ -202,7 +201,36 @@ class TemporalMemory:
         active_cells.sort(kind="stable")  # two ascending runs: a stable sort merges them, O(n)
 
         # Bursting winners: best matching segment, else the previous winner, else least used.
-        in_active_col = _in_sorted(cols, seg_col)
+        if len(bursting):
+            best, rest, rest_winner, least_used = self._bursting_winners(bursting)
+            winners = np.concatenate([correct, self._seg_cell[best], rest_winner])
+            winners.sort(kind="stable")  # three ascending runs, merged
+        else:  # every column predicted (a learned sequence): nothing to choose
+            best = rest = rest_winner = _EMPTY
+            least_used = np.zeros(0, dtype=bool)
+            winners = correct
+
+        if learn:
+            self._learn(cols, _in_sorted(cols, self._seg_col), best, rest, rest_winner,
+                        least_used, self._winner_cells)
+        elif least_used.any() and cpc > 1:
+            # The least-used choice shuffles the column first: its draws are spent either way.
+            self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
+
+        self._prev_active_code[self._active_cells] = 0
+        self._prev_active_code[active_cells] = 1
+        self._active_cells = active_cells
+        self._predicted_active = correct
+        self._winner_cells = winners
+        self._bursting_columns = bursting
+        self._compute_dendrites()
+
+    def _bursting_winners(self, bursting: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(best matching segments of the bursting columns that have one, the other bursting
+        columns, their winner cells, which of those are least-used choices)."""
+        cpc = self.cells_per_column
+        seg_col, seg_pot = self._seg_col, self._seg_pot
         burst_matching = np.flatnonzero(self._seg_matching & _in_sorted(bursting, seg_col))
         if len(burst_matching):
             order = np.lexsort((-seg_pot[burst_matching], seg_col[burst_matching]))
@@ -223,24 +251,9 @@ class TemporalMemory:
         least_used = ~has_prev
         if least_used.any():
             lu_cols = rest[least_used]
-            counts = self._pool.segments_per_cell[lu_cols[:, None] * cpc + column_cells]
+            counts = self._pool.segments_per_cell[lu_cols[:, None] * cpc + np.arange(cpc)]
             rest_winner[least_used] = lu_cols * cpc + np.argmin(counts, axis=1)
-        winners = np.concatenate([correct, self._seg_cell[best], rest_winner])
-        winners.sort(kind="stable")  # three ascending runs, merged
-
-        if learn:
-            self._learn(cols, in_active_col, best, rest, rest_winner, least_used, prev_winners)
-        elif least_used.any() and cpc > 1:
-            # The least-used choice shuffles the column first: its draws are spent either way.
-            self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
-
-        self._prev_active_code[self._active_cells] = 0
-        self._prev_active_code[active_cells] = 1
-        self._active_cells = active_cells
-        self._predicted_active = correct
-        self._winner_cells = winners
-        self._bursting_columns = bursting
-        self._compute_dendrites()
+        return best, rest, rest_winner, least_used
 
     def _learn(self, cols: np.ndarray, in_active_col: np.ndarray, best: np.ndarray,
                rest: np.ndarray, rest_winner: np.ndarray, least_used: np.ndarray,
