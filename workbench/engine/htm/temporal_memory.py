@@ -200,6 +200,10 @@ class TemporalMemory:
         active_cells = np.concatenate([correct, (bursting[:, None] * cpc + column_cells).ravel()])
         active_cells.sort(kind="stable")  # two ascending runs: a stable sort merges them, O(n)
 
+        # Without learning the synapses stay as they are, so the device can count the next
+        # step's dendrites (step 1) while the host picks the winners.
+        started = None if learn else self._start_dendrites(active_cells, correct, bursting)
+
         # Bursting winners: best matching segment, else the previous winner, else least used.
         if len(bursting):
             best, rest, rest_winner, least_used = self._bursting_winners(bursting)
@@ -223,7 +227,9 @@ class TemporalMemory:
         self._predicted_active = correct
         self._winner_cells = winners
         self._bursting_columns = bursting
-        self._compute_dendrites()
+        if started is None:
+            started = self._start_dendrites(active_cells, correct, bursting)
+        self._set_dendrites(*self._engine.finish_activity(started))
 
     def _bursting_winners(self, bursting: np.ndarray
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -356,11 +362,17 @@ class TemporalMemory:
         return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts), runtime)
 
     def _compute_dendrites(self) -> None:
-        """Step 1 for the next input, from this step's active cells and synapses."""
+        """Step 1 for the next input, from the current active cells and synapses."""
+        started = self._start_dendrites(self._active_cells, self._predicted_active,
+                                        self._bursting_columns)
+        self._set_dendrites(*self._engine.finish_activity(started))
+
+    def _start_dendrites(self, active_cells: np.ndarray, predicted: np.ndarray,
+                         bursting: np.ndarray) -> object:
+        """Bring the dendrite engine up to date with the synapses and start step 1 for the
+        next input from these active cells (the predicted ones, and the bursting columns)."""
         self._engine.sync(self._pool)
-        found, connected, potential = self._engine.activity(
-            self._pool, self._active_cells, self._predicted_active, self._bursting_columns)
-        self._set_dendrites(found, connected, potential)
+        return self._engine.start_activity(self._pool, active_cells, predicted, bursting)
 
     def _set_dendrites(self, found: np.ndarray, connected: np.ndarray,
                        potential: np.ndarray) -> None:

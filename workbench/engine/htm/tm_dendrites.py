@@ -245,14 +245,30 @@ class PresynapticIndex:
                  predicted_cells: np.ndarray | None = None,
                  bursting_columns: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Segments with at least ``lowest`` active potential synapses: (segments, active
-        connected counts, active potential counts), the segments in no particular order (here
-        ascending).
+        """:meth:`finish_activity` of :meth:`start_activity`: the whole count at once."""
+        return self.finish_activity(self.start_activity(pool, active_cells, predicted_cells,
+                                                        bursting_columns))
+
+    def start_activity(self, pool: SegmentPool, active_cells: np.ndarray,
+                       predicted_cells: np.ndarray | None = None,
+                       bursting_columns: np.ndarray | None = None) -> object:
+        """Begin counting segment activity from ``active_cells``, for :meth:`finish_activity`
+        (an engine on a device returns while the device counts; this one counts now).
 
         ``predicted_cells`` and ``bursting_columns`` say the same as ``active_cells``, which
         they split into the active cells of predicted columns and the columns whose every cell
         is active (None: all are single cells); an engine may use whichever form is cheaper
         (this one reads ``active_cells``)."""
+        return self._count_now(pool, active_cells)
+
+    def finish_activity(self, started: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Segments with at least ``lowest`` active potential synapses: (segments, active
+        connected counts, active potential counts), the segments in no particular order (here
+        ascending)."""
+        return started
+
+    def _count_now(self, pool: SegmentPool, active_cells: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         entries = self.entries.take(_ragged(self.cell_start[active_cells], self.cell_len[active_cells]))
         # bin 2 * (segment + 1) + connected; tombstones (0) fall in bin 0
         counts = np.bincount(entries >> self.slot_bits, minlength=2 * (pool.n_rows + 1)).reshape(-1, 2)[1:]

@@ -132,25 +132,25 @@ class DeviceDendrites(PresynapticIndex):
         return _EMPTY, _EMPTY, events
 
     # -- activity ------------------------------------------------------------------------------
-    def activity(self, pool: SegmentPool, active_cells: np.ndarray,
-                 predicted_cells: np.ndarray | None = None,
-                 bursting_columns: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Segments with at least ``lowest`` active potential synapses: (segments in no
-        particular order, active connected counts, active potential counts), as int32.
+    def start_activity(self, pool: SegmentPool, active_cells: np.ndarray,
+                       predicted_cells: np.ndarray | None = None,
+                       bursting_columns: np.ndarray | None = None) -> tuple | None:
+        """Enqueue :meth:`activity`'s work (the upload, the kernels, a non-blocking read of the
+        found list) and return what :meth:`finish_activity` needs, so that the host can go on
+        while the device counts.
 
         The active cells go to the device as ``predicted_cells`` and ``bursting_columns``
         (every cell of each) when given: at 65,536 columns, where nearly every column bursts
         early on, 1,311 columns instead of 42,000 cells. One upload and (nearly always) one
-        read per step: each blocking transfer costs a device round trip, which dominates on a
-        CPU device shared with other work.
+        read per step: each transfer costs a device round trip, which dominates on a CPU device
+        shared with other work.
         """
         if predicted_cells is None:
             predicted_cells, bursting_columns = active_cells, _EMPTY
         elif bursting_columns is None:
             bursting_columns = _EMPTY
         if not self.end or not len(active_cells):
-            return _EMPTY, _EMPTY, _EMPTY
+            return None
         self._fit_rows(pool)
         positions, cells, whole = self._changed_entries()
         k, m, p, b = len(positions), len(cells), len(predicted_cells), len(bursting_columns)
@@ -166,9 +166,9 @@ class DeviceDendrites(PresynapticIndex):
         if self._staging is None or self._staging_size < staged.nbytes:
             self._staging_size = max(staged.nbytes, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
-        # Non-blocking, and the event (which keeps `staged` alive) is held until the blocking
-        # read below, which the in-order queue runs after everything enqueued here.
-        upload = self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False)
+        # Non-blocking: the events (which keep `staged` and the whole copies alive) are held
+        # until the read, which the in-order queue runs after everything enqueued here.
+        events = [self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False), *whole]
         if k + m:
             self._launch(self._apply, k + m, k, self._staging, self._bins, self._bounds)
         items = (p + b * self.cells_per_column) * self.lanes
@@ -181,9 +181,17 @@ class DeviceDendrites(PresynapticIndex):
             self._launch(self._collect, items, cells_at, p, cpc, self.lowest, self._staging,
                          self._bounds, self._bins, self._counters, self._found)
         head = np.empty(1 + 3 * min(self._expect, self._rows), dtype=np.int32)
-        self.cl.enqueue_copy(self.queue, head, self._found)
-        upload.wait()
-        for event in whole:
+        read = self.cl.enqueue_copy(self.queue, head, self._found, is_blocking=False)
+        return head, read, events
+
+    def finish_activity(self, started: tuple | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The result of :meth:`start_activity`'s work: (segments in no particular order,
+        active connected counts, active potential counts), as int32; waits for the device."""
+        if started is None:
+            return _EMPTY, _EMPTY, _EMPTY
+        head, read, events = started
+        read.wait()
+        for event in events:
             event.wait()
         found_count = int(head[0])
         if found_count <= (len(head) - 1) // 3:
