@@ -96,6 +96,7 @@ def _view(values: np.ndarray) -> np.ndarray:
 
 
 _GROW, _DESTROY, _BURST = 0, 1, 2
+_NOT_STARTED = object()  # an engine's started count may be any object, None included
 
 
 class TemporalMemory:
@@ -202,7 +203,7 @@ class TemporalMemory:
 
         # Without learning the synapses stay as they are, so the device can count the next
         # step's dendrites (step 1) while the host picks the winners.
-        started = None if learn else self._start_dendrites(active_cells, correct, bursting)
+        started = _NOT_STARTED if learn else self._start_dendrites(active_cells, correct, bursting)
 
         # Bursting winners: best matching segment, else the previous winner, else least used.
         if len(bursting):
@@ -227,7 +228,7 @@ class TemporalMemory:
         self._predicted_active = correct
         self._winner_cells = winners
         self._bursting_columns = bursting
-        if started is None:
+        if started is _NOT_STARTED:
             started = self._start_dendrites(active_cells, correct, bursting)
         self._set_dendrites(*self._engine.finish_activity(started))
 
