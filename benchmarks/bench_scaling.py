@@ -497,7 +497,7 @@ def _device_limits(backend: str) -> tuple[float, float, bool] | None:
     return runtime.device.global_mem_size / 1e6, runtime.device.max_mem_alloc_size / 1e6, bool(runtime.is_gpu)
 
 
-def _memory_problem(backend: str, kind: str, columns: int, previous: dict | None,
+def memory_problem(backend: str, kind: str, columns: int, previous: dict | None,
                     permanence_dtype: str = "float32") -> str:
     """Why ``columns`` would not fit (empty when it should): device buffers from the SP's
     layout; host peak predicted from the last size's (SP: see the module docstring; TM: x
@@ -616,7 +616,7 @@ def run(backends: list[str] | None = None, quick: bool = False, budget_s: float 
             previous, last_wall = None, 0.0
             for columns in sizes:
                 left = model_deadline - time.perf_counter()
-                note = _memory_problem(backend, kind, columns, previous, sp_permanence_dtype)
+                note = memory_problem(backend, kind, columns, previous, sp_permanence_dtype)
                 predicted = _predicted_s(kind, columns, previous, last_wall, phase_s)
                 if not note and previous is not None and predicted > left:
                     note = f"skipped: predicted {predicted:.0f} s > {max(left, 0):.0f} s left of the budget"

@@ -55,8 +55,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from benchmarks.bench_scaling import (SP_ACTIVE_FRACTION, measure_copy_bandwidth, sp_shape,
-                                      sp_state_bytes, sp_step_bytes)
+from benchmarks.bench_scaling import (SP_ACTIVE_FRACTION, measure_copy_bandwidth, memory_problem,
+                                      sp_shape, sp_step_bytes)
 from benchmarks.table import print_table
 from workbench.engine.backend import available_backends, get_backend, opencl_problem
 from workbench.engine.htm.spatial_pooler import SpatialPooler
@@ -66,7 +66,6 @@ SMALL_CONFIGS = ((4096, "uint8"), (2048, "float32"))
 WARMUP_STEPS, LEARN_STEPS, BUMP_STEPS = 3, 20, 5
 INPUTS_CYCLED = 20
 POOL_SAMPLE = 256  # active columns whose pools give the written share of a row
-DEVICE_MEMORY_SHARE = 0.8  # of a device's memory the SP's state may take
 
 
 @contextmanager
@@ -153,28 +152,12 @@ def kernel_bandwidth(name: str, ms: float, columns: float, engine, share: float,
             "% copy (moved)": 100 * moved / ms / 1e6 / copy_gb_s}
 
 
-def device_problem(runtime, columns: int, dtype: str) -> str:
-    """Why this SP's state would not fit the device (empty when it should): more than
-    DEVICE_MEMORY_SHARE of its memory, or a permanence buffer over its largest buffer."""
-    shape = sp_shape(columns)
-    state = sp_state_bytes("opencl", columns, shape["inputs"], dtype)
-    perm = columns * -(-shape["inputs"] // 64) * 64 * np.dtype(dtype).itemsize
-    memory, largest = runtime.device.global_mem_size, runtime.device.max_mem_alloc_size
-    if state > DEVICE_MEMORY_SHARE * memory:
-        return (f"skipped: the SP's state takes {state / 1e9:.1f} GB, over "
-                f"{DEVICE_MEMORY_SHARE:.0%} of the device's {memory / 1e9:.1f} GB")
-    if perm > largest:
-        return (f"skipped: the permanences take one {perm / 1e9:.1f} GB buffer, over the "
-                f"device's largest ({largest / 1e9:.1f} GB)")
-    return ""
-
-
 def profile(backend: str, runtime, columns: int, dtype: str, copy_gb_s: float) -> list[dict]:
     """The configs, steps, kernels and bandwidth rows of one SP configuration (built on the
     profiling queue now in ``runtime``)."""
     shape = sp_shape(columns)
     label = {"backend": backend, "config": f"{columns} cols x {shape['inputs']} inputs, {dtype}"}
-    problem = device_problem(runtime, columns, dtype)
+    problem = memory_problem(backend, "sp", columns, None, dtype)  # bench_scaling's fit check
     if problem:
         return [{"table": "configs", **label, "note": problem}]
     gen = np.random.default_rng(0)
