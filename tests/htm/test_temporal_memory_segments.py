@@ -231,7 +231,7 @@ def test_creating_many_segments_at_once_equals_creating_them_one_by_one(full_cel
         if full_cell:
             make_segment(pool, 3000, [(1, 0.4)])
             make_segment(pool, 3000, [(2, 0.2)])
-    cells = np.concatenate([np.arange(1000, 1300), [3000], np.arange(2000, 2100)])
+    cells = np.concatenate([np.arange(1000, 1300), np.arange(2000, 2100), [3000]])
     one_by_one = [pools[0].create_segment(c) for c in cells.tolist()]
     at_once = pools[1].create_segments(cells)
     assert at_once.tolist() == one_by_one
