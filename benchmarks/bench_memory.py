@@ -49,9 +49,12 @@ LARGE_COLUMNS = 262_144
 QUICK_TM_COLUMNS = 16_384
 TM_PROTOCOL = {"sequences": 2, "length": 10, "passes": 2}
 SP_SYNAPSE_ARRAYS = ("perm", "conn_t", "conn")  # per (column, input) pair in the SP engines
-TM_ROW_ARRAYS = ("pre", "perm", "count", "owner", "_counters", "_found")
+TM_ROW_ARRAYS = ("pre", "perm", "count", "owner", "_counters", "_found", "_owner")
 TM_INDEX_ARRAYS = ("entries", "position", "_bins")  # _bins: the device mirror
-TM_CELL_ARRAYS = ("segments_per_cell", "cell_start", "cell_cap", "cell_len", "_bounds")
+# per cell, and per column (the OpenCL engine's inference state: stamps, winners, best keys)
+TM_CELL_ARRAYS = ("segments_per_cell", "cell_start", "cell_cap", "cell_len", "_bounds",
+                  "_segments_per_cell", "_pred_stamp", "_winner_of", "_winner_step",
+                  "_burst_stamp", "_best_key")
 TM_STAGING_ARRAYS = ("_staging",)  # the OpenCL engine's upload buffer
 MEMORY_SHARE = 0.6  # of the host's available memory a model may be predicted to use
 _RESULT = "MEMORY-RESULT "
@@ -188,9 +191,9 @@ def measure_sp(backend: str, dtype: str, columns: int = SP_COLUMNS) -> dict:
 def tm_row_formula(width: int, device: bool) -> int:
     """Bytes of one segment row: on the host (tm_segments.py) per slot an int32 presynaptic
     cell and a float32 permanence, per row an int32 count and an int64 owner; on the device
-    (tm_dendrites_cl.py) per row only a packed int32 counter and room for a found triple
-    (3 int32): the synapses are in the index mirror."""
-    return 4 + 12 if device else width * 8 + 4 + 8
+    (tm_dendrites_cl.py) per row only a packed int32 counter, room for a found triple
+    (3 int32) and the owner cell (int32): the synapses are in the index mirror."""
+    return 4 + 12 + 4 if device else width * 8 + 4 + 8
 
 
 def tm_held(tm, containers: bool = True) -> list[Held]:

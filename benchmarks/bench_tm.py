@@ -4,12 +4,14 @@
 
 Workload (htm.core's TM benchmark shape): 20 sequences of 50 random SDRs, each sequence
 followed by a reset; 5 passes with learning on (the "learn" time averages all of them, from an
-empty TM to a trained one), then one pass with learning off ("infer"). Of that pass,
-"dendrites" is the time spent in the dendrite engine's calls (spec step 1: starting the count
-and finishing it; on OpenCL the upload, the kernels and the read, less what the device did while
-the host chose the winners), "floor" the activity call for one active cell (the round trip with
-next to no work), and "dendrites / floor" their ratio: the performance
-issue's "within 2x of the launch-latency floor". Two sizes: 2,048 columns
+empty TM to a trained one), then two passes with learning off: "infer" reads nothing between
+steps (on OpenCL the step stays on the device; each reset brings the last step back), "infer,
+views read" reads the anomaly and the predictive cells after every step, as a GUI or a
+recording does. "dendrites" is the time the last learning pass spent in the dendrite engine's
+calls (spec step 1; on OpenCL the upload of what learning changed, the kernels and the read),
+"floor" the activity call for one active cell (the round trip with next to no work), and
+"dendrites / floor" their ratio: the performance issue's "within 2x of the launch-latency
+floor". Two sizes: 2,048 columns
 x 32 cells with 40 active columns, and 4,096 x 32 with 300 active (and, with a GPU among the
 backends, ``--large`` sizes with 2 % active, 65,536 by default). htm.core's figures for the
 same shapes are 0.51 / 0.11 ms and 6.07 / 0.82 ms (learn / infer); the issue's target for the
@@ -57,43 +59,47 @@ def _ms_per_step(start: tuple[float, float], steps: int) -> tuple[float, float]:
 
 def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndarray]],
                  passes: int) -> dict[str, tuple[float, float]]:
-    """{"learn": (wall, cpu), "infer": (wall, cpu)} in ms/step of one TM on ``backend``."""
+    """{phase: (wall, cpu)} in ms/step of one TM on ``backend``: learn, infer, infer with the
+    views read, the dendrite share of the last learning pass, and the floor."""
     warm = TemporalMemory(64, cells_per_column=4, backend=backend)  # kernels built, not timed
     warm.compute(np.arange(4))
+    warm.compute(np.arange(4), learn=False)
+    warm.anomaly
     tm = TemporalMemory(columns, cells_per_column=cells, backend=backend)
     per_pass = sum(len(s) for s in data)
+    engine = tm._engine
+    activity = engine.activity
+    spent = [0.0, 0.0]
+
+    def timed(*args):
+        wall, cpu = _clock()
+        result = activity(*args)
+        spent[0] += time.perf_counter() - wall
+        spent[1] += time.process_time() - cpu
+        return result
+
     start = _clock()
-    for _ in range(passes):
+    for done in range(passes):
+        if done == passes - 1:  # the last pass's dendrite share (the engine's activity calls)
+            engine.activity = timed
         for sequence in data:
             for cols in sequence:
                 tm.compute(cols, learn=True)
             tm.reset()
     learn = _ms_per_step(start, passes * per_pass)
-    engine = tm._engine
-    begin, finish = engine.start_activity, engine.finish_activity
-    spent = [0.0, 0.0]
-
-    def timed(method):
-        def call(*args):
-            wall, cpu = _clock()
-            result = method(*args)
-            spent[0] += time.perf_counter() - wall
-            spent[1] += time.process_time() - cpu
-            return result
-        return call
-
-    # on the instance: the infer pass's dendrite share (starting the count and finishing it;
-    # on OpenCL the host picks the winners in between, while the device counts)
-    engine.start_activity, engine.finish_activity = timed(begin), timed(finish)
-    start = _clock()
-    for sequence in data:
-        for cols in sequence:
-            tm.compute(cols, learn=False)
-        tm.reset()
-    infer = _ms_per_step(start, per_pass)
-    engine.start_activity, engine.finish_activity = begin, finish
+    engine.activity = activity
     dendrites = (spent[0] * 1e3 / per_pass, spent[1] * 1e3 / per_pass)
-    return {"learn": learn, "infer": infer, "dendrites": dendrites, "floor": _dendrite_floor(tm, data)}
+    infer = {}
+    for phase, read_views in (("infer", False), ("infer, views read", True)):
+        start = _clock()
+        for sequence in data:
+            for cols in sequence:
+                tm.compute(cols, learn=False)
+                if read_views:
+                    tm.anomaly, tm.predictive_cells
+            tm.reset()
+        infer[phase] = _ms_per_step(start, per_pass)
+    return {"learn": learn, **infer, "dendrites": dendrites, "floor": _dendrite_floor(tm, data)}
 
 
 def _dendrite_floor(tm: TemporalMemory, data: list[list[np.ndarray]], calls: int = 200) -> tuple[float, float]:
@@ -122,8 +128,8 @@ def run(backends: list[str] | None = None, quick: bool = False,
     for (columns, cells, active, ref_learn, ref_infer), n_seq, n_pass in configs:
         data = workload(columns, active, n_seq)
         timings = {name: time_backend(name, columns, cells, data, n_pass) for name in names}
-        for phase, ref in (("learn", ref_learn), ("infer", ref_infer), ("dendrites", None),
-                           ("floor", None)):
+        for phase, ref in (("learn", ref_learn), ("infer", ref_infer),
+                           ("infer, views read", ref_infer), ("dendrites", None), ("floor", None)):
             row: dict = {"size": f"{columns}x{cells}, {active} active", "phase": phase,
                          "passes": f"{n_seq} sequences x {n_pass}"}
             for name in names:

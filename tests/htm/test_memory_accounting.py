@@ -103,9 +103,9 @@ def test_tm_rows_match_their_formula(backend_name):
     assert got["segments"] > 0 and got["synapses"] > 0
     assert got["per_row_host"] == tm_row_formula(got["width"], device=False) == 32 * 8 + 12
     if backend_name != "numpy":
-        # plus the found list's 4-byte count, shared by every row
-        assert got["per_row_device"] == 16 + 4 / got["rows"]
-        assert tm_row_formula(got["width"], device=True) == 16
+        # plus the found list's header (its count and the least-used tally), shared by every row
+        assert got["per_row_device"] == 20 + 8 / got["rows"]
+        assert tm_row_formula(got["width"], device=True) == 20
     parts = ("row_host", "row_device", "index", "bookkeeping", "cell", "staging", "activity", "other")
     assert sum(got[f"{part}_bytes"] for part in parts) == got["held_bytes"]  # each byte once
     assert got["cell_bytes"] >= tm.num_cells * 4  # at least the per-cell segment count

@@ -157,7 +157,8 @@ def test_a_surprise_bursts_exactly_the_unpredicted_columns(backend):
     assert tm.active_cells.tolist() == expected
 
 
-def test_bursting_winner_is_the_cell_of_the_best_matching_segment(backend):
+@pytest.mark.parametrize("learn", [True, False])
+def test_bursting_winner_is_the_cell_of_the_best_matching_segment(backend, learn):
     tm = TemporalMemory(8, cells_per_column=4, activation_threshold=3, min_threshold=2,
                         max_new_synapse_count=3, backend=backend)
     tm.compute(np.array([0, 1, 2]), learn=False)  # cells 0-11 active, winners 0, 4, 8
@@ -166,15 +167,17 @@ def test_bursting_winner_is_the_cell_of_the_best_matching_segment(backend):
     wire(tm, 23, [2, 3, 6], 0.21)           # 3 as well, but later in (cell, segment) order
     assert tm.matching_segments.tolist() == [weak, first, first + 1]
     rng_before = tm.state_dict()["rng"]
-    tm.compute(np.array([5]))
+    tm.compute(np.array([5]), learn=learn)
     assert tm.bursting_columns.tolist() == [5]
     assert tm.winner_cells.tolist() == [22]
     assert tm.state_dict()["rng"] == rng_before  # max_new - 3 = 0: nothing to grow
-    assert tm.segments_of(22)[0][1] == [(0, F32(0.31)), (1, F32(0.31)), (5, F32(0.31))]
+    grown = F32(0.31) if learn else F32(0.21)
+    assert tm.segments_of(22)[0][1] == [(0, grown), (1, grown), (5, grown)]
     assert tm.segments_of(21)[0][1] == [(0, F32(0.21)), (1, F32(0.21))]
 
 
-def test_bursting_winner_falls_back_to_the_lowest_previous_winner_without_a_draw(backend):
+@pytest.mark.parametrize("learn", [True, False])
+def test_bursting_winner_falls_back_to_the_lowest_previous_winner_without_a_draw(backend, learn):
     tm = TemporalMemory(8, cells_per_column=4, activation_threshold=3, min_threshold=2,
                         connected_permanence=0.5, backend=backend)
     tm.compute(np.array([3]))                 # cells 12-15
@@ -183,11 +186,14 @@ def test_bursting_winner_falls_back_to_the_lowest_previous_winner_without_a_draw
     tm.compute(np.array([0]))
     assert tm.winner_cells.tolist() == [1, 2] and tm.anomaly == 0.0
     rng_before = tm.state_dict()["rng"]
-    tm.compute(np.array([0]))                 # nothing predicts column 0 now: it bursts
+    tm.compute(np.array([0]), learn=learn)    # nothing predicts column 0 now: it bursts
     assert tm.bursting_columns.tolist() == [0]
     assert tm.winner_cells.tolist() == [1]    # not cell 0, which has the fewest segments
     assert tm.state_dict()["rng"] == rng_before  # min(20, 2 winners): no shuffle either
-    assert [syns for _, syns in tm.segments_of(1)][-1] == [(1, F32(0.21)), (2, F32(0.21))]
+    if learn:
+        assert [syns for _, syns in tm.segments_of(1)][-1] == [(1, F32(0.21)), (2, F32(0.21))]
+    else:
+        assert len(tm.segments_of(1)) == 1
 
 
 def test_bursting_winner_is_the_least_used_cell_after_a_shuffle(backend):

@@ -6,7 +6,7 @@ device mirror against the host's index, with the device's defaults and with the 
 on a GPU, by scanning the counters on a CPU device); the workload relocates
 blocks, compacts the index buffer, grows and widens the pool's rows, resets, and reloads states
 (index rebuilds into a fresh engine and into a used one whose pool then shrinks); one step in
-twenty infers, which starts the count before the winners are chosen."""
+twenty infers, which on a device runs the whole step there."""
 
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ def brute_force(tm: TemporalMemory, active_cells: np.ndarray):
 
 
 class Checked:
-    """A TM whose dendrite engine's every activity result is checked against the brute-force
-    count at once and kept; on a device with ``lanes`` work items per active cell and ``scan``
-    (collect by scanning the counters), None for the device's defaults."""
+    """A TM whose dendrite engine's every count (a learning step's activity, an inference
+    step's read back by read_step) is checked against the brute-force count at once and kept;
+    on a device with ``lanes`` work items per active cell and ``scan`` (collect by scanning the
+    counters), None for the device's defaults."""
 
     def __init__(self, backend: str, lanes: int | None = None, scan: bool | None = None) -> None:
         self.tm = tm = TemporalMemory(COLUMNS, backend=backend, **KW)
@@ -45,26 +46,14 @@ class Checked:
         if lanes is not None or scan is not None:
             built = tm._engine
             tm._engine = DeviceDendrites(built.runtime, built.num_cells, built.connected,
-                                         built.lowest, built.cells_per_column, lanes=lanes,
-                                         scan=scan)
+                                         built.activation_threshold, built.min_threshold,
+                                         built.cells_per_column, lanes=lanes, scan=scan)
         self.results: list[tuple[np.ndarray, ...]] = []
-        self.counted = False  # whether the last activity had the device count
+        self.counted = False  # whether the last count ran on the device
         engine = tm._engine
-        start, finish = engine.start_activity, engine.finish_activity
-        started_cells: list[np.ndarray] = []
+        cpc = tm.cells_per_column
 
-        def start_activity(pool, active_cells, predicted_cells, bursting_columns):
-            cells = np.concatenate([predicted_cells, (bursting_columns[:, None] * tm.cells_per_column
-                                                      + np.arange(tm.cells_per_column)).ravel()])
-            assert np.array_equal(np.sort(cells), active_cells)  # the two forms agree
-            started_cells.append(active_cells)
-            return start(pool, active_cells, predicted_cells, bursting_columns)
-
-        def finish_activity(started):
-            # the synapses do not change between start and finish (the TM starts early only
-            # without learning), so the pool's rows now are those the count read
-            active_cells = started_cells.pop()
-            found, connected, potential = finish(started)
+        def check(active_cells, found, connected, potential):
             order = np.argsort(found)  # the device appends in no particular order
             result = found[order], connected[order], potential[order]
             expected = brute_force(tm, active_cells)
@@ -73,9 +62,30 @@ class Checked:
                 assert np.array_equal(got, want), (len(self.results), result, expected)
             self.results.append(result)
             self.counted = bool(engine.end and len(active_cells))
-            return found, connected, potential
 
-        engine.start_activity, engine.finish_activity = start_activity, finish_activity
+        activity = engine.activity
+
+        def checked_activity(pool, active_cells, predicted_cells, bursting_columns, winners):
+            cells = np.concatenate([predicted_cells, (bursting_columns[:, None] * cpc
+                                                      + np.arange(cpc)).ravel()])
+            assert np.array_equal(np.sort(cells), active_cells)  # the two forms agree
+            found = activity(pool, active_cells, predicted_cells, bursting_columns, winners)
+            check(active_cells, *found)
+            return found
+
+        engine.activity = checked_activity
+        if hasattr(engine, "read_step"):
+            read_step = engine.read_step
+
+            def checked_read_step():
+                step = read_step()
+                predicted, bursting = step[0], step[1]
+                cells = np.sort(np.concatenate([predicted, (bursting[:, None] * cpc
+                                                            + np.arange(cpc)).ravel()]))
+                check(cells, *step[3])
+                return step
+
+            engine.read_step = checked_read_step
 
     def check_mirror(self) -> None:
         """Every cell's block bounds on the device are the host's, and its block there holds
@@ -120,7 +130,8 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
         columns = (patterns[gen.integers(40)] if gen.random() < 0.7
                    else np.sort(gen.choice(COLUMNS, ACTIVE, replace=False)))
         for run in runs + ([twin] if twin else []):
-            run.tm.compute(columns, learn=step % 20 != 18)  # some steps infer (counted early)
+            run.tm.compute(columns, learn=step % 20 != 18)  # some steps infer (on the device)
+            run.tm.active_cells  # an inference step is read back, and its count checked
             if step % 20 == 19:
                 run.tm.reset()
         if twin:

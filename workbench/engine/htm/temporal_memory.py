@@ -9,7 +9,10 @@ What runs where:
   (:mod:`.tm_dendrites`: from the few active cells to the segments they reach), on OpenCL the
   same index kept on the host and mirrored on the device, which counts from the active cells'
   entries (:mod:`.tm_dendrites_cl`).
-- The column walk (steps 2-4) runs on the host on both backends: vectorised where the spec's
+- On OpenCL a step without learning runs on the device from start to end (activation, the
+  bursting columns' winners, the next count) and nothing comes back until a view, a learning
+  step or a reset asks for it; the random draws its least-used choices spend are spent then.
+- A learning step's column walk (steps 2-4) runs on the host: vectorised where the spec's
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
   once), in ascending column order where it does. Growth, segment creation and destruction
   share the RNG stream: all of a step's draws are made in one call, in walk order, and its
@@ -18,9 +21,8 @@ What runs where:
   (:meth:`~.tm_segments.SegmentPool.grow_many`), and so do the step's creations when no
   destruction comes between them (:meth:`~.tm_segments.SegmentPool.create_segments`);
   otherwise creation and destruction, which share the LIFO free list, take a lean Python loop.
-  On OpenCL the host then sends the index entries and block bounds it changed and the active
-  cells (as the predicted cells plus the bursting columns), and reads back only the list of
-  active and matching segments.
+  On OpenCL the host then sends what it changed and the active cells (as the predicted cells
+  plus the bursting columns), and reads back only the list of active and matching segments.
 
 The dendrites of step t are computed at the end of step t-1 (after its learning, from its
 active cells), which is the same thing the spec computes at the start of step t; it lets
@@ -96,7 +98,6 @@ def _view(values: np.ndarray) -> np.ndarray:
 
 
 _GROW, _DESTROY, _BURST = 0, 1, 2
-_NOT_STARTED = object()  # an engine's started count may be any object, None included
 
 
 class TemporalMemory:
@@ -132,12 +133,14 @@ class TemporalMemory:
         self.seed = seed
         self._rng = CompatRNG(seed)
         self._connected_at = np.float32(self.connected_permanence - np.float32(1e-6))
-        self._lowest_activity = min(self.activation_threshold, self.min_threshold)
         self._pool = SegmentPool(self.num_cells, self.max_synapses_per_segment,
                                  self.max_segments_per_cell, self._connected_at)
         self._engine, self.backend_name = _dendrite_engine(
-            backend, self.num_cells, self._connected_at, self._lowest_activity, self.cells_per_column)
+            backend, self.num_cells, self._connected_at, self.activation_threshold,
+            self.min_threshold, self.cells_per_column)
         self._runtime = getattr(self._engine, "runtime", None)  # OpenCL's, for the shuffles
+        self._infers_on_device = hasattr(self._engine, "infer_step")
+        self._unsettled: np.ndarray | None = None  # a device step's columns, not yet read back
         # per cell, 1 if it was active one step earlier, else 0; the last entry, read for the
         # -1 of an empty slot, is 2: the code of the adaptation's third delta, 0
         self._prev_active_code = np.zeros(self.num_cells + 1, dtype=np.int8)
@@ -171,7 +174,9 @@ class TemporalMemory:
     def reset(self) -> None:
         """Spec rule 5: a sequence boundary. Cell and segment activity is cleared (synapses stay)
         and the anomaly reads NaN until the next step."""
+        self._settle()
         self._clear_cells()
+        self._engine.reset()
 
     def _clear_cells(self) -> None:
         self._prev_active_code[self._active_cells] = 0
@@ -185,6 +190,11 @@ class TemporalMemory:
     def compute(self, active_columns: Any, learn: bool = True) -> None:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
+        if not learn and self._infers_on_device:
+            self._engine.infer_step(self._pool, cols)
+            self._unsettled = cols
+            return
+        self._settle()
         cpc = self.cells_per_column
         n_active = len(cols)
 
@@ -200,10 +210,6 @@ class TemporalMemory:
         column_cells = np.arange(cpc)
         active_cells = np.concatenate([correct, (bursting[:, None] * cpc + column_cells).ravel()])
         active_cells.sort(kind="stable")  # two ascending runs: a stable sort merges them, O(n)
-
-        # Without learning the synapses stay as they are, so the device can count the next
-        # step's dendrites (step 1) while the host picks the winners.
-        started = _NOT_STARTED if learn else self._start_dendrites(active_cells, correct, bursting)
 
         # Bursting winners: best matching segment, else the previous winner, else least used.
         if len(bursting):
@@ -222,15 +228,43 @@ class TemporalMemory:
             # The least-used choice shuffles the column first: its draws are spent either way.
             self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
 
+        self._set_cells(active_cells, correct, winners, bursting)
+        self._set_dendrites(*self._engine.activity(self._pool, active_cells, correct, bursting,
+                                                   winners))
+
+    def _set_cells(self, active_cells: np.ndarray, correct: np.ndarray, winners: np.ndarray,
+                   bursting: np.ndarray) -> None:
+        """The step's cells (ascending): active, active because predicted, winners; and its
+        bursting columns."""
         self._prev_active_code[self._active_cells] = 0
         self._prev_active_code[active_cells] = 1
         self._active_cells = active_cells
         self._predicted_active = correct
         self._winner_cells = winners
         self._bursting_columns = bursting
-        if started is _NOT_STARTED:
-            started = self._start_dendrites(active_cells, correct, bursting)
-        self._set_dendrites(*self._engine.finish_activity(started))
+
+    def _settle(self) -> None:
+        """Bring back the step the device ran last, if the host has not seen it yet: its cells,
+        its anomaly and its count; and spend the random draws of the least-used choices the
+        device made since the last time (nothing else has drawn since: only learning steps
+        draw, and they settle first)."""
+        cols = self._unsettled
+        if cols is None:
+            return
+        self._unsettled = None
+        predicted, bursting, column_winners, found, least_used = self._engine.read_step()
+        if least_used and self.cells_per_column > 1:
+            self._rng.draws(least_used * (self.cells_per_column - 1))
+        cpc = self.cells_per_column
+        correct = np.sort(predicted).astype(np.int64)
+        bursting = np.sort(bursting).astype(np.int64)
+        active_cells = np.concatenate([correct, (bursting[:, None] * cpc + np.arange(cpc)).ravel()])
+        active_cells.sort(kind="stable")
+        winners = np.concatenate([correct, column_winners[column_winners >= 0]]).astype(np.int64)
+        winners.sort(kind="stable")  # the bursting winners come in column order: two runs
+        self._anomaly = raw_anomaly_from_counts(len(cols), len(bursting))
+        self._set_cells(active_cells, correct, winners, bursting)
+        self._set_dendrites(*found)
 
     def _bursting_winners(self, bursting: np.ndarray
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -363,17 +397,11 @@ class TemporalMemory:
         return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts), runtime)
 
     def _compute_dendrites(self) -> None:
-        """Step 1 for the next input, from the current active cells and synapses."""
-        started = self._start_dendrites(self._active_cells, self._predicted_active,
-                                        self._bursting_columns)
-        self._set_dendrites(*self._engine.finish_activity(started))
-
-    def _start_dendrites(self, active_cells: np.ndarray, predicted: np.ndarray,
-                         bursting: np.ndarray) -> object:
-        """Bring the dendrite engine up to date with the synapses and start step 1 for the
-        next input from these active cells (the predicted ones, and the bursting columns)."""
-        self._engine.sync(self._pool)
-        return self._engine.start_activity(self._pool, active_cells, predicted, bursting)
+        """Step 1 for the next input, from the current cells and synapses (after a load)."""
+        self._settle()
+        self._set_dendrites(*self._engine.activity(
+            self._pool, self._active_cells, self._predicted_active, self._bursting_columns,
+            self._winner_cells))
 
     def _set_dendrites(self, found: np.ndarray, connected: np.ndarray,
                        potential: np.ndarray) -> None:
@@ -411,39 +439,47 @@ class TemporalMemory:
     @property
     def anomaly(self) -> float:
         """Raw anomaly of the last step (spec step 2); NaN before the first step and after reset."""
+        self._settle()
         return self._anomaly
 
     @property
     def active_cells(self) -> np.ndarray:
+        self._settle()
         return _view(self._active_cells)
 
     @property
     def winner_cells(self) -> np.ndarray:
+        self._settle()
         return _view(self._winner_cells)
 
     @property
     def predictive_cells(self) -> np.ndarray:
         """Cells with an active segment now, i.e. predicted for the next input."""
+        self._settle()
         return _view(self._predictive_cells)
 
     @property
     def predictive_columns(self) -> np.ndarray:
         """Columns with a predictive cell now, ascending: those predicted for the next input."""
+        self._settle()
         return _view(self._predictive_columns)
 
     @property
     def bursting_columns(self) -> np.ndarray:
         """Active columns of the last step that no cell had predicted."""
+        self._settle()
         return _view(self._bursting_columns)
 
     @property
     def active_segments(self) -> np.ndarray:
         """Flat indices of the segments active now (for the next input), in (cell, segment) order."""
+        self._settle()
         return _view(self._seg[self._seg_active])
 
     @property
     def matching_segments(self) -> np.ndarray:
         """Flat indices of the segments matching now (for the next input), in (cell, segment) order."""
+        self._settle()
         return _view(self._seg[self._seg_matching])
 
     def segments_of(self, cell: int) -> list[tuple[int, list[tuple[int, float]]]]:
@@ -465,6 +501,7 @@ class TemporalMemory:
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything the next steps depend on: parameters, synapses, cells, the RNG."""
+        self._settle()
         return {
             "params": self.params(),
             "pool": self._pool.state_dict(),
@@ -485,6 +522,7 @@ class TemporalMemory:
             listed = ", ".join(f"{k}: saved {s!r}, this TM {m!r}" for k, (s, m) in different.items())
             raise ValueError(f"state_dict is from a TemporalMemory with other parameters ({listed}); "
                              "build one with the saved parameters first")
+        self._unsettled = None  # the device's last step is replaced, draws included
         self._pool.load_state_dict(state["pool"])
         self._rng.load_state_dict(state["rng"])
         self._prev_active_code[self._active_cells] = 0
@@ -500,12 +538,14 @@ class TemporalMemory:
 
 
 def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
-                     lowest: int, cells_per_column: int) -> tuple[Any, str]:
+                     activation_threshold: int, min_threshold: int,
+                     cells_per_column: int) -> tuple[Any, str]:
     """The dendrite engine for ``backend`` (a name or a backend object) and the name of the
     backend it runs on: numpy when OpenCL is missing (get_backend warns) or its kernels fail
     to build (warned here)."""
     resolved = get_backend(backend)
     runtime = getattr(resolved, "runtime", None)
+    lowest = min(activation_threshold, min_threshold)
     if runtime is None:
         return PresynapticIndex(num_cells, connected, lowest), "numpy"
     from ..cl.runtime import KernelBuildError  # noqa: PLC0415 - only with OpenCL
@@ -513,8 +553,8 @@ def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
 
     try:
         runtime.program("shuffle.cl")  # the growth shuffles of large learning steps
-        return (DeviceDendrites(runtime, num_cells, connected, lowest, cells_per_column),
-                f"opencl:{runtime.index}")
+        return (DeviceDendrites(runtime, num_cells, connected, activation_threshold, min_threshold,
+                                cells_per_column), f"opencl:{runtime.index}")
     except KernelBuildError as exc:
         warnings.warn(f"Temporal Memory kernels failed to build ({exc}); running on numpy instead",
                       BackendFallbackWarning, stacklevel=3)

@@ -243,29 +243,22 @@ class PresynapticIndex:
     # -- activity ------------------------------------------------------------------------------
     def activity(self, pool: SegmentPool, active_cells: np.ndarray,
                  predicted_cells: np.ndarray | None = None,
-                 bursting_columns: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`finish_activity` of :meth:`start_activity`: the whole count at once."""
-        return self.finish_activity(self.start_activity(pool, active_cells, predicted_cells,
-                                                        bursting_columns))
-
-    def start_activity(self, pool: SegmentPool, active_cells: np.ndarray,
-                       predicted_cells: np.ndarray | None = None,
-                       bursting_columns: np.ndarray | None = None) -> object:
-        """Begin counting segment activity from ``active_cells``, for :meth:`finish_activity`
-        (an engine on a device returns while the device counts; this one counts now).
+                 bursting_columns: np.ndarray | None = None,
+                 winners: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Segments with at least ``lowest`` active potential synapses from ``active_cells``:
+        (segments, active connected counts, active potential counts), the segments in no
+        particular order (here ascending).
 
         ``predicted_cells`` and ``bursting_columns`` say the same as ``active_cells``, which
         they split into the active cells of predicted columns and the columns whose every cell
-        is active (None: all are single cells); an engine may use whichever form is cheaper
-        (this one reads ``active_cells``)."""
+        is active (None: all are single cells), and ``winners`` are the step's winner cells;
+        an engine may use whichever form is cheaper and keep what a next step of its own needs
+        (this one reads ``active_cells`` only). The index first takes in the pool's changes."""
+        self.sync(pool)
         return self._count_now(pool, active_cells)
 
-    def finish_activity(self, started: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Segments with at least ``lowest`` active potential synapses: (segments, active
-        connected counts, active potential counts), the segments in no particular order (here
-        ascending)."""
-        return started
+    def reset(self) -> None:
+        """A sequence boundary; this engine keeps no cell state between steps."""
 
     def _count_now(self, pool: SegmentPool, active_cells: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,7 +27,9 @@ bytes model reads it); ``connected_flips``: the synapses, as handles
 so the engines update their own indexes or device copies incrementally. A flip is noted where
 the old and new permanences are both at hand (adapting, raising), which is far cheaper than
 re-reading every changed segment afterwards; a handle whose slot has since changed synapse is
-one the engine replaces anyway.
+one the engine replaces anyway. A device engine also copies each segment's cell and each cell's
+segment count: ``owners_changed`` lists the segments created or destroyed, ``cells_changed``
+their cells.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class SegmentPool:
         self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
         self.connected_flips: set[int] = set()
+        self.owners_changed: set[int] = set()
+        self.cells_changed: set[int] = set()
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def num_segments(self) -> int:
@@ -75,6 +79,8 @@ class SegmentPool:
         self.layout_changed.clear()
         self.values_changed.clear()
         self.connected_flips.clear()
+        self.owners_changed.clear()
+        self.cells_changed.clear()
 
     def _crossed(self, old: np.ndarray, new: np.ndarray) -> np.ndarray:
         """Where a permanence that went from ``old`` to ``new`` changed its connected state."""
@@ -128,6 +134,8 @@ class SegmentPool:
             self.n_rows += 1
         self._note_layout(segment, 0)
         self.owner[segment] = cell
+        self.owners_changed.add(segment)
+        self.cells_changed.add(cell)
         self.cell_segments.setdefault(cell, []).append(segment)
         self.segments_per_cell[cell] += 1
         return segment
@@ -156,6 +164,8 @@ class SegmentPool:
             noted = self.layout_changed.get(segment)
             self.layout_changed[segment] = (old_count if noted is None else noted[0], 0)
         self.values_changed.update(segments.tolist())
+        self.owners_changed.update(segments.tolist())
+        self.cells_changed.update(cells.tolist())
         self.owner[segments] = cells
         for cell, segment in zip(cells.tolist(), segments.tolist()):
             self.cell_segments.setdefault(cell, []).append(segment)
@@ -166,6 +176,8 @@ class SegmentPool:
         """Remove a segment and its synapses; its index goes on top of the free list."""
         self._note_layout(segment, 0)
         cell = int(self.owner[segment])
+        self.owners_changed.add(segment)
+        self.cells_changed.add(cell)
         self.cell_segments[cell].remove(segment)
         if not self.cell_segments[cell]:
             del self.cell_segments[cell]
@@ -378,6 +390,8 @@ class SegmentPool:
         self.layout_changed = {}
         self.values_changed = set()
         self.connected_flips = set()
+        self.owners_changed = set()
+        self.cells_changed = set()
 
 
 def _resized(array: np.ndarray, shape: tuple[int, ...], fill: float) -> np.ndarray:

@@ -1,110 +1,235 @@
-// Temporal Memory dendrite activity on the device (HTM_SPEC.md "Temporal Memory", step 1),
-// counted presynaptically: from the active cells to the synapses they feed.
+// Temporal Memory steps on the device (HTM_SPEC.md "Temporal Memory"): dendrite activity
+// (step 1) counted presynaptically, from the active cells to the synapses they feed, and the
+// inference step (steps 2-3 without learning: activation, winners) kept on the device.
 //
 // `bins` mirrors the host's presynaptic index (tm_dendrites.py), one int per entry: the
 // entry's bin, 2 * (segment + 1) + connected, 0 for an empty or removed entry, in one block per
 // presynaptic cell; `bounds` mirrors where each cell's block starts and how many entries it
-// holds (bounds[2 * cell], bounds[2 * cell + 1]). Each step the host sends one int buffer,
-// `staged`: k changed bins, then their k positions, then m cells whose bounds changed, their
-// m starts and m lengths; at `cells_at`, the active cells as p single cells (those of
-// predicted columns) followed by the bursting columns, each standing for its CPC cells.
-// tm_index_apply writes the changed bins and bounds. tm_index_count adds each entry of the
-// active cells' blocks to its segment's packed counter (active potential in the low 16 bits,
-// active connected in the high 16: one atomic per synapse). tm_index_collect visits the same
-// entries again; each takes its segment's counter with an atomic exchange for 0, so exactly
-// one of them gets the counts and every counter is 0 again for the next step without a clear.
-// Segments with at least `lowest` active potential synapses are appended to `found` after its
-// counter found[0] (which tm_index_count's first work item zeroes), as (segment, connected,
-// potential) triples; the order of the appends varies from run to run (the host sorts them).
-// On a GPU, tm_index_scan replaces tm_index_collect: it reads every counter of the rows in use
-// once (4 bytes a row, coalesced) instead of visiting the entries again with an atomic
-// exchange each, which contend when many active cells feed the same segments (at 262,144
-// columns half a million entries for 5,000 segments found); on a CPU the walk is cheaper.
+// holds (bounds[2 * cell], bounds[2 * cell + 1]). `owner` mirrors each segment's cell and
+// `segments_per_cell` each cell's segment count (what the least-used winner reads).
+//
+// Each step the host sends one int buffer, `staged`: the changes of the mirrors (k bins and
+// their k positions, m cells with their m block starts and m lengths, o segments with their o
+// owners, c cells with their c segment counts, w winner cells: the lowest winner of each
+// column the host's step chose), then, on an inference step, the n active columns, then at
+// `lists` the active cells: a header [p, b], then p single cells (those of predicted columns)
+// from lists + 2, then b bursting columns, each standing for its CPC cells, from lists + 2 +
+// P (a host step sends them, P = p; an inference step sends the header as [0, 0] and
+// tm_activate appends to it, P = n * CPC, then tm_winners writes each column's winner, or -1
+// for a predicted one, at lists + 2 + P + n).
+//
+// tm_index_count adds each entry of the active cells' blocks to its segment's packed counter
+// (active potential in the low 16 bits, active connected in the high 16: one atomic per
+// synapse). tm_index_collect visits the same entries again; each takes its segment's counter
+// with an atomic exchange for 0, so exactly one of them gets the counts and every counter is
+// 0 again for the next step without a clear. Segments with at least `lowest` active potential
+// synapses are appended to `found` after its counter found[0] (which tm_index_count's first
+// work item zeroes) and found[1] (tm_winners' tally), as (segment, connected, potential) triples; the order of the appends
+// varies from run to run (the host sorts them). The cell of an active segment (at least
+// `active_at` active connected synapses) gets `pred_stamp` = the step's clock: the next step
+// reads a cell as predictive when its stamp is the clock before its own, so nothing needs
+// clearing (a reset advances the clock by two). On a GPU, tm_index_scan replaces
+// tm_index_collect: it reads every counter of the rows in use once (4 bytes a row, coalesced)
+// instead of visiting the entries again with an atomic exchange each, which contend when many
+// active cells feed the same segments; on a CPU the walk is cheaper.
 // LANES work items share each active cell (one on a CPU, where a plain loop over a block is
 // fastest; several on a GPU, so that neighbouring work items read neighbouring entries and a
 // cell that feeds many segments is not one work item's long loop).
-// Only integer counts and copies: results equal numpy's exactly.
+// Only integer counts, comparisons and copies: results equal numpy's exactly.
 
-// n = k + m work items; a position or cell written twice in a step carries its final value
-// both times.
-__kernel void tm_index_apply(const int n, const int k, __global const int* staged,
-                             __global int* bins, __global int* bounds) {
-    const int g = get_global_id(0);
-    if (g >= n) return;
-    if (g < k) {
-        bins[staged[k + g]] = staged[g];
-    } else {
-        const int m = n - k, i = g - k;
-        __global const int* cells = staged + 2 * k;
-        bounds[2 * cells[i]] = cells[m + i];
-        bounds[2 * cells[i] + 1] = cells[2 * m + i];
+#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable
+
+// n = k + m + o + c + w work items; a position, cell or segment written twice in a step
+// carries its final value both times.
+__kernel void tm_index_apply(const int n, const int k, const int m, const int o, const int c,
+                             const int cpc, const int clock, __global const int* staged,
+                             __global int* bins, __global int* bounds, __global int* owner,
+                             __global int* segments_per_cell, __global int* winner_of,
+                             __global int* winner_step) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    if (i < k) {
+        bins[staged[k + i]] = staged[i];
+        return;
     }
+    staged += 2 * k;
+    i -= k;
+    if (i < m) {
+        bounds[2 * staged[i]] = staged[m + i];
+        bounds[2 * staged[i] + 1] = staged[2 * m + i];
+        return;
+    }
+    staged += 3 * m;
+    i -= m;
+    if (i < o) {
+        owner[staged[i]] = staged[o + i];
+        return;
+    }
+    staged += 2 * o;
+    i -= o;
+    if (i < c) {
+        segments_per_cell[staged[i]] = staged[c + i];
+        return;
+    }
+    const int cell = staged[2 * c + i - c];
+    winner_of[cell / cpc] = cell;
+    winner_step[cell / cpc] = clock;
 }
 
-static void take(const int segment, volatile __global int* counters, const int lowest,
-                 volatile __global int* found) {
-    const int packed = atomic_xchg(counters + segment, 0);
+static void found_segment(const int segment, const int packed, const int lowest,
+                          const int active_at, const int clock, __global const int* owner,
+                          __global int* pred_stamp, volatile __global int* found) {
     const int potential = packed & 0xFFFF;
     if (potential < lowest) return;  // also an entry that found the counter already taken
     const int i = atomic_inc(found);
-    found[1 + 3 * i] = segment;
-    found[2 + 3 * i] = packed >> 16;
-    found[3 + 3 * i] = potential;
+    found[2 + 3 * i] = segment;
+    found[3 + 3 * i] = packed >> 16;
+    found[4 + 3 * i] = potential;
+    if ((packed >> 16) >= active_at) pred_stamp[owner[segment]] = clock;
 }
 
-// Work item g is lane g % LANES of active cell i = g / LANES (the i-th single cell, or cell
-// (i - p) % cpc of bursting column (i - p) / cpc) and visits the cell's entries lane,
-// lane + LANES, ...: each is added to its segment's counter or (taking) its segment's counter
-// is taken. Empty entries are skipped.
-static void visit_cell(const int taking, const int g, __global const int* active, const int p,
-                       const int cpc, __global const int* bounds, __global const int* bins,
-                       volatile __global int* counters, const int lowest,
-                       volatile __global int* found) {
-    const int i = g / LANES;
-    const int cell = i < p ? active[i] : active[p + (i - p) / cpc] * cpc + (i - p) % cpc;
-    const int start = bounds[2 * cell];
-    const int length = bounds[2 * cell + 1];
-    for (int j = g - i * LANES; j < length; j += LANES) {
-        const int bin = bins[start + j];
-        if (bin == 0) continue;
-        const int segment = (bin >> 1) - 1;
-        if (taking) take(segment, counters, lowest, found);
-        else atomic_add(counters + segment, 1 + ((bin & 1) << 16));
-    }
+// The active cell work item g visits: lane g % LANES of active cell i = g / LANES (the i-th
+// single cell, or cell (i - p) % cpc of bursting column (i - p) / cpc), -1 past the last one.
+static int active_cell(const int g, __global const int* lists, const int P, const int cpc) {
+    const int i = g / LANES, p = lists[0];
+    if (i < p) return lists[2 + i];
+    const int j = i - p;
+    if (j >= lists[1] * cpc) return -1;
+    return lists[2 + P + j / cpc] * cpc + j % cpc;
 }
 
-// n = (p + bursting columns * cpc) * LANES work items.
-__kernel void tm_index_count(const int n, const int cells_at, const int p, const int cpc,
+// n >= (p + b * cpc) * LANES work items (on an inference step the host knows only a bound).
+__kernel void tm_index_count(const int n, const int lists_at, const int P, const int cpc,
                              __global const int* staged, __global const int* bounds,
                              __global const int* bins, volatile __global int* counters,
                              volatile __global int* found) {
     const int g = get_global_id(0);
     if (g == 0) found[0] = 0;
     if (g >= n) return;
-    visit_cell(0, g, staged + cells_at, p, cpc, bounds, bins, counters, 0, found);
+    const int cell = active_cell(g, staged + lists_at, P, cpc);
+    if (cell < 0) return;
+    const int start = bounds[2 * cell], length = bounds[2 * cell + 1];
+    for (int j = g % LANES; j < length; j += LANES) {
+        const int bin = bins[start + j];
+        if (bin != 0) atomic_add(counters + (bin >> 1) - 1, 1 + ((bin & 1) << 16));
+    }
 }
 
-__kernel void tm_index_collect(const int n, const int cells_at, const int p, const int cpc,
-                               const int lowest, __global const int* staged,
-                               __global const int* bounds, __global const int* bins,
-                               volatile __global int* counters, volatile __global int* found) {
+__kernel void tm_index_collect(const int n, const int lists_at, const int P, const int cpc,
+                               const int lowest, const int active_at, const int clock,
+                               __global const int* staged, __global const int* bounds,
+                               __global const int* bins, volatile __global int* counters,
+                               __global const int* owner, __global int* pred_stamp,
+                               volatile __global int* found) {
     const int g = get_global_id(0);
     if (g >= n) return;
-    visit_cell(1, g, staged + cells_at, p, cpc, bounds, bins, counters, lowest, found);
+    const int cell = active_cell(g, staged + lists_at, P, cpc);
+    if (cell < 0) return;
+    const int start = bounds[2 * cell], length = bounds[2 * cell + 1];
+    for (int j = g % LANES; j < length; j += LANES) {
+        const int bin = bins[start + j];
+        if (bin == 0) continue;
+        const int segment = (bin >> 1) - 1;
+        found_segment(segment, atomic_xchg(counters + segment, 0), lowest, active_at, clock,
+                      owner, pred_stamp, found);
+    }
 }
 
 // n = the rows in use; one work item per row's counter.
-__kernel void tm_index_scan(const int n, const int lowest, volatile __global int* counters,
-                            volatile __global int* found) {
+__kernel void tm_index_scan(const int n, const int lowest, const int active_at, const int clock,
+                            volatile __global int* counters, __global const int* owner,
+                            __global int* pred_stamp, volatile __global int* found) {
     const int g = get_global_id(0);
     if (g >= n) return;
     const int packed = counters[g];
     if (packed == 0) return;
     counters[g] = 0;
-    const int potential = packed & 0xFFFF;
-    if (potential < lowest) return;
-    const int i = atomic_inc(found);
-    found[1 + 3 * i] = g;
-    found[2 + 3 * i] = packed >> 16;
-    found[3 + 3 * i] = potential;
+    found_segment(g, packed, lowest, active_at, clock, owner, pred_stamp, found);
+}
+
+// -- the inference step -----------------------------------------------------------------------
+
+// One work item per active column (n): a column with a cell predicted by the last count
+// (pred_stamp == clock - 1) activates those cells, and its lowest one is the column's winner
+// to remember; any other column bursts: it is listed, stamped, and its best matching key
+// cleared for tm_best_matching.
+__kernel void tm_activate(const int n, const int cols_at, const int lists_at, const int cpc,
+                          const int clock, volatile __global int* staged,
+                          __global const int* pred_stamp, __global int* burst_stamp,
+                          __global ulong* best_key, __global int* winner_of,
+                          __global int* winner_step) {
+    const int g = get_global_id(0);
+    if (g >= n) return;
+    const int col = staged[cols_at + g], first = col * cpc;
+    volatile __global int* lists = staged + lists_at;
+    int predicted = 0;
+    for (int l = 0; l < cpc; ++l) predicted += pred_stamp[first + l] == clock - 1;
+    if (predicted) {
+        int at = 2 + atomic_add(lists, predicted);
+        for (int l = 0; l < cpc; ++l)
+            if (pred_stamp[first + l] == clock - 1) lists[at++] = first + l;
+        for (int l = 0; l < cpc; ++l)
+            if (pred_stamp[first + l] == clock - 1) { winner_of[col] = first + l; break; }
+        winner_step[col] = clock;
+    } else {
+        lists[2 + n * cpc + atomic_inc(lists + 1)] = col;
+        burst_stamp[col] = clock;
+        best_key[col] = ULONG_MAX;
+    }
+}
+
+// Over the last count's found segments (found[0] of them, however many work items there are):
+// a matching one (at least `min_threshold` active potential synapses) of a bursting column
+// competes for its column's best key: most active potential synapses, then lowest cell, then
+// lowest segment (HTM_SPEC.md: first in (cell, segment) order), packed so that the smallest
+// key wins.
+__kernel void tm_best_matching(const int cpc, const int clock, const int min_threshold,
+                               __global const int* found, __global const int* owner,
+                               __global const int* burst_stamp, volatile __global ulong* best_key) {
+    const int total = found[0];
+    for (int i = get_global_id(0); i < total; i += get_global_size(0)) {
+        const int segment = found[2 + 3 * i], potential = found[4 + 3 * i];
+        if (potential < min_threshold) continue;
+        const int cell = owner[segment], col = cell / cpc;
+        if (burst_stamp[col] != clock) continue;
+        const ulong key = ((ulong)(0xFFFF - potential) << 48) | ((ulong)(cell - col * cpc) << 32)
+                          | (ulong)(uint)segment;
+        atom_min(best_key + col, key);
+    }
+}
+
+// One work item per active column (n): a bursting column's winner is the cell of its best
+// matching segment, else the previous step's (lowest) winner in the column, else its least
+// used cell (fewest segments, lowest index), whose choice spends cpc - 1 of the TM's random
+// draws on the host: the tally found[1] counts those choices for it (it is read with the found
+// list). Written at lists + 2 + P + n + g
+// (-1 for a predicted column) and remembered for the next step.
+__kernel void tm_winners(const int n, const int cols_at, const int lists_at, const int cpc,
+                         const int clock, __global int* staged, __global const int* burst_stamp,
+                         __global const ulong* best_key, __global int* winner_of,
+                         __global int* winner_step, __global const int* segments_per_cell,
+                         volatile __global int* found) {
+    const int g = get_global_id(0);
+    if (g >= n) return;
+    const int col = staged[cols_at + g];
+    __global int* winners = staged + lists_at + 2 + n * cpc + n;
+    if (burst_stamp[col] != clock) {
+        winners[g] = -1;
+        return;
+    }
+    const ulong key = best_key[col];
+    int winner;
+    if (key != ULONG_MAX) {
+        winner = col * cpc + (int)((key >> 32) & 0xFFFF);
+    } else if (winner_step[col] == clock - 1) {
+        winner = winner_of[col];
+    } else {
+        winner = col * cpc;
+        for (int l = 1; l < cpc; ++l)
+            if (segments_per_cell[col * cpc + l] < segments_per_cell[winner]) winner = col * cpc + l;
+        atomic_inc(found + 1);
+    }
+    winner_of[col] = winner;
+    winner_step[col] = clock;
+    winners[g] = winner;
 }

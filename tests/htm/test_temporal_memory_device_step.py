@@ -1,0 +1,83 @@
+"""A Temporal Memory step without learning runs on an OpenCL device from start to end and
+brings nothing back until something asks (ARCHITECTURE.md: "copy back only what a view asks
+for"). Checked against the numpy TM step by step, with the views read after some steps and
+not others (so several device steps run between two reads), resets, the random draws that the
+device's least-used choices spend, and saving and loading states between unread steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import BACKENDS
+from workbench.engine.htm.temporal_memory import TemporalMemory
+
+ON_DEVICE = [b for b in BACKENDS if b != "numpy"]
+VIEWS = ("active_cells", "winner_cells", "predictive_cells", "predictive_columns",
+         "bursting_columns", "active_segments", "matching_segments")
+
+
+def _same(tm: TemporalMemory, reference: TemporalMemory, step: int) -> None:
+    for view in VIEWS:
+        assert np.array_equal(getattr(tm, view), getattr(reference, view)), (step, view)
+    assert np.array_equal(tm.anomaly, reference.anomaly, equal_nan=True), step
+
+
+@pytest.mark.parametrize("cells_per_column", [1, 6])
+def test_inference_steps_equal_numpy_read_back_or_not(backend_name, cells_per_column):
+    kw = dict(cells_per_column=cells_per_column, activation_threshold=6, min_threshold=4,
+              max_new_synapse_count=10, predicted_segment_decrement=0.01,
+              max_segments_per_cell=6, max_synapses_per_segment=16)
+    gen = np.random.default_rng(3)
+    patterns = [np.sort(gen.choice(300, 14, replace=False)) for _ in range(12)]
+    reference = TemporalMemory(300, **kw)
+    tm = TemporalMemory(300, backend=backend_name, **kw)
+    inferred = least_used = 0
+    for step in range(900):
+        columns = patterns[step % 12] if gen.random() < 0.8 else np.sort(gen.choice(300, 14, replace=False))
+        learn = step < 200 or gen.random() < 0.3
+        inferred += not learn
+        for model in (reference, tm):
+            model.compute(columns, learn=learn)
+        if gen.random() < 0.3:  # read back now; otherwise the next steps run on unread
+            _same(tm, reference, step)
+        if step % 37 == 36:
+            reference.reset()
+            tm.reset()
+        if step % 150 == 149:  # saved between unread steps, loaded into a used TM
+            state = tm.state_dict()
+            assert state["rng"] == reference.state_dict()["rng"], step
+            tm.compute(patterns[0], learn=False)  # a step that the load replaces, unread
+            tm.load_state_dict(state)
+        least_used += getattr(tm._engine, "_tally_seen", 0)
+    _same(tm, reference, 900)
+    assert tm.state_dict()["rng"] == reference.state_dict()["rng"]
+    assert tm.num_synapses() == reference.num_synapses() > 0
+    assert inferred > 400
+    if tm.backend_name != "numpy":
+        assert least_used > 0  # the device chose least-used cells: their draws were spent
+
+
+@pytest.mark.parametrize("backend_name", ON_DEVICE)
+def test_an_inference_step_reads_nothing_back_until_asked(backend_name):
+    tm = TemporalMemory(64, cells_per_column=4, activation_threshold=2, min_threshold=2,
+                        connected_permanence=0.2, backend=backend_name)  # grown connected
+    for _ in range(3):
+        for cols in ([1, 2, 3], [4, 5, 6], [7, 8, 9]):
+            tm.compute(np.array(cols))
+    engine = tm._engine
+    calls = {"read_step": 0, "activity": 0}
+    for name in calls:
+        method = getattr(engine, name)
+
+        def counted(*args, _method=method, _name=name):
+            calls[_name] += 1
+            return _method(*args)
+
+        setattr(engine, name, counted)
+    for cols in ([1, 2, 3], [4, 5, 6], [7, 8, 9]) * 10:
+        tm.compute(np.array(cols), learn=False)
+    assert calls == {"read_step": 0, "activity": 0}
+    assert tm.predictive_columns.tolist() == [1, 2, 3]  # after [7, 8, 9] comes [1, 2, 3]
+    assert tm.anomaly == 0.0 and tm.bursting_columns.tolist() == []
+    assert calls == {"read_step": 1, "activity": 0}  # one read serves every view
