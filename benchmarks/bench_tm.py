@@ -9,6 +9,7 @@ steps (on OpenCL the step stays on the device; each reset brings the last step b
 views read" reads the anomaly and the predictive cells after every step, as a GUI or a
 recording does. "dendrites" is the time the last learning pass spent in the dendrite engine's
 calls (spec step 1; on OpenCL the upload of what learning changed, the kernels and the read),
+less the host's upkeep of its presynaptic index in them,
 "floor" the activity call for one active cell (the round trip with next to no work), and
 "dendrites / floor" their ratio: the performance issue's "within 2x of the launch-latency
 floor". Two sizes: 2,048 columns
@@ -68,26 +69,29 @@ def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndar
     tm = TemporalMemory(columns, cells_per_column=cells, backend=backend)
     per_pass = sum(len(s) for s in data)
     engine = tm._engine
-    activity = engine.activity
+    activity, sync = engine.activity, engine.sync
     spent = [0.0, 0.0]
 
-    def timed(*args):
-        wall, cpu = _clock()
-        result = activity(*args)
-        spent[0] += time.perf_counter() - wall
-        spent[1] += time.process_time() - cpu
-        return result
+    def timed(method, sign):
+        def call(*args):
+            wall, cpu = _clock()
+            result = method(*args)
+            spent[0] += sign * (time.perf_counter() - wall)
+            spent[1] += sign * (time.process_time() - cpu)
+            return result
+        return call
 
     start = _clock()
     for done in range(passes):
-        if done == passes - 1:  # the last pass's dendrite share (the engine's activity calls)
-            engine.activity = timed
+        if done == passes - 1:  # the last pass's dendrite share: the engine's activity calls
+            engine.activity = timed(activity, 1)  # less the index's sync with the pool in them
+            engine.sync = timed(sync, -1)
         for sequence in data:
             for cols in sequence:
                 tm.compute(cols, learn=True)
             tm.reset()
     learn = _ms_per_step(start, passes * per_pass)
-    engine.activity = activity
+    engine.activity, engine.sync = activity, sync
     dendrites = (spent[0] * 1e3 / per_pass, spent[1] * 1e3 / per_pass)
     infer = {}
     for phase, read_views in (("infer", False), ("infer, views read", True)):

@@ -12,6 +12,9 @@ What runs where:
 - On OpenCL a step without learning runs on the device from start to end (activation, the
   bursting columns' winners, the next count) and nothing comes back until a view, a learning
   step or a reset asks for it; the random draws its least-used choices spend are spent then.
+  When the views were read after the previous step, as a GUI or a recording reads them after
+  every step, the step runs on the host like a learning step instead: its results are then
+  at hand without a further read, which costs more than the device saves.
 - A learning step's column walk (steps 2-4) runs on the host: vectorised where the spec's
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
   once), in ascending column order where it does. Growth, segment creation and destruction
@@ -141,10 +144,12 @@ class TemporalMemory:
         self._runtime = getattr(self._engine, "runtime", None)  # OpenCL's, for the shuffles
         self._infers_on_device = hasattr(self._engine, "infer_step")
         self._unsettled: np.ndarray | None = None  # a device step's columns, not yet read back
-        # per cell, 1 if it was active one step earlier, else 0; the last entry, read for the
-        # -1 of an empty slot, is 2: the code of the adaptation's third delta, 0
-        self._prev_active_code = np.zeros(self.num_cells + 1, dtype=np.int8)
-        self._prev_active_code[-1] = 2
+        self._viewed = False  # whether a view was read since the last step
+        # per cell, 1 if it is in _coded_cells, else 0; the last entry, read for the -1 of an
+        # empty slot, is 2: the code of the adaptation's third delta, 0
+        self._active_code = np.zeros(self.num_cells + 1, dtype=np.int8)
+        self._active_code[-1] = 2
+        self._coded_cells = _EMPTY
         self._reinforce_deltas = np.array([-self.permanence_decrement, self.permanence_increment, 0],
                                           dtype=np.float32)
         self._punish_deltas = np.array([0, -self.predicted_segment_decrement, 0], dtype=np.float32)
@@ -179,7 +184,6 @@ class TemporalMemory:
         self._engine.reset()
 
     def _clear_cells(self) -> None:
-        self._prev_active_code[self._active_cells] = 0
         self._active_cells = _EMPTY
         self._predicted_active = _EMPTY
         self._winner_cells = _EMPTY
@@ -190,7 +194,8 @@ class TemporalMemory:
     def compute(self, active_columns: Any, learn: bool = True) -> None:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
-        if not learn and self._infers_on_device:
+        viewed, self._viewed = self._viewed, False
+        if not learn and self._infers_on_device and not viewed:
             self._engine.infer_step(self._pool, cols)
             self._unsettled = cols
             return
@@ -236,12 +241,15 @@ class TemporalMemory:
                    bursting: np.ndarray) -> None:
         """The step's cells (ascending): active, active because predicted, winners; and its
         bursting columns."""
-        self._prev_active_code[self._active_cells] = 0
-        self._prev_active_code[active_cells] = 1
         self._active_cells = active_cells
         self._predicted_active = correct
         self._winner_cells = winners
         self._bursting_columns = bursting
+
+    def _look(self) -> None:
+        """A view is read: bring the last step back if the device ran it."""
+        self._viewed = True
+        self._settle()
 
     def _settle(self) -> None:
         """Bring back the step the device ran last, if the host has not seen it yet: its cells,
@@ -303,7 +311,7 @@ class TemporalMemory:
         seg, seg_col, seg_pot = self._seg, self._seg_col, self._seg_pot
         pool = self._pool
         reinforce = np.concatenate([np.flatnonzero(self._seg_active & in_active_col), best])
-        codes = self._prev_active_code
+        codes = self._codes_of_active_cells()
         doomed = pool.adapt(seg[reinforce], codes, self._reinforce_deltas, self.min_threshold)
         if self.predicted_segment_decrement > 0:
             punish = np.flatnonzero(self._seg_matching & ~in_active_col)
@@ -369,6 +377,16 @@ class TemporalMemory:
             else:
                 cells = prev_winners[shuffles[fresh_shuffles, :n]]
             pool.fill_new(fresh, cells, initial)
+
+    def _codes_of_active_cells(self) -> np.ndarray:
+        """Per cell (and one more for empty slots) the adaptation's delta code: 1 for the
+        current active cells (the previous ones, to a step that learns), else 0; kept up to
+        date only when learning reads it."""
+        if self._coded_cells is not self._active_cells:
+            self._active_code[self._coded_cells] = 0
+            self._active_code[self._active_cells] = 1
+            self._coded_cells = self._active_cells
+        return self._active_code
 
     def _step_shuffles(self, kinds: list[int], second: list[int], n: int
                        ) -> tuple[list[int], np.ndarray]:
@@ -439,47 +457,47 @@ class TemporalMemory:
     @property
     def anomaly(self) -> float:
         """Raw anomaly of the last step (spec step 2); NaN before the first step and after reset."""
-        self._settle()
+        self._look()
         return self._anomaly
 
     @property
     def active_cells(self) -> np.ndarray:
-        self._settle()
+        self._look()
         return _view(self._active_cells)
 
     @property
     def winner_cells(self) -> np.ndarray:
-        self._settle()
+        self._look()
         return _view(self._winner_cells)
 
     @property
     def predictive_cells(self) -> np.ndarray:
         """Cells with an active segment now, i.e. predicted for the next input."""
-        self._settle()
+        self._look()
         return _view(self._predictive_cells)
 
     @property
     def predictive_columns(self) -> np.ndarray:
         """Columns with a predictive cell now, ascending: those predicted for the next input."""
-        self._settle()
+        self._look()
         return _view(self._predictive_columns)
 
     @property
     def bursting_columns(self) -> np.ndarray:
         """Active columns of the last step that no cell had predicted."""
-        self._settle()
+        self._look()
         return _view(self._bursting_columns)
 
     @property
     def active_segments(self) -> np.ndarray:
         """Flat indices of the segments active now (for the next input), in (cell, segment) order."""
-        self._settle()
+        self._look()
         return _view(self._seg[self._seg_active])
 
     @property
     def matching_segments(self) -> np.ndarray:
         """Flat indices of the segments matching now (for the next input), in (cell, segment) order."""
-        self._settle()
+        self._look()
         return _view(self._seg[self._seg_matching])
 
     def segments_of(self, cell: int) -> list[tuple[int, list[tuple[int, float]]]]:
@@ -525,9 +543,7 @@ class TemporalMemory:
         self._unsettled = None  # the device's last step is replaced, draws included
         self._pool.load_state_dict(state["pool"])
         self._rng.load_state_dict(state["rng"])
-        self._prev_active_code[self._active_cells] = 0
         self._active_cells = np.asarray(state["active_cells"], dtype=np.int64)
-        self._prev_active_code[self._active_cells] = 1
         self._winner_cells = np.asarray(state["winner_cells"], dtype=np.int64)
         self._bursting_columns = np.asarray(state["bursting_columns"], dtype=np.int64)
         self._predicted_active = self._active_cells[

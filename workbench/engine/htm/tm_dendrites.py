@@ -139,8 +139,8 @@ class PresynapticIndex:
             grown = np.zeros(pool.pre.size, dtype=np.int32)
             grown[: len(self.position)] = self.position
             self.position = grown
-        if pool.connected_flips:
-            flipped = np.fromiter(pool.connected_flips, dtype=np.int64, count=len(pool.connected_flips))
+        flipped = pool.connected_flips()
+        if len(flipped):
             toggled = self.position[flipped]
             self.entries[toggled] ^= 1 << self.slot_bits
             self._note_written(toggled)

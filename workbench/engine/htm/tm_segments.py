@@ -22,7 +22,7 @@ The pool records what changed since a dendrite engine last looked (``layout_chan
 segment whose synapse set changed, its count then and the first slot whose presynaptic cell
 may differ, so the slots before it kept theirs; ``values_changed``: segments whose
 permanences moved, which includes those, i.e. the rows a step's learning touched (bench_scaling's
-bytes model reads it); ``connected_flips``: the synapses, as handles
+bytes model reads it); :meth:`connected_flips`: the synapses, as handles
 ``segment * width + slot``, whose permanence crossed ``connected_at`` an odd number of times),
 so the engines update their own indexes or device copies incrementally. A flip is noted where
 the old and new permanences are both at hand (adapting, raising), which is far cheaper than
@@ -64,7 +64,7 @@ class SegmentPool:
         self.segments_per_cell = np.zeros(num_cells, dtype=np.int32)
         self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
-        self.connected_flips: set[int] = set()
+        self._flips: list[np.ndarray] = []  # handles, one array per noting call
         self.owners_changed: set[int] = set()
         self.cells_changed: set[int] = set()
 
@@ -78,7 +78,7 @@ class SegmentPool:
     def clear_changes(self) -> None:
         self.layout_changed.clear()
         self.values_changed.clear()
-        self.connected_flips.clear()
+        self._flips.clear()
         self.owners_changed.clear()
         self.cells_changed.clear()
 
@@ -87,10 +87,17 @@ class SegmentPool:
         return (old >= self.connected_at) != (new >= self.connected_at)
 
     def _note_flips(self, segments: np.ndarray, slots: np.ndarray) -> None:
-        """Note that synapses (segments[i], slots[i]) changed connected state (a second flip
-        of one synapse before the engines look cancels the first)."""
+        """Note that synapses (segments[i], slots[i], distinct) changed connected state."""
         if len(segments):
-            self.connected_flips.symmetric_difference_update((segments * self.width + slots).tolist())
+            self._flips.append(segments * self.width + slots)
+
+    def connected_flips(self) -> np.ndarray:
+        """The synapses (handles) whose connected state changed since the changes were last
+        cleared: those noted an odd number of times (a second flip cancels the first)."""
+        if len(self._flips) < 2:
+            return self._flips[0] if self._flips else np.empty(0, dtype=np.int64)
+        handles, times = np.unique(np.concatenate(self._flips), return_counts=True)
+        return handles[(times & 1) == 1]
 
     def _note_layout(self, segment: int, first_slot: int) -> None:
         """Slots ``first_slot`` and later of ``segment`` are about to change synapses."""
@@ -389,7 +396,7 @@ class SegmentPool:
                                              minlength=self.num_cells).astype(np.int32)
         self.layout_changed = {}
         self.values_changed = set()
-        self.connected_flips = set()
+        self._flips = []
         self.owners_changed = set()
         self.cells_changed = set()
 
