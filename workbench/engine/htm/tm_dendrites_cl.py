@@ -92,11 +92,11 @@ class DeviceDendrites(PresynapticIndex):
         self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
         self.scan = runtime.is_gpu if scan is None else scan
         defines = {"LANES": self.lanes}
-        kernels = {name: _typed(runtime.kernel(_KERNELS, name, defines), scalars) for name, scalars in
-                   (("tm_index_apply", 7), ("tm_index_count", 4), ("tm_index_collect", 7),
-                    ("tm_index_scan", 4), ("tm_activate", 5), ("tm_best_matching", 3),
-                    ("tm_winners", 5))}
-        self._kernels = kernels
+        self._kernels = {name: _typed(runtime.kernel(_KERNELS, name, defines), scalars)
+                         for name, scalars in (("tm_index_apply", 7), ("tm_index_count", 4),
+                                               ("tm_index_collect", 7), ("tm_index_scan", 4),
+                                               ("tm_activate", 5), ("tm_best_matching", 3),
+                                               ("tm_winners", 5))}
         columns = num_cells // cells_per_column
         stamps = np.full(max(num_cells, columns), _NEVER, dtype=np.int32)
         self._bins = self._device(4)  # the mirror: self.entries >> slot_bits, as int32
