@@ -36,7 +36,7 @@ def brute_force(tm: TemporalMemory, active_cells: np.ndarray):
 
 class Checked:
     """A TM whose dendrite engine's every count (a learning step's activity, an inference
-    step's read back by read_step) is checked against the brute-force count at once and kept;
+    step's read back by read_step or read_count) is checked against the brute-force count at once and kept;
     on a device with ``lanes`` work items per active cell and ``scan`` (collect by scanning the
     counters), None for the device's defaults."""
 
@@ -86,6 +86,14 @@ class Checked:
                 return step
 
             engine.read_step = checked_read_step
+            read_count = engine.read_count
+
+            def checked_read_count():  # the host walked the step: its cells are the TM's now
+                found = read_count()
+                check(tm._active_cells, *found)
+                return found
+
+            engine.read_count = checked_read_count
 
     def check_mirror(self) -> None:
         """Every cell's block bounds on the device are the host's, and its block there holds

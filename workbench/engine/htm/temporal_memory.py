@@ -13,8 +13,8 @@ What runs where:
   bursting columns' winners, the next count) and nothing comes back until a view, a learning
   step or a reset asks for it; the random draws its least-used choices spend are spent then.
   When the views were read after the previous step, as a GUI or a recording reads them after
-  every step, the step runs on the host like a learning step instead: its results are then
-  at hand without a further read, which costs more than the device saves.
+  every step, the host also walks the step itself while the device counts, and reads back
+  only the count: the views are then at hand without reading the device's cells.
 - A learning step's column walk (steps 2-4) runs on the host: vectorised where the spec's
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
   once), in ascending column order where it does. Growth, segment creation and destruction
@@ -195,10 +195,13 @@ class TemporalMemory:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
         viewed, self._viewed = self._viewed, False
-        if not learn and self._infers_on_device and not viewed:
+        on_device = not learn and self._infers_on_device
+        if on_device:
             self._engine.infer_step(self._pool, cols)
-            self._unsettled = cols
-            return
+            if not viewed:  # nobody read the last step: this one waits until someone asks
+                self._unsettled = cols
+                return
+            # else the host (which holds the last step) follows along while the device counts
         self._settle()
         cpc = self.cells_per_column
         n_active = len(cols)
@@ -234,8 +237,11 @@ class TemporalMemory:
             self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
 
         self._set_cells(active_cells, correct, winners, bursting)
-        self._set_dendrites(*self._engine.activity(self._pool, active_cells, correct, bursting,
-                                                   winners))
+        if on_device:
+            self._set_dendrites(*self._engine.read_count())
+        else:
+            self._set_dendrites(*self._engine.activity(self._pool, active_cells, correct,
+                                                       bursting, winners))
 
     def _set_cells(self, active_cells: np.ndarray, correct: np.ndarray, winners: np.ndarray,
                    bursting: np.ndarray) -> None:

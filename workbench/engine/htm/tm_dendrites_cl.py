@@ -32,7 +32,9 @@ device activates the predicted cells (by their stamps) or bursts the column, pic
 bursting column's winner (its best matching segment from the last count, else the previous
 step's winner, else the least-used cell, counting those choices so that the host can spend
 their random draws later) and counts the next step's dendrites. :meth:`~DeviceDendrites.read_step`
-brings the step back when someone asks for it (a view, a learning step, a reset), in one read.
+brings the step back when someone asks for it (a view, a learning step, a reset), in one read;
+a host that walks the step itself (having read the last one) reads only the count
+(:meth:`~DeviceDendrites.read_count`).
 Per step: one upload and two launches (count, collect) plus one (apply the changes) on a
 learning step, five on an inference step; a learning step makes one blocking read (a second
 when more segments come back than the first read expected), an inference step none.
@@ -352,6 +354,16 @@ class DeviceDendrites(PresynapticIndex):
         self._inferred = (n, lists_at)
         self._held = events
         self.queue.flush()
+
+    def read_count(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The count the last :meth:`infer_step` made, as :meth:`activity` returns it, for a
+        host that walked the step itself (and spent the draws of its least-used choices);
+        one blocking read."""
+        if self._inferred is None:
+            raise RuntimeError("read_count needs an infer_step since the last activity")
+        found, self._tally_seen = self._read_found(self._held)
+        self._held = []
+        return found
 
     def read_step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                  tuple[np.ndarray, np.ndarray, np.ndarray], int]:
