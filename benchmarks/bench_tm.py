@@ -7,16 +7,16 @@ followed by a reset; 5 passes with learning on (the "learn" time averages all of
 empty TM to a trained one), then two passes with learning off: "infer" reads nothing between
 steps (on OpenCL the step stays on the device; each reset brings the last step back), "infer,
 views read" reads the anomaly and the predictive cells after every step, as a GUI or a
-recording does (on OpenCL the host then walks each step too while the device counts, and
-reads back only the count). Of that last pass, "dendrites" is the time spent in the dendrite
-engine's calls (spec step 1; on OpenCL enqueueing the device's step and reading its count),
-"floor" the activity call for one active cell (the round trip with next to no work), and
-"dendrites / floor" their ratio: the performance issue's "within 2x of the launch-latency
-floor". Two sizes: 2,048 columns
-x 32 cells with 40 active columns, and 4,096 x 32 with 300 active (and, with a GPU among the
-backends, ``--large`` sizes with 2 % active, 65,536 by default). htm.core's figures for the
-same shapes are 0.51 / 0.11 ms and 6.07 / 0.82 ms (learn / infer); the issue's target for the
-numpy path is within 3x of them.
+recording does (on OpenCL such a step is walked on the host, which starts the device's count
+as soon as the active cells are known and picks the winners meanwhile). Of that last pass,
+"dendrites" is the time spent in the dendrite engine's calls (spec step 1: starting the count
+and finishing it; on OpenCL the upload, the kernels and the read, less what the device did
+while the host chose the winners), "floor" the activity call for one active cell (the round
+trip with next to no work), and "dendrites / floor" their ratio: the performance issue's
+"within 2x of the launch-latency floor". Two sizes: 2,048 columns x 32 cells with 40 active
+columns, and 4,096 x 32 with 300 active (and, with a GPU among the backends, ``--large`` sizes
+with 2 % active, 65,536 by default). htm.core's figures for the same shapes are 0.51 / 0.11 ms
+and 6.07 / 0.82 ms (learn / infer); the issue's target for the numpy path is within 3x of them.
 
 Each figure is given as wall-clock time and as this process's CPU time (all its threads): on a
 shared machine the wall clock also counts the time other programs held the cores.
@@ -76,9 +76,10 @@ def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndar
             tm.reset()
     learn = _ms_per_step(start, passes * per_pass)
     engine = tm._engine
-    # the dendrite share of the views-read pass: the engine's calls that count (on OpenCL the
-    # device step and the read of its count), less the index's sync with the pool in them
-    counting = [name for name in ("activity", "infer_step", "read_count") if hasattr(engine, name)]
+    # the dendrite share of the views-read pass: the engine's calls that count, less the
+    # index's sync with the pool in them
+    counting = [name for name in ("start_activity", "finish_activity", "infer_step", "read_step")
+                if hasattr(engine, name)]
     originals = {name: getattr(engine, name) for name in counting + ["sync"]}
     spent = [0.0, 0.0]
 

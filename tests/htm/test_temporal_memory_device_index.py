@@ -6,7 +6,8 @@ device mirror against the host's index, with the device's defaults and with the 
 on a GPU, by scanning the counters on a CPU device); the workload relocates
 blocks, compacts the index buffer, grows and widens the pool's rows, resets, and reloads states
 (index rebuilds into a fresh engine and into a used one whose pool then shrinks); one step in
-twenty infers, which on a device runs the whole step there."""
+twenty infers, which on a device runs there from start to end (the views of the step before it
+are not read) and is checked when read back."""
 
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ def brute_force(tm: TemporalMemory, active_cells: np.ndarray):
 
 
 class Checked:
-    """A TM whose dendrite engine's every count (a learning step's activity, an inference
-    step's read back by read_step or read_count) is checked against the brute-force count at once and kept;
+    """A TM whose dendrite engine's every count (a host step's start and finish, a device
+    step's read back by read_step) is checked against the brute-force count at once and kept;
     on a device with ``lanes`` work items per active cell and ``scan`` (collect by scanning the
     counters), None for the device's defaults."""
 
@@ -50,6 +51,7 @@ class Checked:
                                          built.cells_per_column, lanes=lanes, scan=scan)
         self.results: list[tuple[np.ndarray, ...]] = []
         self.counted = False  # whether the last count ran on the device
+        self.read_back = 0  # device steps read back
         engine = tm._engine
         cpc = tm.cells_per_column
 
@@ -63,17 +65,24 @@ class Checked:
             self.results.append(result)
             self.counted = bool(engine.end and len(active_cells))
 
-        activity = engine.activity
+        start, finish = engine.start_activity, engine.finish_activity
+        started_cells: list[np.ndarray] = []
 
-        def checked_activity(pool, active_cells, predicted_cells, bursting_columns, winners):
+        def start_activity(pool, active_cells, predicted_cells, bursting_columns, winners=None):
             cells = np.concatenate([predicted_cells, (bursting_columns[:, None] * cpc
                                                       + np.arange(cpc)).ravel()])
             assert np.array_equal(np.sort(cells), active_cells)  # the two forms agree
-            found = activity(pool, active_cells, predicted_cells, bursting_columns, winners)
-            check(active_cells, *found)
+            started_cells.append(active_cells)
+            return start(pool, active_cells, predicted_cells, bursting_columns, winners)
+
+        def finish_activity(started, winners=None):
+            # the synapses do not change between start and finish (the TM starts early only
+            # without learning), so the pool's rows now are those the count read
+            found = finish(started, winners)
+            check(started_cells.pop(), *found)
             return found
 
-        engine.activity = checked_activity
+        engine.start_activity, engine.finish_activity = start_activity, finish_activity
         if hasattr(engine, "read_step"):
             read_step = engine.read_step
 
@@ -83,17 +92,10 @@ class Checked:
                 cells = np.sort(np.concatenate([predicted, (bursting[:, None] * cpc
                                                             + np.arange(cpc)).ravel()]))
                 check(cells, *step[3])
+                self.read_back += 1
                 return step
 
             engine.read_step = checked_read_step
-            read_count = engine.read_count
-
-            def checked_read_count():  # the host walked the step: its cells are the TM's now
-                found = read_count()
-                check(tm._active_cells, *found)
-                return found
-
-            engine.read_count = checked_read_count
 
     def check_mirror(self) -> None:
         """Every cell's block bounds on the device are the host's, and its block there holds
@@ -138,8 +140,10 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
         columns = (patterns[gen.integers(40)] if gen.random() < 0.7
                    else np.sort(gen.choice(COLUMNS, ACTIVE, replace=False)))
         for run in runs + ([twin] if twin else []):
-            run.tm.compute(columns, learn=step % 20 != 18)  # some steps infer (on the device)
-            run.tm.active_cells  # an inference step is read back, and its count checked
+            run.tm.compute(columns, learn=step % 20 != 18)  # some steps infer
+            if step % 20 != 17:  # (so that the step after this one runs on the device)
+                run.tm.active_cells  # the views are read: an inference step is walked on the
+                # host while the device counts, or, run on the device, is read back
             if step % 20 == 19:
                 run.tm.reset()
         if twin:
@@ -158,3 +162,5 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
     assert events["relocation"] and events["compaction"], events
     assert events["row growth"] >= 2 and events["widening"] >= 2, events
     assert sum(len(r[0]) for r in runs[0].results) > 1000  # segments were found, not just none
+    if on_device:
+        assert all(run.read_back >= 15 for run in runs)  # device steps were checked too

@@ -1,7 +1,7 @@
 """A Temporal Memory step without learning runs on an OpenCL device from start to end and
 brings nothing back until something asks (ARCHITECTURE.md: "copy back only what a view asks
-for"); after a step whose views were read, the host walks the next one too while the device
-counts, and reads back only the count. Checked against the numpy TM step by step, with the views read after some steps and
+for"); after a step whose views were read, the next is walked on the host while the device
+counts. Checked against the numpy TM step by step, with the views read after some steps and
 not others (so several device steps run between two reads), resets, the random draws that the
 device's least-used choices spend, and saving and loading states between unread steps."""
 
@@ -69,7 +69,7 @@ def test_an_inference_step_reads_nothing_back_until_asked(backend_name):
         for cols in ([1, 2, 3], [4, 5, 6], [7, 8, 9]):
             tm.compute(np.array(cols))
     engine = tm._engine
-    calls = {"infer_step": 0, "read_step": 0, "read_count": 0, "activity": 0}
+    calls = {"infer_step": 0, "read_step": 0, "finish_activity": 0, "activity": 0}
     for name in calls:
         method = getattr(engine, name)
 
@@ -80,15 +80,15 @@ def test_an_inference_step_reads_nothing_back_until_asked(backend_name):
         setattr(engine, name, counted)
     for cols in ([1, 2, 3], [4, 5, 6], [7, 8, 9]) * 10:
         tm.compute(np.array(cols), learn=False)
-    assert calls == {"infer_step": 30, "read_step": 0, "read_count": 0, "activity": 0}
+    assert calls == {"infer_step": 30, "read_step": 0, "finish_activity": 0, "activity": 0}
     assert tm.predictive_columns.tolist() == [1, 2, 3]  # after [7, 8, 9] comes [1, 2, 3]
     assert tm.anomaly == 0.0 and tm.bursting_columns.tolist() == []
-    assert calls == {"infer_step": 30, "read_step": 1, "read_count": 0, "activity": 0}
-    tm.compute(np.array([1, 2, 3]), learn=False)  # the views were read: the host follows
-    assert calls == {"infer_step": 31, "read_step": 1, "read_count": 1, "activity": 0}
+    assert calls == {"infer_step": 30, "read_step": 1, "finish_activity": 0, "activity": 0}
+    tm.compute(np.array([1, 2, 3]), learn=False)  # the views were read: walked on the host
+    assert calls == {"infer_step": 30, "read_step": 1, "finish_activity": 1, "activity": 0}
     assert tm.predictive_columns.tolist() == [4, 5, 6]
-    tm.compute(np.array([4, 5, 6]), learn=False)  # read again: the host follows again
+    tm.compute(np.array([4, 5, 6]), learn=False)  # read again: on the host again
     tm.compute(np.array([7, 8, 9]), learn=False)  # the last one was not read: not this one
-    assert calls == {"infer_step": 33, "read_step": 1, "read_count": 2, "activity": 0}
+    assert calls == {"infer_step": 31, "read_step": 1, "finish_activity": 2, "activity": 0}
     assert tm.predictive_columns.tolist() == [1, 2, 3]
-    assert calls == {"infer_step": 33, "read_step": 2, "read_count": 2, "activity": 0}
+    assert calls == {"infer_step": 31, "read_step": 2, "finish_activity": 2, "activity": 0}

@@ -13,8 +13,9 @@ What runs where:
   bursting columns' winners, the next count) and nothing comes back until a view, a learning
   step or a reset asks for it; the random draws its least-used choices spend are spent then.
   When the views were read after the previous step, as a GUI or a recording reads them after
-  every step, the host also walks the step itself while the device counts, and reads back
-  only the count: the views are then at hand without reading the device's cells.
+  every step, the step is walked on the host instead, which starts the device's count as soon
+  as the active cells are known and picks the winners meanwhile: the views are then at hand
+  without a further read, and the device has only the count on its path.
 - A learning step's column walk (steps 2-4) runs on the host: vectorised where the spec's
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
   once), in ascending column order where it does. Growth, segment creation and destruction
@@ -101,6 +102,7 @@ def _view(values: np.ndarray) -> np.ndarray:
 
 
 _GROW, _DESTROY, _BURST = 0, 1, 2
+_NOT_STARTED = object()  # an engine's started count may be any object, None included
 
 
 class TemporalMemory:
@@ -195,13 +197,11 @@ class TemporalMemory:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
         viewed, self._viewed = self._viewed, False
-        on_device = not learn and self._infers_on_device
-        if on_device:
+        if not learn and self._infers_on_device and not viewed:
+            # nobody read the last step: this one runs on the device until someone asks
             self._engine.infer_step(self._pool, cols)
-            if not viewed:  # nobody read the last step: this one waits until someone asks
-                self._unsettled = cols
-                return
-            # else the host (which holds the last step) follows along while the device counts
+            self._unsettled = cols
+            return
         self._settle()
         cpc = self.cells_per_column
         n_active = len(cols)
@@ -218,6 +218,11 @@ class TemporalMemory:
         column_cells = np.arange(cpc)
         active_cells = np.concatenate([correct, (bursting[:, None] * cpc + column_cells).ravel()])
         active_cells.sort(kind="stable")  # two ascending runs: a stable sort merges them, O(n)
+
+        # Without learning the synapses stay as they are, so a device can count the next
+        # step's dendrites (step 1) while the host picks the winners.
+        started = (_NOT_STARTED if learn else
+                   self._engine.start_activity(self._pool, active_cells, correct, bursting))
 
         # Bursting winners: best matching segment, else the previous winner, else least used.
         if len(bursting):
@@ -237,11 +242,11 @@ class TemporalMemory:
             self._rng.draws(int(np.count_nonzero(least_used)) * (cpc - 1))
 
         self._set_cells(active_cells, correct, winners, bursting)
-        if on_device:
-            self._set_dendrites(*self._engine.read_count())
+        if started is _NOT_STARTED:
+            found = self._engine.activity(self._pool, active_cells, correct, bursting, winners)
         else:
-            self._set_dendrites(*self._engine.activity(self._pool, active_cells, correct,
-                                                       bursting, winners))
+            found = self._engine.finish_activity(started, winners)
+        self._set_dendrites(*found)
 
     def _set_cells(self, active_cells: np.ndarray, correct: np.ndarray, winners: np.ndarray,
                    bursting: np.ndarray) -> None:

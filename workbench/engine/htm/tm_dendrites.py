@@ -247,15 +247,31 @@ class PresynapticIndex:
                  winners: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Segments with at least ``lowest`` active potential synapses from ``active_cells``:
         (segments, active connected counts, active potential counts), the segments in no
-        particular order (here ascending).
+        particular order (here ascending). The index first takes in the pool's changes.
 
         ``predicted_cells`` and ``bursting_columns`` say the same as ``active_cells``, which
         they split into the active cells of predicted columns and the columns whose every cell
         is active (None: all are single cells), and ``winners`` are the step's winner cells;
         an engine may use whichever form is cheaper and keep what a next step of its own needs
-        (this one reads ``active_cells`` only). The index first takes in the pool's changes."""
+        (this one reads ``active_cells`` only)."""
+        return self.finish_activity(self.start_activity(pool, active_cells, predicted_cells,
+                                                        bursting_columns, winners))
+
+    def start_activity(self, pool: SegmentPool, active_cells: np.ndarray,
+                       predicted_cells: np.ndarray | None = None,
+                       bursting_columns: np.ndarray | None = None,
+                       winners: np.ndarray | None = None) -> object:
+        """:meth:`activity` begun, for :meth:`finish_activity`: an engine on a device returns
+        while the device counts (and the winners may follow at the finish); this one counts
+        now."""
         self.sync(pool)
         return self._count_now(pool, active_cells)
+
+    def finish_activity(self, started: object, winners: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The result of :meth:`start_activity`'s count (``winners``: the step's winner cells,
+        when chosen since the start)."""
+        return started
 
     def reset(self) -> None:
         """A sequence boundary; this engine keeps no cell state between steps."""

@@ -32,9 +32,9 @@ device activates the predicted cells (by their stamps) or bursts the column, pic
 bursting column's winner (its best matching segment from the last count, else the previous
 step's winner, else the least-used cell, counting those choices so that the host can spend
 their random draws later) and counts the next step's dendrites. :meth:`~DeviceDendrites.read_step`
-brings the step back when someone asks for it (a view, a learning step, a reset), in one read;
-a host that walks the step itself (having read the last one) reads only the count
-(:meth:`~DeviceDendrites.read_count`).
+brings the step back when someone asks for it (a view, a learning step, a reset), in one read.
+A host step's winners go over with the next upload when they are chosen after the count
+started (an inference step walked on the host overlaps its walk with the count).
 Per step: one upload and two launches (count, collect) plus one (apply the changes) on a
 learning step, five on an inference step; a learning step makes one blocking read (a second
 when more segments come back than the first read expected), an inference step none.
@@ -95,7 +95,7 @@ class DeviceDendrites(PresynapticIndex):
         self.scan = runtime.is_gpu if scan is None else scan
         defines = {"LANES": self.lanes}
         self._kernels = {name: _typed(runtime.kernel(_KERNELS, name, defines), scalars)
-                         for name, scalars in (("tm_index_apply", 7), ("tm_index_count", 4),
+                         for name, scalars in (("tm_index_apply", 6), ("tm_index_count", 4),
                                                ("tm_index_collect", 7), ("tm_index_scan", 4),
                                                ("tm_activate", 5), ("tm_best_matching", 3),
                                                ("tm_winners", 5))}
@@ -120,6 +120,7 @@ class DeviceDendrites(PresynapticIndex):
         self.clock = 0  # one tick per counted step; a reset adds one more
         self._found_clock = _NEVER  # the clock of the count now in `found`
         self._owner_changes: list[np.ndarray] = []
+        self._winners: list[np.ndarray] = []  # to send: cells, then their stamps, per step
         self._count_changes: list[np.ndarray] = []
         self._mirror_all = True  # owner and segments_per_cell go over whole
         self._inferred: tuple[int, int] | None = None  # (columns, lists_at) of the last infer_step
@@ -229,7 +230,9 @@ class DeviceDendrites(PresynapticIndex):
             pieces += [segments, pool.owner[segments]]
         if len(counted):
             pieces += [counted, pool.segments_per_cell[counted]]
-        pieces += tail
+        winners = self._winners[0::2]
+        pieces += winners + self._winners[1::2] + tail
+        self._winners = []
         staged = np.empty(sum(len(piece) for piece in pieces), dtype=np.int32)
         at = 0
         for piece in pieces:
@@ -240,14 +243,14 @@ class DeviceDendrites(PresynapticIndex):
             self._staging_size = max(needed, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
         events.append(self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False))
-        return staged, [len(positions), len(cells), len(segments), len(counted)], events
+        return staged, [len(positions), len(cells), len(segments), len(counted),
+                        sum(len(w) for w in winners)], events
 
-    def _apply(self, sizes: list[int], winners: int) -> None:
-        """Write the staged changes (and the host step's ``winners``) into the device's copies."""
-        k, m, o, c = sizes
-        n = k + m + o + c + winners
-        if n:
-            self._launch("tm_index_apply", n, k, m, o, c, self.cells_per_column, self.clock,
+    def _apply(self, sizes: list[int]) -> None:
+        """Write the staged changes (and the host steps' winners) into the device's copies."""
+        k, m, o, c, w = sizes
+        if k + m + o + c + w:
+            self._launch("tm_index_apply", k + m + o + c + w, k, m, o, c, self.cells_per_column,
                          self._staging, self._bins, self._bounds, self._owner,
                          self._segments_per_cell, self._winner_of, self._winner_step)
 
@@ -267,15 +270,16 @@ class DeviceDendrites(PresynapticIndex):
         self._found_clock = self.clock
 
     # -- a host step's count ---------------------------------------------------------------------
-    def activity(self, pool: SegmentPool, active_cells: np.ndarray,
-                 predicted_cells: np.ndarray | None = None,
-                 bursting_columns: np.ndarray | None = None,
-                 winners: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`PresynapticIndex.activity` on the device: the active cells go over as
-        ``predicted_cells`` and ``bursting_columns`` (every cell of each) when given (at 65,536
-        columns, where nearly every column bursts early on, 1,311 columns instead of 42,000
-        cells), with the mirrors' changes and the step's ``winners`` (remembered for a next
-        step on the device); one upload and (nearly always) one read."""
+    def start_activity(self, pool: SegmentPool, active_cells: np.ndarray,
+                       predicted_cells: np.ndarray | None = None,
+                       bursting_columns: np.ndarray | None = None,
+                       winners: np.ndarray | None = None) -> tuple | None:
+        """Enqueue :meth:`PresynapticIndex.activity`'s count on the device and return what
+        :meth:`finish_activity` needs, so that the host can go on while the device counts. The
+        active cells go over as ``predicted_cells`` and ``bursting_columns`` (every cell of
+        each) when given (at 65,536 columns, where nearly every column bursts early on, 1,311
+        columns instead of 42,000 cells), with the mirrors' changes and the step's ``winners``
+        when known already (remembered for a next step on the device). One upload."""
         if predicted_cells is None:
             predicted_cells, bursting_columns = active_cells, _EMPTY
         elif bursting_columns is None:
@@ -283,23 +287,38 @@ class DeviceDendrites(PresynapticIndex):
         self.sync(pool)
         self.clock += 1
         self._inferred = None
-        cpc = self.cells_per_column
-        if winners is not None and len(winners):
-            columns = winners // cpc
-            lowest = winners[np.concatenate(([True], columns[1:] != columns[:-1]))]
-        else:
-            lowest = _EMPTY
+        self._note_winners(winners)
         p, b = len(predicted_cells), len(bursting_columns)
         header = np.array([p, b], dtype=np.int32)
-        staged, sizes, events = self._stage(pool, [lowest, header, predicted_cells, bursting_columns])
-        self._apply(sizes, len(lowest))
+        staged, sizes, events = self._stage(pool, [header, predicted_cells, bursting_columns])
+        self._apply(sizes)
         if not self.end or not len(active_cells):
             self._held = events
             self.queue.flush()
-            return _EMPTY, _EMPTY, _EMPTY
+            return None
         lists_at = len(staged) - 2 - p - b
-        self._count(pool, (p + b * cpc) * self.lanes, lists_at, p)
-        return self._read_found(events)[0]
+        self._count(pool, (p + b * self.cells_per_column) * self.lanes, lists_at, p)
+        return events
+
+    def finish_activity(self, started: tuple | None, winners: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The count :meth:`start_activity` enqueued, as :meth:`PresynapticIndex.activity`
+        returns it (int32; one blocking read); ``winners``, the step's winner cells when
+        chosen since the start, go over with the next upload."""
+        self._note_winners(winners)
+        if started is None:
+            return _EMPTY, _EMPTY, _EMPTY
+        return self._read_found(started)[0]
+
+    def _note_winners(self, winners: np.ndarray | None) -> None:
+        """Send the lowest winner of each column of the step now counted with the next upload,
+        stamped with its clock: a device step reads it as the previous step's winner."""
+        if winners is None or not len(winners):
+            return
+        columns = winners // self.cells_per_column
+        lowest = winners[np.concatenate(([True], columns[1:] != columns[:-1]))]
+        self._winners.append(lowest)
+        self._winners.append(np.full(len(lowest), self.clock))
 
     def _read_found(self, events: list, lists: tuple[np.ndarray, int] | None = None
                     ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
@@ -339,7 +358,7 @@ class DeviceDendrites(PresynapticIndex):
         staged, sizes, events = self._stage(pool, [columns, header], room=n * cpc + 2 * n)
         lists_at = len(staged) - 2
         cols_at = lists_at - n
-        self._apply(sizes, 0)
+        self._apply(sizes)
         self._launch("tm_activate", n, cols_at, lists_at, cpc, self.clock, self._staging,
                      self._pred_stamp, self._burst_stamp, self._best_key, self._winner_of,
                      self._winner_step)
@@ -354,16 +373,6 @@ class DeviceDendrites(PresynapticIndex):
         self._inferred = (n, lists_at)
         self._held = events
         self.queue.flush()
-
-    def read_count(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The count the last :meth:`infer_step` made, as :meth:`activity` returns it, for a
-        host that walked the step itself (and spent the draws of its least-used choices);
-        one blocking read."""
-        if self._inferred is None:
-            raise RuntimeError("read_count needs an infer_step since the last activity")
-        found, self._tally_seen = self._read_found(self._held)
-        self._held = []
-        return found
 
     def read_step(self) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                  tuple[np.ndarray, np.ndarray, np.ndarray], int]:

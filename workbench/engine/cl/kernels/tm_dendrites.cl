@@ -10,8 +10,8 @@
 //
 // Each step the host sends one int buffer, `staged`: the changes of the mirrors (k bins and
 // their k positions, m cells with their m block starts and m lengths, o segments with their o
-// owners, c cells with their c segment counts, w winner cells: the lowest winner of each
-// column the host's step chose), then, on an inference step, the n active columns, then at
+// owners, c cells with their c segment counts, w winner cells with the w clocks of their
+// steps: the lowest winner of each column a host step chose), then, on an inference step, the n active columns, then at
 // `lists` the active cells: a header [p, b], then p single cells (those of predicted columns)
 // from lists + 2, then b bursting columns, each standing for its CPC cells, from lists + 2 +
 // P (a host step sends them, P = p; an inference step sends the header as [0, 0] and
@@ -42,7 +42,7 @@
 // n = k + m + o + c + w work items; a position, cell or segment written twice in a step
 // carries its final value both times.
 __kernel void tm_index_apply(const int n, const int k, const int m, const int o, const int c,
-                             const int cpc, const int clock, __global const int* staged,
+                             const int cpc, __global const int* staged,
                              __global int* bins, __global int* bounds, __global int* owner,
                              __global int* segments_per_cell, __global int* winner_of,
                              __global int* winner_step) {
@@ -71,9 +71,11 @@ __kernel void tm_index_apply(const int n, const int k, const int m, const int o,
         segments_per_cell[staged[i]] = staged[c + i];
         return;
     }
-    const int cell = staged[2 * c + i - c];
-    winner_of[cell / cpc] = cell;
-    winner_step[cell / cpc] = clock;
+    staged += 2 * c;
+    i -= c;
+    const int w = n - k - m - o - c;
+    winner_of[staged[i] / cpc] = staged[i];
+    winner_step[staged[i] / cpc] = staged[w + i];
 }
 
 static void found_segment(const int segment, const int packed, const int lowest,
