@@ -23,21 +23,22 @@ block is walked by ``lanes`` work items: one on a CPU device (a plain loop, the 
 PoCL), 8 on a GPU (neighbouring work items read neighbouring entries, and a cell feeding many
 segments is not one work item's long loop).
 
-A learning step (:meth:`~DeviceDendrites.activity`) runs its column walk on the host: it
-sends the learning's changes, its winners and its active cells (as the predicted cells plus
-the bursting columns: at 65,536 columns 1,311 numbers instead of 42,000 cells), and reads back
-the found list, as (segment, connected, potential) triples. An inference step
-(:meth:`~DeviceDendrites.infer_step`) sends only the active columns and reads nothing: the
-device activates the predicted cells (by their stamps) or bursts the column, picks each
-bursting column's winner (its best matching segment from the last count, else the previous
-step's winner, else the least-used cell, counting those choices so that the host can spend
-their random draws later) and counts the next step's dendrites. :meth:`~DeviceDendrites.read_step`
-brings the step back when someone asks for it (a view, a learning step, a reset), in one read.
-A host step's winners go over with the next upload when they are chosen after the count
-started (an inference step walked on the host overlaps its walk with the count).
-Per step: one upload and two launches (count, collect) plus one (apply the changes) on a
-learning step, five on an inference step; a learning step makes one blocking read (a second
-when more segments come back than the first read expected), an inference step none.
+A host step (a learning one, or one whose predecessor's views were read:
+:meth:`~DeviceDendrites.start_activity` and :meth:`~DeviceDendrites.finish_activity`) runs its
+column walk on the host: it sends what learning changed and its active cells (as the predicted
+cells plus the bursting columns: at 65,536 columns 1,311 numbers instead of 42,000 cells), and
+reads back the found list, as (segment, connected, potential) triples; its winners wait for a
+device step. A device step (:meth:`~DeviceDendrites.infer_step`, without learning) sends only
+the active columns (and the last host step's winners) and reads nothing: the device activates
+the predicted cells (by their stamps) or bursts the column, picks each bursting column's
+winner (its best matching segment from the last count, else the previous step's winner, else
+the least-used cell, counting those choices so that the host can spend their random draws
+later) and counts the next step's dendrites. :meth:`~DeviceDendrites.read_step` brings the
+step back when someone asks for it (a view, a learning step, a reset), in one read.
+Per step: one upload and two launches (count, collect) plus one (apply the changes) on a host
+step, four or five on a device step (the best matching segments need a count from the step
+before); a host step makes one blocking read (a second when more segments come back than the
+first read expected), a device step none.
 The results equal the numpy engine's because the device does nothing but integer counts,
 comparisons and copies of the host's values.
 """
@@ -120,7 +121,8 @@ class DeviceDendrites(PresynapticIndex):
         self.clock = 0  # one tick per counted step; a reset adds one more
         self._found_clock = _NEVER  # the clock of the count now in `found`
         self._owner_changes: list[np.ndarray] = []
-        self._winners: list[np.ndarray] = []  # to send: cells, then their stamps, per step
+        # the last host step's lowest winner per column and its clock, for a device step next
+        self._winners: tuple[np.ndarray, int] | None = None
         self._count_changes: list[np.ndarray] = []
         self._mirror_all = True  # owner and segments_per_cell go over whole
         self._inferred: tuple[int, int] | None = None  # (columns, lists_at) of the last infer_step
@@ -199,12 +201,13 @@ class DeviceDendrites(PresynapticIndex):
         no matching segment (the clock skips a tick, so no stamp matches)."""
         self.clock += 1
 
-    def _stage(self, pool: SegmentPool, tail: list[np.ndarray], room: int = 0
-               ) -> tuple[np.ndarray, list[int], list]:
-        """The step's upload: the mirrors' changes since the last step, then ``tail`` (with
-        ``room`` more ints after it in the device's buffer, for the step to write); returns
-        it, the counts of each kind of change, and the events of the copies enqueued here (to
-        be held until the step's blocking read, or the next step)."""
+    def _stage(self, pool: SegmentPool, tail: list[np.ndarray], room: int = 0,
+               winners: bool = False) -> tuple[np.ndarray, list[int], list]:
+        """The step's upload: the mirrors' changes since the last step (with ``winners``, the
+        last host step's winners too), then ``tail`` (with ``room`` more ints after it in the
+        device's buffer, for the step to write); returns it, the counts of each kind of
+        change, and the events of the copies enqueued here (to be held until the step's
+        blocking read, or the next step)."""
         self._fit_rows(pool)
         positions, cells, events = self._changed_entries()
         pieces = []
@@ -230,9 +233,12 @@ class DeviceDendrites(PresynapticIndex):
             pieces += [segments, pool.owner[segments]]
         if len(counted):
             pieces += [counted, pool.segments_per_cell[counted]]
-        winners = self._winners[0::2]
-        pieces += winners + self._winners[1::2] + tail
-        self._winners = []
+        w = 0
+        if winners and self._winners is not None:
+            lowest, clock = self._winners
+            pieces += [lowest, np.full(len(lowest), clock)]
+            w, self._winners = len(lowest), None
+        pieces += tail
         staged = np.empty(sum(len(piece) for piece in pieces), dtype=np.int32)
         at = 0
         for piece in pieces:
@@ -243,8 +249,7 @@ class DeviceDendrites(PresynapticIndex):
             self._staging_size = max(needed, 2 * self._staging_size)
             self._staging = self._device(self._staging_size)
         events.append(self.cl.enqueue_copy(self.queue, self._staging, staged, is_blocking=False))
-        return staged, [len(positions), len(cells), len(segments), len(counted),
-                        sum(len(w) for w in winners)], events
+        return staged, [len(positions), len(cells), len(segments), len(counted), w], events
 
     def _apply(self, sizes: list[int]) -> None:
         """Write the staged changes (and the host steps' winners) into the device's copies."""
@@ -311,14 +316,17 @@ class DeviceDendrites(PresynapticIndex):
         return self._read_found(started)[0]
 
     def _note_winners(self, winners: np.ndarray | None) -> None:
-        """Send the lowest winner of each column of the step now counted with the next upload,
-        stamped with its clock: a device step reads it as the previous step's winner."""
-        if winners is None or not len(winners):
+        """Keep the lowest winner of each column of the step now counted, stamped with its
+        clock, for a device step next (which reads it as the previous step's winner); only
+        the last host step's can matter, and only to a device step, whose upload sends them."""
+        if winners is None:
+            return
+        if not len(winners):
+            self._winners = None
             return
         columns = winners // self.cells_per_column
         lowest = winners[np.concatenate(([True], columns[1:] != columns[:-1]))]
-        self._winners.append(lowest)
-        self._winners.append(np.full(len(lowest), self.clock))
+        self._winners = (lowest, self.clock)
 
     def _read_found(self, events: list, lists: tuple[np.ndarray, int] | None = None
                     ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
@@ -355,7 +363,8 @@ class DeviceDendrites(PresynapticIndex):
         self.clock += 1
         cpc, n = self.cells_per_column, len(columns)
         header = np.zeros(2, dtype=np.int32)
-        staged, sizes, events = self._stage(pool, [columns, header], room=n * cpc + 2 * n)
+        staged, sizes, events = self._stage(pool, [columns, header], room=n * cpc + 2 * n,
+                                            winners=True)
         lists_at = len(staged) - 2
         cols_at = lists_at - n
         self._apply(sizes)
