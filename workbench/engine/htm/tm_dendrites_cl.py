@@ -121,7 +121,7 @@ class DeviceDendrites(PresynapticIndex):
         self.clock = 0  # one tick per counted step; a reset adds one more
         self._found_clock = _NEVER  # the clock of the count now in `found`
         self._owner_changes: list[np.ndarray] = []
-        # the last host step's lowest winner per column and its clock, for a device step next
+        # the last host step's winners and its clock, for a device step next
         self._winners: tuple[np.ndarray, int] | None = None
         self._count_changes: list[np.ndarray] = []
         self._mirror_all = True  # owner and segments_per_cell go over whole
@@ -234,8 +234,10 @@ class DeviceDendrites(PresynapticIndex):
         if len(counted):
             pieces += [counted, pool.segments_per_cell[counted]]
         w = 0
-        if winners and self._winners is not None:
-            lowest, clock = self._winners
+        if winners and self._winners is not None and len(self._winners[0]):
+            chosen, clock = self._winners
+            columns = chosen // self.cells_per_column
+            lowest = chosen[np.concatenate(([True], columns[1:] != columns[:-1]))]
             pieces += [lowest, np.full(len(lowest), clock)]
             w, self._winners = len(lowest), None
         pieces += tail
@@ -316,17 +318,11 @@ class DeviceDendrites(PresynapticIndex):
         return self._read_found(started)[0]
 
     def _note_winners(self, winners: np.ndarray | None) -> None:
-        """Keep the lowest winner of each column of the step now counted, stamped with its
-        clock, for a device step next (which reads it as the previous step's winner); only
+        """Keep the winners (ascending) of the step now counted, with its clock, for a device
+        step next, which reads the lowest of each column as the previous step's winner: only
         the last host step's can matter, and only to a device step, whose upload sends them."""
-        if winners is None:
-            return
-        if not len(winners):
-            self._winners = None
-            return
-        columns = winners // self.cells_per_column
-        lowest = winners[np.concatenate(([True], columns[1:] != columns[:-1]))]
-        self._winners = (lowest, self.clock)
+        if winners is not None:
+            self._winners = (winners, self.clock)
 
     def _read_found(self, events: list, lists: tuple[np.ndarray, int] | None = None
                     ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
