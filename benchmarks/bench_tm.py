@@ -14,8 +14,8 @@ and finishing it; on OpenCL the upload, the kernels and the read, less what the 
 while the host chose the winners), "floor" the activity call for one active cell (the round
 trip with next to no work), and "dendrites / floor" their ratio: the performance issue's
 "within 2x of the launch-latency floor". Two sizes: 2,048 columns x 32 cells with 40 active
-columns, and 4,096 x 32 with 300 active (and, with a GPU among the backends, ``--large`` sizes
-with 2 % active, 65,536 by default). htm.core's figures for the same shapes are 0.51 / 0.11 ms
+columns, and 4,096 x 32 with 300 active (and larger sizes with 2 % active: 65,536 by default
+with a GPU among the backends, ``--large`` ones whatever the backends). htm.core's figures for the same shapes are 0.51 / 0.11 ms
 and 6.07 / 0.82 ms (learn / infer); the issue's target for the numpy path is within 3x of them.
 
 Each figure is given as wall-clock time and as this process's CPU time (all its threads): on a
@@ -124,15 +124,17 @@ def _dendrite_floor(tm: TemporalMemory, data: list[list[np.ndarray]], calls: int
 
 
 def run(backends: list[str] | None = None, quick: bool = False,
-        large: tuple[int, ...] = LARGE_COLUMNS) -> list[dict]:
+        large: tuple[int, ...] | None = None) -> list[dict]:
     """One row per (size, phase): wall and CPU ms/step per backend, htm.core's figure, and the
-    ratios to it."""
+    ratios to it. ``large``: the large sizes, timed whatever the backends (None: the default
+    ones, timed only with a GPU among the backends)."""
     names = [b for b in (backends or available_backends()) if b != "opencl"]
     sequences, passes = (QUICK_SEQUENCES, QUICK_PASSES) if quick else (SEQUENCES, PASSES)
     configs = [(c, sequences, passes) for c in CONFIGS]
-    if any(_is_gpu(n) for n in names) and not quick:
-        configs += [((c, 32, round(0.02 * c), None, None), QUICK_SEQUENCES, QUICK_PASSES)
-                    for c in large]
+    if large is None:
+        large = LARGE_COLUMNS if any(_is_gpu(n) for n in names) and not quick else ()
+    configs += [((c, 32, round(0.02 * c), None, None), QUICK_SEQUENCES, QUICK_PASSES)
+                for c in large]
     rows = []
     for (columns, cells, active, ref_learn, ref_infer), n_seq, n_pass in configs:
         data = workload(columns, active, n_seq)
@@ -168,10 +170,11 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_SEQUENCES} sequences, {QUICK_PASSES} learning passes")
     parser.add_argument("--backends", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--large", default=",".join(map(str, LARGE_COLUMNS)),
-                        help="comma-separated column counts timed when a GPU is present, 2 %% "
-                             "active (default 65536; 262144 takes a few minutes)")
+    parser.add_argument("--large", default=None,
+                        help="comma-separated column counts, 2 %% active, timed whatever the "
+                             "backends (default: 65536, timed when a GPU is present; 262144 takes "
+                             "a few minutes)")
     args = parser.parse_args()
-    large = tuple(int(c) for c in args.large.split(",") if c)
+    large = None if args.large is None else tuple(int(c) for c in args.large.split(",") if c)
     print_table("bench_tm", run([b for b in args.backends.split(",") if b] or None,
                                 quick=args.quick, large=large))
