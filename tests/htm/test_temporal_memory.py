@@ -248,6 +248,19 @@ def test_punishment_only_with_a_predicted_segment_decrement(backend):
     assert len(results[0.05]) == 100 and set(results[0.05]) == {F32(0.31) - F32(0.05)}
 
 
+def test_a_segment_with_more_than_32767_connected_active_synapses_is_active(backend):
+    """The device packs a segment's two counts into 16 bits each: the connected count's top
+    bit is a count, not a sign."""
+    n = 33_000
+    tm = TemporalMemory(n, cells_per_column=1, activation_threshold=n, min_threshold=n,
+                        max_new_synapse_count=n, initial_permanence=0.6, connected_permanence=0.5,
+                        max_synapses_per_segment=n, backend=backend)
+    tm.compute(np.arange(n))         # every column bursts: n winners, no segment yet
+    tm.compute(np.array([5]))        # a segment on cell 5 to all n of them
+    tm.compute(np.arange(n), learn=False)
+    assert tm.active_segments.tolist() == [0] and tm.predictive_cells.tolist() == [5]
+
+
 def test_learn_off_changes_no_synapse(backend):
     tm = TemporalMemory(64, cells_per_column=4, backend=backend)
     gen = np.random.default_rng(0)

@@ -83,11 +83,12 @@ static void found_segment(const int segment, const int packed, const int lowest,
                           __global int* pred_stamp, volatile __global int* found) {
     const int potential = packed & 0xFFFF;
     if (potential < lowest) return;  // also an entry that found the counter already taken
+    const int connected = (int)((uint)packed >> 16);  // up to 65535: the sign bit is a count's
     const int i = atomic_inc(found);
     found[2 + 3 * i] = segment;
-    found[3 + 3 * i] = packed >> 16;
+    found[3 + 3 * i] = connected;
     found[4 + 3 * i] = potential;
-    if ((packed >> 16) >= active_at) pred_stamp[owner[segment]] = clock;
+    if (connected >= active_at) pred_stamp[owner[segment]] = clock;
 }
 
 // The active cell work item g visits: lane g % LANES of active cell i = g / LANES (the i-th
