@@ -191,6 +191,10 @@ def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
     back (exchange with 0: read and write) and writes the found segments (3 int32, after a
     count), which the host reads back (the first read takes room for at least 256, so
     ``read_back`` exceeds 12 per segment found).
+    An inference step on OpenCL runs on the device and reads nothing back (``read_back`` counts
+    the reads of the sampled steps and of each reset): it also reads each active column's
+    cells' stamps (4 bytes a cell), writes the staged cells (4 bytes each) and reads the last
+    count's found list again with each found segment's cell (16 bytes a segment).
     Learning (on the host for both): each changed row read and written (8 bytes per slot:
     cell and permanence), then the index entries it changed written with their positions (12
     bytes each), and any whole-index rewrite (8 bytes per used entry).
@@ -207,6 +211,8 @@ def tm_step_bytes(backend: str, learn: bool, stats: dict) -> float:
         passes = 2 * (e * s["walked"] + 8 * s["reached_segments"])
         total = (transfers + (2 * e + 4) * s["mirror_entries"] + 20 * s["mirror_cells"] + cells
                  + passes + 12 * s["found"] + 4 * s["launched"])
+        if not learn:  # the device step's activation and winners
+            total += 4 * a + 4 * s["staged_cells"] + 16 * s["found"]
     if learn:
         total += 16 * s["touched"] * s["width"] + 12 * s["index_writes"] + s["index_rewrite_bytes"]
     return float(total)
@@ -308,11 +314,12 @@ def _tm_sample(tm) -> dict:
     segment pool, the presynaptic index and the found segments, which the TM keeps private."""
     pool, index = tm._pool, tm._engine
     rows = pool.n_rows
-    active = tm.active_cells.astype(np.int64)
+    tm._settle()  # not a view: the next step still runs on the device
+    active = tm._active_cells
     mask = np.zeros(tm.num_cells + 1, dtype=bool)  # the extra slot: empty slots (cell -1)
     mask[active] = True
     return {"active_cells": len(active), "rows": rows, "width": pool.width,
-            "staged_cells": len(tm._predicted_active) + len(tm.bursting_columns),
+            "staged_cells": len(tm._predicted_active) + len(tm._bursting_columns),
             "walked": int(index.cell_len[active].sum()),
             "reached_segments": int(mask[pool.pre[:rows]].any(axis=1).sum()),
             "found": len(tm._seg)}
@@ -412,8 +419,8 @@ def measure_tm(backend: str, columns: int, protocol: dict) -> dict:
                 for cols in sequence:
                     w, c = time.perf_counter(), time.process_time()
                     tm.compute(cols, learn=learn)
-                    if k % every == 0:  # a sampled step is read back (on OpenCL an inference
-                        tm.anomaly      # step is not, until asked) within the timing
+                    if k % every == 0:  # a sampled step is read back within the timing (on
+                        tm._settle()    # OpenCL an inference step is not, until asked)
                     wall += time.perf_counter() - w
                     cpu += time.process_time() - c
                     if k % every == 0:

@@ -92,3 +92,32 @@ def test_an_inference_step_reads_nothing_back_until_asked(backend_name):
     assert calls == {"infer_step": 31, "read_step": 1, "finish_activity": 2, "activity": 0}
     assert tm.predictive_columns.tolist() == [1, 2, 3]
     assert calls == {"infer_step": 31, "read_step": 2, "finish_activity": 2, "activity": 0}
+
+
+@pytest.mark.parametrize("backend_name", ON_DEVICE)
+def test_without_the_inference_kernels_the_count_stays_on_the_device(backend_name, monkeypatch):
+    """The device step needs 64-bit atomics; a device without them builds the count alone
+    (a warning says so) and walks its inference steps on the host, with the same results."""
+    from workbench.engine.backend import BackendFallbackWarning
+    from workbench.engine.cl.runtime import CLRuntime, KernelBuildError
+
+    built = CLRuntime.kernel
+
+    def kernel(self, filename, name, *args, **kwargs):
+        if filename == "tm_infer.cl":
+            raise KernelBuildError("tm_infer.cl failed to build: no 64-bit atomics (test)")
+        return built(self, filename, name, *args, **kwargs)
+
+    monkeypatch.setattr(CLRuntime, "kernel", kernel)
+    kw = dict(cells_per_column=4, activation_threshold=2, min_threshold=2, connected_permanence=0.2)
+    with pytest.warns(BackendFallbackWarning, match="walked on the host"):
+        tm = TemporalMemory(64, backend=backend_name, **kw)
+    assert tm.backend_name == backend_name and not tm._engine.infers_on_device
+    reference = TemporalMemory(64, **kw)
+    for step, cols in enumerate(([1, 2, 3], [4, 5, 6], [7, 8, 9]) * 6):
+        for model in (tm, reference):
+            model.compute(np.array(cols), learn=step < 9)
+        if step % 4 == 3:
+            _same(tm, reference, step)
+    _same(tm, reference, 18)
+    assert tm.predictive_columns.tolist() == [1, 2, 3]

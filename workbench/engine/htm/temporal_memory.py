@@ -144,7 +144,7 @@ class TemporalMemory:
             backend, self.num_cells, self._connected_at, self.activation_threshold,
             self.min_threshold, self.cells_per_column)
         self._runtime = getattr(self._engine, "runtime", None)  # OpenCL's, for the shuffles
-        self._infers_on_device = hasattr(self._engine, "infer_step")
+        self._infers_on_device = self._engine.infers_on_device
         self._unsettled: np.ndarray | None = None  # a device step's columns, not yet read back
         self._viewed = False  # whether a view was read since the last step
         # per cell, 1 if it is in _coded_cells, else 0; the last entry, read for the -1 of an
@@ -215,9 +215,7 @@ class TemporalMemory:
         bursting = cols[~col_predicted]
         pred = self._predictive_cells
         correct = pred[_in_sorted(cols, pred // cpc)]
-        column_cells = np.arange(cpc)
-        active_cells = np.concatenate([correct, (bursting[:, None] * cpc + column_cells).ravel()])
-        active_cells.sort(kind="stable")  # two ascending runs: a stable sort merges them, O(n)
+        active_cells = self._active_cells_of(correct, bursting)
 
         # Without learning the synapses stay as they are, so a device can count the next
         # step's dendrites (step 1) while the host picks the winners.
@@ -248,6 +246,14 @@ class TemporalMemory:
             found = self._engine.finish_activity(started, winners)
         self._set_dendrites(*found)
 
+    def _active_cells_of(self, correct: np.ndarray, bursting: np.ndarray) -> np.ndarray:
+        """The active cells (ascending) of a step whose predicted columns activated ``correct``
+        and whose ``bursting`` columns (ascending) activated every cell."""
+        cpc = self.cells_per_column
+        cells = np.concatenate([correct, (bursting[:, None] * cpc + np.arange(cpc)).ravel()])
+        cells.sort(kind="stable")  # two ascending runs: a stable sort merges them, O(n)
+        return cells
+
     def _set_cells(self, active_cells: np.ndarray, correct: np.ndarray, winners: np.ndarray,
                    bursting: np.ndarray) -> None:
         """The step's cells (ascending): active, active because predicted, winners; and its
@@ -265,8 +271,8 @@ class TemporalMemory:
     def _settle(self) -> None:
         """Bring back the step the device ran last, if the host has not seen it yet: its cells,
         its anomaly and its count; and spend the random draws of the least-used choices the
-        device made since the last time (nothing else has drawn since: only learning steps
-        draw, and they settle first)."""
+        device made since the last time (nothing else has drawn since: the steps that draw on
+        the host settle first)."""
         cols = self._unsettled
         if cols is None:
             return
@@ -274,11 +280,9 @@ class TemporalMemory:
         predicted, bursting, column_winners, found, least_used = self._engine.read_step()
         if least_used and self.cells_per_column > 1:
             self._rng.draws(least_used * (self.cells_per_column - 1))
-        cpc = self.cells_per_column
         correct = np.sort(predicted).astype(np.int64)
         bursting = np.sort(bursting).astype(np.int64)
-        active_cells = np.concatenate([correct, (bursting[:, None] * cpc + np.arange(cpc)).ravel()])
-        active_cells.sort(kind="stable")
+        active_cells = self._active_cells_of(correct, bursting)
         winners = np.concatenate([correct, column_winners[column_winners >= 0]]).astype(np.int64)
         winners.sort(kind="stable")  # the bursting winners come in column order: two runs
         self._anomaly = raw_anomaly_from_counts(len(cols), len(bursting))

@@ -56,6 +56,8 @@ def _block_sizes(needed: np.ndarray) -> np.ndarray:
 class PresynapticIndex:
     """Segment activity from active cells through a cell -> synapse-entry index."""
 
+    infers_on_device = False  # whether the engine runs whole steps without learning itself
+
     def __init__(self, num_cells: int, connected: np.float32, lowest: int,
                  track_writes: bool = False) -> None:
         self.num_cells = num_cells

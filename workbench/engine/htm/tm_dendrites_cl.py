@@ -1,5 +1,5 @@
-"""The Temporal Memory on an OpenCL device (kernels/tm_dendrites.cl): dendrite activity counted
-presynaptically like the numpy engine, and the whole inference step.
+"""The Temporal Memory on an OpenCL device (kernels/tm_dendrites.cl, kernels/tm_infer.cl):
+dendrite activity counted presynaptically like the numpy engine, and the whole inference step.
 
 Only a few percent of the cells are active in a step, so instead of scanning every segment
 the device follows the active cells' outgoing synapses through a mirror of the numpy engine's
@@ -35,10 +35,12 @@ winner (its best matching segment from the last count, else the previous step's 
 the least-used cell, counting those choices so that the host can spend their random draws
 later) and counts the next step's dendrites. :meth:`~DeviceDendrites.read_step` brings the
 step back when someone asks for it (a view, a learning step, a reset), in one read.
-Per step: one upload and two launches (count, collect) plus one (apply the changes) on a host
-step, four or five on a device step (the best matching segments need a count from the step
-before); a host step makes one blocking read (a second when more segments come back than the
-first read expected), a device step none.
+Per step: one upload; two launches (count, collect) plus one (apply the changes) on a host
+step; four to six on a device step (apply when there are changes or winners to send, activate,
+best matching when the step before counted, winners, count, collect). A host step makes one
+blocking read (a second when more segments come back than the first read expected), a device
+step none. The device step's kernels need 64-bit atomics (the best matching segment's key): a
+device without them still counts, and its inference steps are walked on the host.
 The results equal the numpy engine's because the device does nothing but integer counts,
 comparisons and copies of the host's values.
 """
@@ -46,14 +48,17 @@ comparisons and copies of the host's values.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from ..cl.runtime import CLRuntime
+from ..backend import BackendFallbackWarning
+from ..cl.runtime import CLRuntime, KernelBuildError
 from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
 
 _KERNELS = "tm_dendrites.cl"
+_INFER_KERNELS = "tm_infer.cl"
 _GROUP = 256
 _GPU_LANES = 8  # default work items per active cell on a GPU (one on a CPU device)
 _MAX_COUNT = 0xFFFF  # a counter packs two 16-bit counts (a best matching key, a cell's place)
@@ -97,9 +102,17 @@ class DeviceDendrites(PresynapticIndex):
         defines = {"LANES": self.lanes}
         self._kernels = {name: _typed(runtime.kernel(_KERNELS, name, defines), scalars)
                          for name, scalars in (("tm_index_apply", 6), ("tm_index_count", 4),
-                                               ("tm_index_collect", 7), ("tm_index_scan", 4),
-                                               ("tm_activate", 5), ("tm_best_matching", 3),
-                                               ("tm_winners", 5))}
+                                               ("tm_index_collect", 7), ("tm_index_scan", 4))}
+        try:
+            self._kernels.update({name: _typed(runtime.kernel(_INFER_KERNELS, name), scalars)
+                                  for name, scalars in (("tm_activate", 5), ("tm_best_matching", 3),
+                                                        ("tm_winners", 5))})
+            self.infers_on_device = True
+        except KernelBuildError as exc:
+            warnings.warn(f"the Temporal Memory's inference kernels failed to build ({exc}); its "
+                          "steps without learning are walked on the host instead",
+                          BackendFallbackWarning, stacklevel=4)
+            self.infers_on_device = False
         columns = num_cells // cells_per_column
         stamps = np.full(max(num_cells, columns), _NEVER, dtype=np.int32)
         self._bins = self._device(4)  # the mirror: self.entries >> slot_bits, as int32
@@ -118,7 +131,7 @@ class DeviceDendrites(PresynapticIndex):
         self._staging = None
         self._staging_size = 0
         self._expect = 256  # triples read back in the first read; grows with what steps find
-        self.clock = 0  # one tick per counted step; a reset adds one more
+        self.clock = 0  # one tick a step (counted or not) and one more at a reset
         self._found_clock = _NEVER  # the clock of the count now in `found`
         self._owner_changes: list[np.ndarray] = []
         # the last host step's winners and its clock, for a device step next
@@ -126,7 +139,9 @@ class DeviceDendrites(PresynapticIndex):
         self._count_changes: list[np.ndarray] = []
         self._mirror_all = True  # owner and segments_per_cell go over whole
         self._inferred: tuple[int, int] | None = None  # (columns, lists_at) of the last infer_step
-        self._held: list = []  # the last step's upload events (their arrays must live until done)
+        # the last step's upload events: they keep its arrays alive until the copies are done
+        # (dropping one waits for its copy, so the host runs at most a step ahead of a device)
+        self._held: list = []
         # work items that share the found list in tm_best_matching
         self._matching_items = 64 * _GROUP if runtime.is_gpu else _GROUP
 
@@ -198,7 +213,7 @@ class DeviceDendrites(PresynapticIndex):
 
     def reset(self) -> None:
         """A sequence boundary: the next step sees no predicted cell, no previous winner and
-        no matching segment (the clock skips a tick, so no stamp matches)."""
+        no matching segment (the clock ticks once more, so no stamp reads as the step before)."""
         self.clock += 1
 
     def _stage(self, pool: SegmentPool, tail: list[np.ndarray], room: int = 0,
@@ -354,7 +369,7 @@ class DeviceDendrites(PresynapticIndex):
         return at once: activation, the bursting columns' winners (best matching segment, else
         the previous winner, else the least-used cell) and the next step's dendrite count all
         run on the device, from the state the last step left there; nothing comes back until
-        :meth:`read_step` is called. One upload and five launches."""
+        :meth:`read_step` is called. One upload and four to six launches."""
         self.sync(pool)
         self.clock += 1
         cpc, n = self.cells_per_column, len(columns)

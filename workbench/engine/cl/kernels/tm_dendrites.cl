@@ -1,6 +1,6 @@
-// Temporal Memory steps on the device (HTM_SPEC.md "Temporal Memory"): dendrite activity
-// (step 1) counted presynaptically, from the active cells to the synapses they feed, and the
-// inference step (steps 2-3 without learning: activation, winners) kept on the device.
+// Temporal Memory dendrite activity on the device (HTM_SPEC.md "Temporal Memory", step 1),
+// counted presynaptically: from the active cells to the synapses they feed. The inference
+// step's other kernels, which read and write the same buffers, are in tm_infer.cl.
 //
 // `bins` mirrors the host's presynaptic index (tm_dendrites.py), one int per entry: the
 // entry's bin, 2 * (segment + 1) + connected, 0 for an empty or removed entry, in one block per
@@ -11,12 +11,12 @@
 // Each step the host sends one int buffer, `staged`: the changes of the mirrors (k bins and
 // their k positions, m cells with their m block starts and m lengths, o segments with their o
 // owners, c cells with their c segment counts, w winner cells with the w clocks of their
-// steps: the lowest winner of each column a host step chose), then, on an inference step, the n active columns, then at
-// `lists` the active cells: a header [p, b], then p single cells (those of predicted columns)
-// from lists + 2, then b bursting columns, each standing for its CPC cells, from lists + 2 +
-// P (a host step sends them, P = p; an inference step sends the header as [0, 0] and
-// tm_activate appends to it, P = n * CPC, then tm_winners writes each column's winner, or -1
-// for a predicted one, at lists + 2 + P + n).
+// steps: the lowest winner of each column a host step chose), then, on an inference step, the
+// n active columns, then at `lists` the active cells: a header [p, b], then p single cells
+// (those of predicted columns) from lists + 2, then b bursting columns, each standing for its
+// CPC cells, from lists + 2 + P (a host step sends them, P = p; an inference step sends the
+// header as [0, 0] and tm_activate appends to it, P = n * CPC, then tm_winners writes each
+// column's winner, or -1 for a predicted one, at lists + 2 + P + n).
 //
 // tm_index_count adds each entry of the active cells' blocks to its segment's packed counter
 // (active potential in the low 16 bits, active connected in the high 16: one atomic per
@@ -24,20 +24,19 @@
 // with an atomic exchange for 0, so exactly one of them gets the counts and every counter is
 // 0 again for the next step without a clear. Segments with at least `lowest` active potential
 // synapses are appended to `found` after its counter found[0] (which tm_index_count's first
-// work item zeroes) and found[1] (tm_winners' tally), as (segment, connected, potential) triples; the order of the appends
-// varies from run to run (the host sorts them). The cell of an active segment (at least
-// `active_at` active connected synapses) gets `pred_stamp` = the step's clock: the next step
-// reads a cell as predictive when its stamp is the clock before its own, so nothing needs
-// clearing (a reset advances the clock by two). On a GPU, tm_index_scan replaces
-// tm_index_collect: it reads every counter of the rows in use once (4 bytes a row, coalesced)
-// instead of visiting the entries again with an atomic exchange each, which contend when many
-// active cells feed the same segments; on a CPU the walk is cheaper.
+// work item zeroes) and found[1] (tm_winners' tally), as (segment, connected, potential)
+// triples; the order of the appends varies from run to run (the host sorts them). The cell of
+// an active segment (at least `active_at` active connected synapses) gets `pred_stamp` = the
+// step's clock: the next step reads a cell as predictive when its stamp is the clock before
+// its own, so nothing needs clearing (the clock ticks once a step and once more at a reset).
+// On a GPU, tm_index_scan replaces tm_index_collect: it reads every counter of the rows in use
+// once (4 bytes a row, coalesced) instead of visiting the entries again with an atomic
+// exchange each, which contend when many active cells feed the same segments; on a CPU the
+// walk is cheaper.
 // LANES work items share each active cell (one on a CPU, where a plain loop over a block is
 // fastest; several on a GPU, so that neighbouring work items read neighbouring entries and a
 // cell that feeds many segments is not one work item's long loop).
 // Only integer counts, comparisons and copies: results equal numpy's exactly.
-
-#pragma OPENCL EXTENSION cl_khr_int64_extended_atomics : enable
 
 // n = k + m + o + c + w work items; a position, cell or segment written twice in a step
 // carries its final value both times.
@@ -148,91 +147,4 @@ __kernel void tm_index_scan(const int n, const int lowest, const int active_at, 
     if (packed == 0) return;
     counters[g] = 0;
     found_segment(g, packed, lowest, active_at, clock, owner, pred_stamp, found);
-}
-
-// -- the inference step -----------------------------------------------------------------------
-
-// One work item per active column (n): a column with a cell predicted by the last count
-// (pred_stamp == clock - 1) activates those cells, and its lowest one is the column's winner
-// to remember; any other column bursts: it is listed, stamped, and its best matching key
-// cleared for tm_best_matching.
-__kernel void tm_activate(const int n, const int cols_at, const int lists_at, const int cpc,
-                          const int clock, volatile __global int* staged,
-                          __global const int* pred_stamp, __global int* burst_stamp,
-                          __global ulong* best_key, __global int* winner_of,
-                          __global int* winner_step) {
-    const int g = get_global_id(0);
-    if (g >= n) return;
-    const int col = staged[cols_at + g], first = col * cpc;
-    volatile __global int* lists = staged + lists_at;
-    int predicted = 0;
-    for (int l = 0; l < cpc; ++l) predicted += pred_stamp[first + l] == clock - 1;
-    if (predicted) {
-        int at = 2 + atomic_add(lists, predicted);
-        for (int l = 0; l < cpc; ++l)
-            if (pred_stamp[first + l] == clock - 1) lists[at++] = first + l;
-        for (int l = 0; l < cpc; ++l)
-            if (pred_stamp[first + l] == clock - 1) { winner_of[col] = first + l; break; }
-        winner_step[col] = clock;
-    } else {
-        lists[2 + n * cpc + atomic_inc(lists + 1)] = col;
-        burst_stamp[col] = clock;
-        best_key[col] = ULONG_MAX;
-    }
-}
-
-// Over the last count's found segments (found[0] of them, however many work items there are):
-// a matching one (at least `min_threshold` active potential synapses) of a bursting column
-// competes for its column's best key: most active potential synapses, then lowest cell, then
-// lowest segment (HTM_SPEC.md: first in (cell, segment) order), packed so that the smallest
-// key wins.
-__kernel void tm_best_matching(const int cpc, const int clock, const int min_threshold,
-                               __global const int* found, __global const int* owner,
-                               __global const int* burst_stamp, volatile __global ulong* best_key) {
-    const int total = found[0];
-    for (int i = get_global_id(0); i < total; i += get_global_size(0)) {
-        const int segment = found[2 + 3 * i], potential = found[4 + 3 * i];
-        if (potential < min_threshold) continue;
-        const int cell = owner[segment], col = cell / cpc;
-        if (burst_stamp[col] != clock) continue;
-        const ulong key = ((ulong)(0xFFFF - potential) << 48) | ((ulong)(cell - col * cpc) << 32)
-                          | (ulong)(uint)segment;
-        atom_min(best_key + col, key);
-    }
-}
-
-// One work item per active column (n): a bursting column's winner is the cell of its best
-// matching segment, else the previous step's (lowest) winner in the column, else its least
-// used cell (fewest segments, lowest index), whose choice spends cpc - 1 of the TM's random
-// draws on the host: the tally found[1] counts those choices for it (it is read with the found
-// list). Written at lists + 2 + P + n + g
-// (-1 for a predicted column) and remembered for the next step.
-__kernel void tm_winners(const int n, const int cols_at, const int lists_at, const int cpc,
-                         const int clock, __global int* staged, __global const int* burst_stamp,
-                         __global const ulong* best_key, __global int* winner_of,
-                         __global int* winner_step, __global const int* segments_per_cell,
-                         volatile __global int* found) {
-    const int g = get_global_id(0);
-    if (g >= n) return;
-    const int col = staged[cols_at + g];
-    __global int* winners = staged + lists_at + 2 + n * cpc + n;
-    if (burst_stamp[col] != clock) {
-        winners[g] = -1;
-        return;
-    }
-    const ulong key = best_key[col];
-    int winner;
-    if (key != ULONG_MAX) {
-        winner = col * cpc + (int)((key >> 32) & 0xFFFF);
-    } else if (winner_step[col] == clock - 1) {
-        winner = winner_of[col];
-    } else {
-        winner = col * cpc;
-        for (int l = 1; l < cpc; ++l)
-            if (segments_per_cell[col * cpc + l] < segments_per_cell[winner]) winner = col * cpc + l;
-        atomic_inc(found + 1);
-    }
-    winner_of[col] = winner;
-    winner_step[col] = clock;
-    winners[g] = winner;
 }
