@@ -117,8 +117,9 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     write_plugin(folder, "slow.py", SLOW)
     env = dict(os.environ, PYTHONPATH=str(ROOT), WORKBENCH_USER_PLUGINS=str(tmp_path / "none"))
     out_csv = tmp_path / "slow.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "run", "slow", "--steps", "100000",
-                             "--plugins", str(folder), "--csv", str(out_csv)],
+    # faulthandler: a run that does not stop is made to print every thread's stack (SIGABRT)
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "workbench", "run", "slow",
+                             "--steps", "100000", "--plugins", str(folder), "--csv", str(out_csv)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60  # the table is flushed once a second; start-up under load is slow
     while time.time() < deadline and (not out_csv.exists() or out_csv.stat().st_size < 20):
@@ -128,9 +129,14 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     try:
         out, err = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"workbench run did not stop within 60 s of Ctrl-C; its stderr:\n{err}")
+        proc.send_signal(signal.SIGABRT)  # faulthandler dumps the stacks, then the run dies
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        pytest.fail(f"workbench run did not stop within 60 s of Ctrl-C; its stderr (with its "
+                    f"threads' stacks):\n{err}")
     assert proc.returncode == 130, err
     assert "interrupted: stopped cleanly" in err
     assert "Traceback" not in err
