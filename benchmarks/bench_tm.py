@@ -15,8 +15,9 @@ while the host chose the winners), "floor" the activity call for one active cell
 trip with next to no work), and "dendrites / floor" their ratio: the performance issue's
 "within 2x of the launch-latency floor". Two sizes: 2,048 columns x 32 cells with 40 active
 columns, and 4,096 x 32 with 300 active (and larger sizes with 2 % active: 65,536 by default
-with a GPU among the backends, ``--large`` ones whatever the backends). htm.core's figures for the same shapes are 0.51 / 0.11 ms
-and 6.07 / 0.82 ms (learn / infer); the issue's target for the numpy path is within 3x of them.
+with a GPU among the backends, ``--large`` ones whatever the backends). htm.core's figures for
+the same shapes are 0.51 / 0.11 ms and 6.07 / 0.82 ms (learn / infer); the issue's target for
+the numpy path is within 3x of them.
 
 Each figure is given as wall-clock time and as this process's CPU time (all its threads): on a
 shared machine the wall clock also counts the time other programs held the cores.
