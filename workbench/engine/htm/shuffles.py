@@ -14,7 +14,8 @@ contiguous) in the narrowest integer type that holds the values (uint16 when the
 integer work only, so they give identical results.
 
 The caller draws the random numbers (so that the stream is spent in its own order) and says
-where each row's ``n - 1`` draws start in them.
+where each row's ``n - 1`` draws start in them; for rows made on a device it may hand over a
+device buffer of draws made there (:func:`.rng_cl.draws_on_device`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def shuffle_rows(pools: np.ndarray, counts: np.ndarray, raw: np.ndarray, first_d
 def shuffled_positions(rows: int, n: int, raw: np.ndarray, first_draw: np.ndarray,
                        runtime: Any = None) -> np.ndarray:
     """``rows`` x ``n``: row r is 0 .. n-1 shuffled by the draws ``raw[first_draw[r]:first_draw[r]
-    + n - 1]``; on ``runtime``'s device the rows are made there, so only the draws go over.
-    The array's integer type varies as :func:`shuffle_rows`' does."""
+    + n - 1]``; on ``runtime``'s device the rows are made there, so only the draws go over
+    (none when ``raw`` is a buffer on that device already, of uint32). The array's integer
+    type varies as :func:`shuffle_rows`' does."""
     counts = np.full(rows, n, dtype=np.int64)
     if runtime is not None and rows and n >= 2:
         return _on_device(runtime, n, counts, raw, first_draw, None)
@@ -118,7 +120,8 @@ def _few_on_host(pools: np.ndarray, counts: np.ndarray, raw32: np.ndarray,
 def _on_device(runtime: Any, width: int, counts: np.ndarray, raw: np.ndarray,
                first_draw: np.ndarray, pools: np.ndarray | None) -> np.ndarray:
     """The shuffles on one OpenCL device: ``pools`` go over (None: each row starts as
-    0 .. width-1, made there), with the draws; the shuffled rows come back."""
+    0 .. width-1, made there), with the draws (unless they are a device buffer already); the
+    shuffled rows come back."""
     cl = runtime.cl
     mf = cl.mem_flags
     rows = len(counts)
@@ -132,7 +135,8 @@ def _on_device(runtime: Any, width: int, counts: np.ndarray, raw: np.ndarray,
                 else cl.Buffer(runtime.context, mf.READ_WRITE, out.nbytes))
     kernel = runtime.kernel(_KERNELS, "shuffle_rows")
     kernel(runtime.queue, (-(-rows // _GROUP) * _GROUP,), (_GROUP,), rows_buf, np.uint32(width),
-           np.uint32(rows), np.int32(pools is None), upload(np.asarray(raw).astype(np.uint32)),
+           np.uint32(rows), np.int32(pools is None),
+           raw if isinstance(raw, cl.Buffer) else upload(np.asarray(raw).astype(np.uint32)),
            upload(np.asarray(first_draw, dtype=np.uint64)), upload(counts.astype(np.int32)))
     cl.enqueue_copy(runtime.queue, out, rows_buf, is_blocking=True)
     return out

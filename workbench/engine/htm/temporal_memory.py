@@ -20,7 +20,8 @@ What runs where:
   order does not matter (activation, winners, the anomaly, every adaptation of the step at
   once), in ascending column order where it does. Growth, segment creation and destruction
   share the RNG stream: all of a step's draws are made in one call, in walk order, and its
-  shuffles computed together (on the model's device when there are many: :mod:`.shuffles`);
+  shuffles computed together (on the model's device when there are many, draws made there
+  too: :mod:`.shuffles`, :mod:`.rng_cl`);
   each growth then touches only its own segment, so all of them run at once
   (:meth:`~.tm_segments.SegmentPool.grow_many`), and so do the step's creations when no
   destruction comes between them (:meth:`~.tm_segments.SegmentPool.create_segments`);
@@ -52,6 +53,7 @@ from ..backend import BackendFallbackWarning, get_backend
 from ..state import state_array
 from .anomaly import raw_anomaly_from_counts
 from .rng import CompatRNG
+from .rng_cl import build_kernel, draws_on_device
 from .shuffles import shuffled_positions
 from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
@@ -408,7 +410,8 @@ class TemporalMemory:
         """The step's random draws, all in one call, in walk order: ``cells_per_column - 1``
         spent by each least-used choice, ``n - 1`` by each shuffle of the n candidates. Returns,
         per event, its row in the returned array of shuffled candidate positions (-1: none);
-        the shuffles run on the model's device when there are many (:mod:`.shuffles`)."""
+        the shuffles run on the model's device when there are many, and so are the draws made
+        (:mod:`.shuffles`, :mod:`.rng_cl`)."""
         spare = self.cells_per_column - 1
         creating = n > 0 and self.max_new_synapse_count < n
         shuffle_of: list[int] = []
@@ -423,11 +426,15 @@ class TemporalMemory:
                 starts.append(drawn)
                 drawn += n - 1
             shuffle_of.append(row)
-        raw = self._rng.draws(drawn)
         if not starts:
+            self._rng.draws(drawn)  # the least-used choices' draws, spent
             return shuffle_of, np.empty((0, n), dtype=np.int64)
-        runtime = self._runtime if len(starts) * n >= DEVICE_SHUFFLE_SWAPS else None
-        return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts), runtime)
+        if len(starts) * n >= DEVICE_SHUFFLE_SWAPS and self._runtime is not None:
+            raw = draws_on_device(self._rng, drawn, self._runtime)  # made where they are used
+            return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts),
+                                                  self._runtime)
+        raw = self._rng.draws(drawn)
+        return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts))
 
     def _compute_dendrites(self) -> None:
         """Step 1 for the next input, from the current cells and synapses (after a load)."""
@@ -583,7 +590,8 @@ def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
     from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
 
     try:
-        runtime.program("shuffle.cl")  # the growth shuffles of large learning steps
+        runtime.program("shuffle.cl")  # the growth shuffles of large learning steps,
+        build_kernel(runtime)  # and their draws
         return (DeviceDendrites(runtime, num_cells, connected, activation_threshold, min_threshold,
                                 cells_per_column), f"opencl:{runtime.index}")
     except KernelBuildError as exc:
