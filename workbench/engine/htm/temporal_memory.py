@@ -357,13 +357,13 @@ class TemporalMemory:
         order = np.argsort(keys, kind="stable")
         kinds, first, second = kinds[order], first[order], second[order]
         n_candidates = len(prev_winners)
-        shuffle_of, shuffles = self._step_shuffles(kinds.tolist(), second.tolist(), n_candidates)
+        shuffle_of, shuffles = self._step_shuffles(kinds, second, n_candidates)
         initial = self.initial_permanence
         growing = kinds == _GROW
         if growing.any():
             # A growth reads and writes only its own segment, so the step's growths run at once;
             # walk row -1 (no shuffle): the candidates in sorted order.
-            walk_rows = np.asarray(shuffle_of)[growing]
+            walk_rows = shuffle_of[growing]
             walks = np.empty((len(walk_rows), n_candidates), dtype=np.int64)
             shuffled = walk_rows >= 0
             walks[shuffled] = shuffles[walk_rows[shuffled]]
@@ -375,10 +375,10 @@ class TemporalMemory:
         if n_candidates and not (kinds[others] == _DESTROY).any():
             # only creations (in bursting columns, so on distinct cells): all at once
             fresh = pool.create_segments(first[others]).tolist()
-            fresh_shuffles = [shuffle_of[i] for i in others]
+            fresh_shuffles = shuffle_of[others].tolist()
         else:
             for kind, a, row in zip(kinds[others].tolist(), first[others].tolist(),
-                                    [shuffle_of[i] for i in others]):
+                                    shuffle_of[others].tolist()):
                 if kind == _DESTROY:
                     pool.destroy_segment(a)
                 elif n_candidates:
@@ -405,36 +405,31 @@ class TemporalMemory:
             self._coded_cells = self._active_cells
         return self._active_code
 
-    def _step_shuffles(self, kinds: list[int], second: list[int], n: int
-                       ) -> tuple[list[int], np.ndarray]:
+    def _step_shuffles(self, kinds: np.ndarray, second: np.ndarray, n: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
         """The step's random draws, all in one call, in walk order: ``cells_per_column - 1``
-        spent by each least-used choice, ``n - 1`` by each shuffle of the n candidates. Returns,
-        per event, its row in the returned array of shuffled candidate positions (-1: none);
-        the shuffles run on the model's device when there are many, and so are the draws made
-        (:mod:`.shuffles`, :mod:`.rng_cl`)."""
+        spent by each least-used choice, ``n - 1`` by each shuffle of the n candidates (an
+        event's least-used draws come before its shuffle's). Returns, per event, its row in the
+        returned array of shuffled candidate positions (-1: none); the shuffles run on the
+        model's device when there are many, and so are the draws made (:mod:`.shuffles`,
+        :mod:`.rng_cl`)."""
         spare = self.cells_per_column - 1
         creating = n > 0 and self.max_new_synapse_count < n
-        shuffle_of: list[int] = []
-        starts: list[int] = []
-        drawn = 0
-        for kind, b in zip(kinds, second):
-            row = -1
-            if kind == _BURST and b:
-                drawn += spare
-            if (kind == _GROW and b < n) or (kind == _BURST and creating):
-                row = len(starts)
-                starts.append(drawn)
-                drawn += n - 1
-            shuffle_of.append(row)
-        if not starts:
+        bursts = kinds == _BURST
+        least_used = bursts & (second != 0)
+        shuffling = ((kinds == _GROW) & (second < n)) | (bursts & creating)
+        draws = spare * least_used + (n - 1) * shuffling
+        before = np.cumsum(draws) - draws  # draws of the events before each one
+        starts = (before + spare * least_used)[shuffling]
+        shuffle_of = np.where(shuffling, np.cumsum(shuffling) - 1, -1)
+        drawn = int(draws.sum())
+        if not len(starts):
             self._rng.draws(drawn)  # the least-used choices' draws, spent
             return shuffle_of, np.empty((0, n), dtype=np.int64)
         if len(starts) * n >= DEVICE_SHUFFLE_SWAPS and self._runtime is not None:
             raw = draws_on_device(self._rng, drawn, self._runtime)  # made where they are used
-            return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts),
-                                                  self._runtime)
-        raw = self._rng.draws(drawn)
-        return shuffle_of, shuffled_positions(len(starts), n, raw, np.array(starts))
+            return shuffle_of, shuffled_positions(len(starts), n, raw, starts, self._runtime)
+        return shuffle_of, shuffled_positions(len(starts), n, self._rng.draws(drawn), starts)
 
     def _compute_dendrites(self) -> None:
         """Step 1 for the next input, from the current cells and synapses (after a load)."""
