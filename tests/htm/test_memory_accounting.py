@@ -46,7 +46,7 @@ def test_tm_entries_go_to_the_structure_they_belong_to():
     cases = {Held("pool", "pre", "host", 8, 4): "row", Held("engine", "_counters", "device", 8): "row",
              Held("engine", "entries", "host", 8, 1): "index",
              Held("engine", "_bins", "device", 8): "index",
-             Held("pool", "cell_segments", "python", 8): "bookkeeping",
+             Held("pool", "free", "python", 8): "bookkeeping",
              Held("pool", "scratch", "host", 8, 101): "cell",  # one entry per cell (+1)
              Held("engine", "_staging", "device", 8): "staging",
              Held("tm", "_winner_cells", "host", 8, 3): "activity",

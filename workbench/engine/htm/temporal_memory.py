@@ -4,7 +4,7 @@ distal segments whose synapses reach the cells that were active one step earlier
 What runs where:
 
 - Segments live in a :class:`~.tm_segments.SegmentPool` (fixed-capacity rows: presynaptic cell,
-  permanence, synapse count; owner cell per segment; per-cell segment lists; LIFO free list).
+  permanence, synapse count; owner cell per segment; per-cell segment counts; LIFO free list).
 - Dendrite activity (spec step 1) comes from a dendrite engine: on numpy a presynaptic index
   (:mod:`.tm_dendrites`: from the few active cells to the segments they reach), on OpenCL the
   same index kept on the host and mirrored on the device, which counts from the active cells'

@@ -14,9 +14,9 @@ hundreds of thousands of segments a large TM grows would waste gigabytes.
 
 Flat segment indices are handed out in order and freed ones are reused last in, first out
 (HTM_SPEC.md "Temporal Memory" rule 4: the segment order "(cell, segment)" uses flat indices).
-Each cell keeps the list of its segments; a cell at ``max_segments_per_cell`` loses the segment
-with the smallest sum of squared permanences (ties: lower segment index) before it gets a new
-one, and the new one takes the freed index.
+Each cell keeps the count of its segments (its segments are the rows it owns); a cell at
+``max_segments_per_cell`` loses the segment with the smallest sum of squared permanences (ties:
+lower segment index) before it gets a new one, and the new one takes the freed index.
 
 The pool records what changed since a dendrite engine last looked (``layout_changed``: for a
 segment whose synapse set changed, its count then and the first slot whose presynaptic cell
@@ -60,7 +60,6 @@ class SegmentPool:
         self.owner = np.full(_INITIAL_ROWS, -1, dtype=np.int64)
         self.n_rows = 0
         self.free: list[int] = []
-        self.cell_segments: dict[int, list[int]] = {}
         self.segments_per_cell = np.zeros(num_cells, dtype=np.int32)
         self.layout_changed: dict[int, tuple[int, int]] = {}  # segment: (old count, first slot)
         self.values_changed: set[int] = set()
@@ -128,7 +127,7 @@ class SegmentPool:
     def create_segment(self, cell: int) -> int:
         """A new empty segment on ``cell``; a full cell first loses its weakest segment."""
         if self.segments_per_cell[cell] >= self.max_segments:
-            segs = sorted(self.cell_segments[cell])
+            segs = self.segments_of(cell)
             # float64 holds each float32 square exactly, so near-ties are not decided by rounding
             strength = np.square(self.perm[segs].astype(np.float64)).sum(axis=1)
             self.destroy_segment(segs[int(np.argmin(strength))])
@@ -143,7 +142,6 @@ class SegmentPool:
         self.owner[segment] = cell
         self.owners_changed.add(segment)
         self.cells_changed.add(cell)
-        self.cell_segments.setdefault(cell, []).append(segment)
         self.segments_per_cell[cell] += 1
         return segment
 
@@ -174,8 +172,6 @@ class SegmentPool:
         self.owners_changed.update(segments.tolist())
         self.cells_changed.update(cells.tolist())
         self.owner[segments] = cells
-        for cell, segment in zip(cells.tolist(), segments.tolist()):
-            self.cell_segments.setdefault(cell, []).append(segment)
         self.segments_per_cell[cells] += 1
         return segments
 
@@ -185,9 +181,6 @@ class SegmentPool:
         cell = int(self.owner[segment])
         self.owners_changed.add(segment)
         self.cells_changed.add(cell)
-        self.cell_segments[cell].remove(segment)
-        if not self.cell_segments[cell]:
-            del self.cell_segments[cell]
         self.segments_per_cell[cell] -= 1
         n = self.count[segment]
         self.pre[segment, :n] = -1
@@ -361,7 +354,12 @@ class SegmentPool:
         return list(zip(self.pre[segment, :n].tolist(), self.perm[segment, :n].tolist()))
 
     def segments_of(self, cell: int) -> list[int]:
-        return sorted(self.cell_segments.get(cell, ()))
+        """The segments of ``cell``, ascending: the rows it owns (a scan of the owners, which
+        a view or a full cell's eviction can afford, rather than per-cell lists to keep up on
+        every creation)."""
+        if not self.segments_per_cell[cell]:
+            return []
+        return np.flatnonzero(self.owner[: self.n_rows] == cell).tolist()
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -389,9 +387,6 @@ class SegmentPool:
         self.owner[:n] = state["owner"]
         self.n_rows = n
         self.free = [int(s) for s in state["free"]]
-        self.cell_segments = {}
-        for seg in np.flatnonzero(self.owner[:n] >= 0).tolist():
-            self.cell_segments.setdefault(int(self.owner[seg]), []).append(seg)
         self.segments_per_cell = np.bincount(self.owner[:n][self.owner[:n] >= 0],
                                              minlength=self.num_cells).astype(np.int32)
         self.layout_changed = {}
