@@ -146,7 +146,6 @@ class TemporalMemory:
             backend, self.num_cells, self._connected_at, self.activation_threshold,
             self.min_threshold, self.cells_per_column)
         self._runtime = getattr(self._engine, "runtime", None)  # OpenCL's, for the shuffles
-        self._infers_on_device = self._engine.infers_on_device
         self._unsettled: np.ndarray | None = None  # a device step's columns, not yet read back
         self._viewed = False  # whether a view was read since the last step
         # per cell, 1 if it is in _coded_cells, else 0; the last entry, read for the -1 of an
@@ -199,7 +198,7 @@ class TemporalMemory:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
         viewed, self._viewed = self._viewed, False
-        if not learn and self._infers_on_device and not viewed:
+        if not learn and self._engine.infers_on_device and not viewed:
             # nobody read the last step: this one runs on the device until someone asks
             self._engine.infer_step(self._pool, cols)
             self._unsettled = cols

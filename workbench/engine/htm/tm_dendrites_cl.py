@@ -326,7 +326,7 @@ class DeviceDendrites(PresynapticIndex):
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The count :meth:`start_activity` enqueued, as :meth:`PresynapticIndex.activity`
         returns it (int32; one blocking read); ``winners``, the step's winner cells when
-        chosen since the start, go over with the next upload."""
+        chosen since the start, are kept for a device step next."""
         self._note_winners(winners)
         if started is None:
             return _EMPTY, _EMPTY, _EMPTY
