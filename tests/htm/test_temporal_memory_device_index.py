@@ -2,8 +2,9 @@
 presynaptic index. Checked after every step of a learning workload against a brute-force count
 from the segment pool and, on OpenCL, against the numpy engine running the same steps, and its
 device mirror against the host's index, with the device's defaults and with the other choices
-(work items per active cell: one on a GPU, 8 on a CPU device; collecting by walking the entries
-on a GPU, by scanning the counters on a CPU device); the workload relocates
+(work items per active cell: one on a GPU, 8 on a CPU device; collecting always by scanning
+the counters, always by walking the entries: a CPU device's default chooses per step, and is
+seen to choose each); the workload relocates
 blocks, compacts the index buffer, grows and widens the pool's rows, resets, and reloads states
 (index rebuilds into a fresh engine and into a used one whose pool then shrinks); one step in
 twenty infers, which on a device runs there from start to end (the views of the step before it
@@ -50,6 +51,10 @@ class Checked:
                                          built.activation_threshold, built.min_threshold,
                                          built.cells_per_column, lanes=lanes, scan=scan)
         self.results: list[tuple[np.ndarray, ...]] = []
+        self.collects = {"tm_index_scan": 0, "tm_index_collect": 0}  # launches of each
+        kernels = tm._engine._kernels if backend != "numpy" else {}
+        for name in self.collects.keys() & kernels.keys():
+            kernels[name] = self._counted_launches(name, kernels[name])
         self.counted = False  # whether the last count ran on the device
         self.read_back = 0  # device steps read back
         engine = tm._engine
@@ -97,6 +102,12 @@ class Checked:
 
             engine.read_step = checked_read_step
 
+    def _counted_launches(self, name: str, kernel):
+        def launch(*args):
+            self.collects[name] += 1
+            return kernel(*args)
+        return launch
+
     def check_mirror(self) -> None:
         """Every cell's block bounds on the device are the host's, and its block there holds
         its entries' bins (entry >> slot_bits)."""
@@ -116,8 +127,8 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
     if on_device:
         default = Checked(backend_name)
         engine = default.tm._engine
-        variants = [(None, None), (8 if engine.lanes == 1 else 1, not engine.scan)]
-        runs = [default, Checked(backend_name, *variants[1])]
+        variants = [(None, None), (8 if engine.lanes == 1 else 1, True), (None, False)]
+        runs = [default] + [Checked(backend_name, *variant) for variant in variants[1:]]
         twin = Checked("numpy")
     else:
         variants, runs, twin = [(None, None)], [Checked("numpy")], None
@@ -164,3 +175,6 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
     assert sum(len(r[0]) for r in runs[0].results) > 1000  # segments were found, not just none
     if on_device:
         assert all(run.read_back >= 15 for run in runs)  # device steps were checked too
+        scans, walks = runs[0].collects.values()
+        assert scans and (walks or runs[0].tm._engine.scan), runs[0].collects  # both, on a CPU
+        assert runs[1].collects["tm_index_collect"] == runs[2].collects["tm_index_scan"] == 0

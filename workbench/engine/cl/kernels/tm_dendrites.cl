@@ -29,10 +29,11 @@
 // an active segment (at least `active_at` active connected synapses) gets `pred_stamp` = the
 // step's clock: the next step reads a cell as predictive when its stamp is the clock before
 // its own, so nothing needs clearing (the clock ticks once a step and once more at a reset).
-// On a GPU, tm_index_scan replaces tm_index_collect: it reads every counter of the rows in use
-// once (4 bytes a row, coalesced) instead of visiting the entries again with an atomic
-// exchange each, which contend when many active cells feed the same segments; on a CPU the
-// walk is cheaper.
+// tm_index_scan replaces tm_index_collect on a GPU, and on a CPU when the active cells have
+// many entries for the rows in use (the host chooses, tm_dendrites_cl.py): it reads every
+// counter of the rows in use once (4 bytes a row, coalesced) instead of visiting the entries
+// again with an atomic exchange each, which contend when many active cells feed the same
+// segments.
 // LANES work items share each active cell (one on a CPU, where a plain loop over a block is
 // fastest; several on a GPU, so that neighbouring work items read neighbouring entries and a
 // cell that feeds many segments is not one work item's long loop).
