@@ -8,7 +8,7 @@ import pytest
 
 from workbench.engine.backend import get_backend
 from workbench.engine.htm.rng import CompatRNG
-from workbench.engine.htm.shuffles import shuffle_rows, shuffled_positions
+from workbench.engine.htm.shuffles import shuffle_rows, shuffled_prefixes
 
 
 def _runtime(backend_name: str):
@@ -28,12 +28,23 @@ def _reference(rows: list[list[int]], seed: int) -> list[list[int]]:
 
 @pytest.mark.parametrize("rows, n", [(3, 1), (1, 2), (5, 37), (150, 37), (40, 300), (2, 70_000),
                                      (9, 70_000)])
-def test_shuffled_positions_equal_compat_rng_shuffles(backend_name, rows, n):
+@pytest.mark.parametrize("keep", ["all", 20, 1])
+def test_shuffled_prefixes_equal_compat_rng_shuffles_cut(backend_name, rows, n, keep):
+    """Whole shuffles, and their first positions only (made by moving values, not swapping
+    them, past the positions kept)."""
+    keep = n if keep == "all" else min(keep, n)
     raw = CompatRNG(3).draws(rows * (n - 1))
     starts = np.arange(rows) * (n - 1)
-    got = shuffled_positions(rows, n, raw, starts, _runtime(backend_name))
-    assert got.shape == (rows, n)
-    assert got.tolist() == _reference([list(range(n))] * rows, 3)
+    got = shuffled_prefixes(rows, n, keep, raw, starts, _runtime(backend_name))
+    assert got.shape == (rows, keep)
+    assert got.tolist() == [row[:keep] for row in _reference([list(range(n))] * rows, 3)]
+
+
+def test_a_prefix_keeps_at_least_one_position_and_at_most_all():
+    raw = CompatRNG(3).draws(8)
+    for keep in (0, 10):
+        with pytest.raises(ValueError, match="keep must be in"):
+            shuffled_prefixes(1, 9, keep, raw, np.zeros(1, dtype=np.int64))
 
 
 def test_rows_take_their_draws_from_where_they_start(backend_name):
@@ -41,7 +52,7 @@ def test_rows_take_their_draws_from_where_they_start(backend_name):
     n, rows = 9, 4
     raw = CompatRNG(5).draws(rows * (n - 1) + 3 * rows)
     starts = np.array([3, 14, 25, 36])[::-1]  # row r's draws at 3 + 11 * (3 - r)
-    got = shuffled_positions(rows, n, raw, starts, _runtime(backend_name))
+    got = shuffled_prefixes(rows, n, n, raw, starts, _runtime(backend_name))
     expected = []
     for start in starts:
         rng = CompatRNG(5)

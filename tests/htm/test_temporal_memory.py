@@ -231,6 +231,44 @@ def test_growth_never_exceeds_max_new_or_max_synapses(backend):
     assert grew_to_max
 
 
+def test_growth_walks_need_only_the_first_max_new_positions_of_their_shuffles(backend, monkeypatch):
+    """A step makes only the first max_new_synapse_count positions of each candidate shuffle:
+    a growth's walk stops within them, though it passes the candidates already on its
+    segment. Checked against the same TM with whole shuffles, on a workload whose growths
+    pass such candidates."""
+    from workbench.engine.htm import shuffles, temporal_memory  # noqa: PLC0415
+
+    def whole(rows, n, keep, raw, first_draw, runtime=None):
+        return shuffles.shuffled_prefixes(rows, n, n, raw, first_draw, runtime)
+
+    kw = dict(cells_per_column=4, activation_threshold=5, min_threshold=3, max_new_synapse_count=6,
+              permanence_decrement=0.05, predicted_segment_decrement=0.01, backend=backend)
+    gen = np.random.default_rng(8)
+    patterns = [np.sort(gen.choice(128, 10, replace=False)) for _ in range(12)]
+    steps = [np.unique(np.concatenate([p[2:], gen.choice(128, 2)])) if gen.random() < 0.4 else p
+             for p in (patterns[i] for i in gen.integers(12, size=400))]
+    runs = []
+    passing = 0  # growths whose segment holds candidates already
+    for shuffle in (temporal_memory.shuffled_prefixes, whole):
+        monkeypatch.setattr(temporal_memory, "shuffled_prefixes", shuffle)
+        tm = TemporalMemory(128, **kw)
+        grow_many = tm._pool.grow_many
+
+        def counted(segments, requested, candidates, walks, initial, tm=tm, grow_many=grow_many):
+            nonlocal passing
+            pre = tm._pool.pre[segments]
+            passing += int(np.count_nonzero(np.isin(pre, candidates).any(axis=1)
+                                            & (walks.shape[1] < len(candidates))))
+            grow_many(segments, requested, candidates, walks, initial)
+
+        tm._pool.grow_many = counted
+        for cols in steps:
+            tm.compute(cols)
+        runs.append(tm.state_dict())
+    assert passing > 20
+    assert pickle.dumps(runs[0]) == pickle.dumps(runs[1])
+
+
 def test_punishment_only_with_a_predicted_segment_decrement(backend):
     kw = dict(cells_per_column=4, activation_threshold=8, min_threshold=5, max_new_synapse_count=10)
     results = {}

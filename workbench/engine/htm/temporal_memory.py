@@ -54,7 +54,7 @@ from ..state import state_array
 from .anomaly import raw_anomaly_from_counts
 from .rng import CompatRNG
 from .rng_cl import build_kernel, draws_on_device
-from .shuffles import shuffled_positions
+from .shuffles import shuffled_prefixes
 from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
 
@@ -361,12 +361,13 @@ class TemporalMemory:
         growing = kinds == _GROW
         if growing.any():
             # A growth reads and writes only its own segment, so the step's growths run at once;
-            # walk row -1 (no shuffle): the candidates in sorted order.
+            # walk row -1 (no shuffle): the candidates in sorted order (a growth without a
+            # shuffle asks for them all, so there are no more than the walks are long).
             walk_rows = shuffle_of[growing]
-            walks = np.empty((len(walk_rows), n_candidates), dtype=np.int64)
+            walks = np.empty((len(walk_rows), shuffles.shape[1]), dtype=np.int64)
             shuffled = walk_rows >= 0
             walks[shuffled] = shuffles[walk_rows[shuffled]]
-            walks[~shuffled] = np.arange(n_candidates)
+            walks[~shuffled] = np.arange(shuffles.shape[1])
             pool.grow_many(first[growing], second[growing], prev_winners, walks, initial)
         fresh: list[int] = []
         fresh_shuffles: list[int] = []
@@ -409,7 +410,12 @@ class TemporalMemory:
         """The step's random draws, all in one call, in walk order: ``cells_per_column - 1``
         spent by each least-used choice, ``n - 1`` by each shuffle of the n candidates (an
         event's least-used draws come before its shuffle's). Returns, per event, its row in the
-        returned array of shuffled candidate positions (-1: none); the shuffles run on the
+        returned array of shuffled candidate positions (-1: none), of which only the first
+        min(max_new_synapse_count, n) are made: a walk never passes them. A creation takes no
+        more; a growth asks for max_new_synapse_count less its active potential synapses, and
+        every candidate it passes that is on the segment already is one of those (the
+        candidates, the previous winners, are previous active cells; the step's adaptation
+        removes no synapse to one, nor does the max-synapses rule). The shuffles run on the
         model's device when there are many, and so are the draws made (:mod:`.shuffles`,
         :mod:`.rng_cl`)."""
         spare = self.cells_per_column - 1
@@ -422,13 +428,14 @@ class TemporalMemory:
         starts = (before + spare * least_used)[shuffling]
         shuffle_of = np.where(shuffling, np.cumsum(shuffling) - 1, -1)
         drawn = int(draws.sum())
+        keep = min(self.max_new_synapse_count, n)
         if not len(starts):
             self._rng.draws(drawn)  # the least-used choices' draws, spent
-            return shuffle_of, np.empty((0, n), dtype=np.int64)
+            return shuffle_of, np.empty((0, keep), dtype=np.int64)
         if len(starts) * n >= DEVICE_SHUFFLE_SWAPS and self._runtime is not None:
             raw = draws_on_device(self._rng, drawn, self._runtime)  # made where they are used
-            return shuffle_of, shuffled_positions(len(starts), n, raw, starts, self._runtime)
-        return shuffle_of, shuffled_positions(len(starts), n, self._rng.draws(drawn), starts)
+            return shuffle_of, shuffled_prefixes(len(starts), n, keep, raw, starts, self._runtime)
+        return shuffle_of, shuffled_prefixes(len(starts), n, keep, self._rng.draws(drawn), starts)
 
     def _compute_dendrites(self) -> None:
         """Step 1 for the next input, from the current cells and synapses (after a load)."""

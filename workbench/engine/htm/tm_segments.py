@@ -258,7 +258,8 @@ class SegmentPool:
         """Grow up to ``requested[i]`` synapses on ``segments[i]`` (distinct segments) to the
         ``candidates`` (distinct cells: the previous winners), walked in the order of row i of
         ``walks``, a permutation of the candidates' indices (sorted order, or shuffled by the
-        caller when requested < |candidates|).
+        caller when requested < |candidates|) or its first positions, as many as the walk can
+        reach (up to its n-th candidate not yet on the segment).
 
         Spec rule 4, for each segment: n = min(requested, |candidates|); a segment that would
         pass max_synapses_per_segment first loses its weakest synapses to non-candidates (ties:
