@@ -52,6 +52,7 @@ import numpy as np
 from ..backend import BackendFallbackWarning, get_backend
 from ..state import state_array
 from .anomaly import raw_anomaly_from_counts
+from .radix import argsort_below
 from .rng import CompatRNG
 from .rng_cl import build_kernel, draws_on_device
 from .shuffles import shuffled_prefixes
@@ -448,7 +449,8 @@ class TemporalMemory:
                        potential: np.ndarray) -> None:
         """The dendrite engine's segments (in any order) in (cell, segment) order."""
         cells = self._pool.owner[found]
-        order = np.argsort(cells * len(self._pool.count) + found)
+        rows = len(self._pool.count)
+        order = argsort_below(cells * rows + found, self.num_cells * rows)
         self._seg = found[order]
         self._seg_cell = cells[order]
         self._seg_col = self._seg_cell // self.cells_per_column

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .radix import argsort_below
 from .tm_segments import SegmentPool
 
 _MIN_BLOCK = 8
@@ -169,7 +170,7 @@ class PresynapticIndex:
         if not len(handles):
             return
         pre = pool.pre.ravel()[handles].astype(np.int64)
-        order = np.argsort(pre, kind="stable")
+        order = argsort_below(pre, self.num_cells)
         pre = pre[order]
         handles = handles[order]
         first = np.flatnonzero(np.concatenate(([True], pre[1:] != pre[:-1])))
