@@ -165,11 +165,14 @@ class SegmentPool:
         segments = np.concatenate([np.array(popped, dtype=np.int64),
                                    np.arange(self.n_rows, self.n_rows + fresh, dtype=np.int64)])
         self.n_rows += fresh
-        for segment, old_count in zip(segments.tolist(), self.count[segments].tolist()):
-            noted = self.layout_changed.get(segment)
-            self.layout_changed[segment] = (old_count if noted is None else noted[0], 0)
-        self.values_changed.update(segments.tolist())
-        self.owners_changed.update(segments.tolist())
+        # a free or new row holds no synapses, so its note is (0, 0) unless it was noted
+        # already this step (destroyed: its old count, from slot 0), which stays
+        listed = segments.tolist()
+        notes = dict.fromkeys(listed, (0, 0))
+        notes.update(self.layout_changed)
+        self.layout_changed = notes
+        self.values_changed.update(listed)
+        self.owners_changed.update(listed)
         self.cells_changed.update(cells.tolist())
         self.owner[segments] = cells
         self.segments_per_cell[cells] += 1
