@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QLabel
 
 from workbench.plugins.api import View
 from workbench.ui import palette
@@ -160,6 +161,38 @@ def test_curves_view_draws_each_stream_in_its_colour(qtbot, tmp_path, frames):
     assert anomaly.size > 20 and likelihood.size > 20
     assert anomaly.mean() < likelihood.mean()  # 0.5 is drawn above 0.25
     assert widget.readout.text() == "step 8   Anomaly = 0.5   Likelihood = 0.25"
+
+
+def test_a_readout_wider_than_its_view_ends_in_an_ellipsis_with_the_whole_text_in_its_tooltip(
+        qtbot, tmp_path, frames):
+    """The readout keeps its size (a relayout every frame would resize the plot), so a long
+    one is elided where it is cut, not cut mid-word, and drawn that way."""
+    streams, made = frames
+    history = ScalarHistory(["anomaly", "likelihood"])
+    for frame in made:
+        history.append(frame)
+    whole = "step 8   Anomaly = 0.5   Likelihood = 0.25"
+    wide = _view(qtbot, "curves", ["anomaly", "likelihood"], streams, made[-1], history,
+                 size=(900, 300))
+    narrow = _view(qtbot, "curves", ["anomaly", "likelihood"], streams, made[-1], history,
+                   size=(260, 300))
+    assert wide.readout.shown_text() == whole
+    shown = narrow.readout.shown_text()
+    assert narrow.readout.text() == narrow.readout.toolTip() == whole
+    assert shown.endswith("\u2026") and whole.startswith(shown[:-1]) and len(shown) < len(whole)
+    # drawn as a plain label showing the elided text would be
+    label = narrow.readout
+    reference = QLabel(shown, narrow)
+    reference.setProperty("role", "muted")
+    reference.setGeometry(label.geometry())
+    reference.show()
+    drawn, expected = label.grab().toImage(), reference.grab().toImage()
+    assert drawn.size() == expected.size() and drawn == expected
+    cut = QLabel(whole, narrow)  # what a plain label of the whole text draws: not the same
+    cut.setProperty("role", "muted")
+    cut.setGeometry(label.geometry())
+    cut.show()
+    assert cut.grab().toImage() != drawn
 
 
 def test_text_view_shows_the_symbol_and_the_ones_before(qtbot, frames):

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from workbench.plugins.api import View
@@ -26,6 +27,34 @@ class Display:
     cursor: int | None = None
 
 
+class ReadoutLabel(QLabel):
+    """A view's one-line readout (values under the cursor, counts of the step). Text that
+    changes every frame must not change the layout (a relayout resizes the plot under it, and
+    a resized plot regenerates its axes and repaints everything), so the label keeps its size
+    and a text wider than the view ends in "..." instead of being cut mid-word; its tooltip
+    holds the whole text."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setProperty("role", "muted")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+
+    def shown_text(self) -> str:
+        """The text as drawn: elided on the right to the label's width."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             self.contentsRect().width())
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()),
+                                  self.palette(), self.isEnabled(), self.shown_text(),
+                                  QPalette.ColorRole.WindowText)
+
+
 class StreamView(QWidget):
     """A widget that draws some streams of a frame. Subclasses implement :meth:`draw_frame`
     (and :meth:`draw_series` when they plot histories)."""
@@ -43,11 +72,7 @@ class StreamView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
-        self.readout = QLabel("")
-        self.readout.setProperty("role", "muted")
-        # Text that changes every frame must not change the layout: a relayout resizes the
-        # plot under it, and a resized plot regenerates its axes and repaints everything.
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout = ReadoutLabel()
 
     @property
     def title(self) -> str:
@@ -79,3 +104,4 @@ class StreamView(QWidget):
         """The view as it is on screen, as a PNG file."""
         if not self.grab().save(str(path), "PNG"):
             raise OSError(f"could not write PNG to {path}")
+
