@@ -55,6 +55,19 @@ def test_open_scrub_and_step_through_a_session(qtbot, window, session, monkeypat
     assert curves.cursor_line.isVisible() and curves.cursor_line.value() == 5
 
 
+def test_the_editor_shows_the_recorded_run_and_apply_runs_it_again_live(qtbot, window, session):
+    assert window.panel.params.values()["gain"] != 2.0  # the live run's own value
+    assert window.open_session(session)
+    assert window.panel.current_name() == "everything"
+    assert window.panel.params.values()["gain"] == 2.0  # as recorded
+    with SessionReader(session) as reader:
+        assert window.panel.seed.value() == reader.manifest.seed
+    assert window.panel.backend.currentText() == "numpy"
+    window.panel.apply_button.click()
+    qtbot.waitUntil(lambda: window.mode == "live" and window.built is not None, timeout=WAIT)
+    assert window.built.params["gain"] == 2.0
+
+
 def test_play_replays_to_the_end(qtbot, window, session):
     assert window.open_session(session)
     window.transport.set_speed(0.0)

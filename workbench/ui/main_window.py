@@ -618,6 +618,10 @@ class MainWindow(QMainWindow):
         m = source.manifest
         self.built = None
         self._set_mode("replay")
+        if m.experiment in self.registry.names():
+            # the editor shows the recorded run: Apply runs it again live, as it was or changed
+            self.panel.select(m.experiment)
+            self.panel.show_experiment(m.experiment, m.params, m.backend, m.seed)
         self._install_views(f"{m.experiment}", source.streams, views)
         self.refresh_annotations()
         self.notes.setCurrentWidget(self.annotations)
