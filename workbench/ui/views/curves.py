@@ -52,7 +52,7 @@ class CurvesView(StreamView):
         self.smoothing_label = QLabel("smoothing: off")
         self.smoothing_label.setProperty("role", "muted")
         self.smoothing.valueChanged.connect(self._smoothing_changed)
-        controls.addWidget(self.readout, 1)
+        controls.addStretch(1)
         controls.addWidget(self.smoothing_label)
         controls.addWidget(self.smoothing)
         self.plot = pg.PlotWidget()
@@ -78,6 +78,9 @@ class CurvesView(StreamView):
         self.plot.addItem(self.hover_line, ignoreBounds=True)
         self.range = SteadyRange(self.plot.getPlotItem())
         self.layout().addWidget(self.plot, 1)
+        # the readout has a row of its own: beside the smoothing controls a narrow view (four
+        # side by side) left it a few pixels
+        self.layout().addWidget(self.readout)
         self.layout().addLayout(controls)
         self.series = SeriesSnapshot(np.zeros(0, dtype=np.int64))
         self.plot.scene().sigMouseMoved.connect(self._hovered)
