@@ -175,7 +175,7 @@ def test_a_readout_wider_than_its_view_ends_in_an_ellipsis_with_the_whole_text_i
     wide = _view(qtbot, "curves", ["anomaly", "likelihood"], streams, made[-1], history,
                  size=(900, 300))
     narrow = _view(qtbot, "curves", ["anomaly", "likelihood"], streams, made[-1], history,
-                   size=(260, 300))
+                   size=(150, 300))
     assert wide.readout.shown_text() == whole
     shown = narrow.readout.shown_text()
     assert narrow.readout.text() == narrow.readout.toolTip() == whole
