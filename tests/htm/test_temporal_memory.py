@@ -372,6 +372,10 @@ def test_state_dict_round_trip(backend):
     with pytest.raises(ValueError, match="seed: saved 42, this TM 5"):
         restored.load_state_dict(saved)
     restored = TemporalMemory(128, backend=backend, **kw)
+    inactive = np.setdiff1d(np.arange(tm.num_cells), saved["active_cells"])[:1]
+    with pytest.raises(ValueError, match="winner cells are not all among its active cells"):
+        restored.load_state_dict({**saved, "winner_cells": inactive})
+    assert restored.num_synapses() == 0  # nothing was loaded
     restored.load_state_dict(saved)
     gen.bit_generator.state = gen_state
     assert _run(restored, 100, gen, patterns) == expected

@@ -51,7 +51,9 @@ class Checked:
                                          built.activation_threshold, built.min_threshold,
                                          built.cells_per_column, lanes=lanes, scan=scan)
         self.results: list[tuple[np.ndarray, ...]] = []
-        self.collects = {"tm_index_scan": 0, "tm_index_collect": 0}  # launches of each
+        # launches of each collect on host steps (a device step's choice is fixed: a walk)
+        self.collects = {"tm_index_scan": 0, "tm_index_collect": 0}
+        self._host_step = False
         kernels = tm._engine._kernels if backend != "numpy" else {}
         for name in self.collects.keys() & kernels.keys():
             kernels[name] = self._counted_launches(name, kernels[name])
@@ -78,7 +80,11 @@ class Checked:
                                                       + np.arange(cpc)).ravel()])
             assert np.array_equal(np.sort(cells), active_cells)  # the two forms agree
             started_cells.append(active_cells)
-            return start(pool, active_cells, predicted_cells, bursting_columns, winners)
+            self._host_step = True
+            try:
+                return start(pool, active_cells, predicted_cells, bursting_columns, winners)
+            finally:
+                self._host_step = False
 
         def finish_activity(started, winners=None):
             # the synapses do not change between start and finish (the TM starts early only
@@ -104,7 +110,7 @@ class Checked:
 
     def _counted_launches(self, name: str, kernel):
         def launch(*args):
-            self.collects[name] += 1
+            self.collects[name] += self._host_step
             return kernel(*args)
         return launch
 
@@ -177,4 +183,5 @@ def test_device_activity_equals_the_pool_and_the_numpy_engine(backend_name):
         assert all(run.read_back >= 15 for run in runs)  # device steps were checked too
         scans, walks = runs[0].collects.values()
         assert scans and (walks or runs[0].tm._engine.scan), runs[0].collects  # both, on a CPU
+        assert runs[2].collects["tm_index_collect"] and runs[1].collects["tm_index_scan"]
         assert runs[1].collects["tm_index_collect"] == runs[2].collects["tm_index_scan"] == 0

@@ -60,8 +60,8 @@ from .tm_dendrites import PresynapticIndex
 from .tm_segments import SegmentPool
 
 _EMPTY = np.empty(0, dtype=np.int64)
-# A step's shuffles run on the model's OpenCL device from this many swaps (rows x candidates):
-# below it a device round trip costs more than numpy's lock-step walk.
+# A step's shuffles run on the model's OpenCL device from this many steps of their walks (rows x
+# candidates): below it a device round trip costs more than numpy's lock-step walk.
 DEVICE_SHUFFLE_SWAPS = 1 << 16
 
 
@@ -414,9 +414,10 @@ class TemporalMemory:
         returned array of shuffled candidate positions (-1: none), of which only the first
         min(max_new_synapse_count, n) are made: a walk never passes them. A creation takes no
         more; a growth asks for max_new_synapse_count less its active potential synapses, and
-        every candidate it passes that is on the segment already is one of those (the
-        candidates, the previous winners, are previous active cells; the step's adaptation
-        removes no synapse to one, nor does the max-synapses rule). The shuffles run on the
+        every candidate it passes that is on the segment already is one of those: the
+        candidates, the previous winners, are previous active cells, and nothing adds a synapse
+        between the count and the growth (what removes one only shortens the walk). The
+        shuffles run on the
         model's device when there are many, and so are the draws made (:mod:`.shuffles`,
         :mod:`.rng_cl`)."""
         spare = self.cells_per_column - 1
@@ -565,11 +566,16 @@ class TemporalMemory:
             listed = ", ".join(f"{k}: saved {s!r}, this TM {m!r}" for k, (s, m) in different.items())
             raise ValueError(f"state_dict is from a TemporalMemory with other parameters ({listed}); "
                              "build one with the saved parameters first")
+        active = np.asarray(state["active_cells"], dtype=np.int64)
+        winners = np.asarray(state["winner_cells"], dtype=np.int64)
+        if not _in_sorted(active, winners).all():  # growth's candidates must be active cells
+            raise ValueError("state_dict's winner cells are not all among its active cells; it "
+                             "was not saved by a TemporalMemory (nothing was loaded)")
         self._unsettled = None  # the device's last step is replaced, draws included
         self._pool.load_state_dict(state["pool"])
         self._rng.load_state_dict(state["rng"])
-        self._active_cells = np.asarray(state["active_cells"], dtype=np.int64)
-        self._winner_cells = np.asarray(state["winner_cells"], dtype=np.int64)
+        self._active_cells = active
+        self._winner_cells = winners
         self._bursting_columns = np.asarray(state["bursting_columns"], dtype=np.int64)
         self._predicted_active = self._active_cells[
             ~_in_sorted(self._bursting_columns, self._active_cells // self.cells_per_column)]

@@ -106,7 +106,8 @@ class DeviceDendrites(PresynapticIndex):
         self.cl = runtime.cl
         self.queue = runtime.queue
         self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
-        self.scan = (True if runtime.is_gpu else None) if scan is None else scan  # None: per step
+        # None: chosen per step
+        self.scan: bool | None = (True if runtime.is_gpu else None) if scan is None else bool(scan)
         defines = {"LANES": self.lanes}
         self._kernels = {name: _typed(runtime.kernel(_KERNELS, name, defines), scalars)
                          for name, scalars in (("tm_index_apply", 6), ("tm_index_count", 4),
@@ -329,7 +330,7 @@ class DeviceDendrites(PresynapticIndex):
             return None
         lists_at = len(staged) - 2 - p - b
         scan = self.scan
-        if scan is None:  # a CPU device: whichever collect reads less
+        if scan is None:  # a CPU device: whichever collect reads less (tombstones are read too)
             scan = 2 * int(self.cell_len[active_cells].sum()) >= pool.n_rows
         self._count(pool, (p + b * self.cells_per_column) * self.lanes, lists_at, p, scan)
         return events
