@@ -10,6 +10,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel
 
 from workbench.plugins.api import View
+from workbench.session.frames import Frame, Stream, StreamKind
 from workbench.ui import palette
 from workbench.ui.history import ScalarHistory
 from workbench.ui.inspector import InspectorView
@@ -193,6 +194,17 @@ def test_a_readout_wider_than_its_view_ends_in_an_ellipsis_with_the_whole_text_i
     cut.setGeometry(label.geometry())
     cut.show()
     assert cut.grab().toImage() != drawn
+
+
+def test_vector_view_lists_each_stream_once_in_its_legend(qtbot):
+    """Two short vectors side by side as bars: one legend entry each (a bar item with a name
+    enters the legend as it is added to the plot)."""
+    streams = {name: Stream(name, StreamKind.VECTOR, title)
+               for name, title in (("sdr_p", "SDRClassifier"), ("mlp_p", "MLP"))}
+    frame = Frame(1, {"sdr_p": np.linspace(0, 1, 10), "mlp_p": np.linspace(1, 0, 10)})
+    widget = _view(qtbot, "vector", ["sdr_p", "mlp_p"], streams, frame)
+    legend = widget.plot.getPlotItem().legend
+    assert [label.text for _, label in legend.items] == ["SDRClassifier", "MLP"]
 
 
 def test_text_view_shows_the_symbol_and_the_ones_before(qtbot, frames):

@@ -101,10 +101,7 @@ class VectorView(StreamView):
             item = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=width, brush=_brush(colour, 200),
                                    pen=pg.mkPen(colour), name=label)
             item.offset = (slot - (count - 1) / 2) * width
-            self.plot.addItem(item)
-            legend = self.plot.getPlotItem().legend
-            if legend is not None:
-                legend.addItem(item, label)
+            self.plot.addItem(item)  # named: the legend lists it
         else:
             fill = {"fillLevel": 0, "brush": _brush(colour, 90)} if len(self.streams) == 1 else {}
             item = self.plot.plot([], [], pen=pg.mkPen(colour, width=1), name=label, **fill)
