@@ -33,10 +33,15 @@ def test_step_shows_each_step(qtbot, window):
 
 
 def test_run_then_pause(qtbot, window):
-    window.transport.run.setChecked(True)
+    run = window.transport.run
+    assert run.text() == "Run"
+    play = run.icon().cacheKey()
+    run.setChecked(True)
     qtbot.waitUntil(lambda: window.running and window.worker.worker.published().step > 50, timeout=WAIT)
-    window.transport.run.setChecked(False)
+    assert run.text() == "Pause" and run.icon().cacheKey() != play  # the style's pause icon
+    run.setChecked(False)
     qtbot.waitUntil(lambda: not window.running, timeout=WAIT)
+    assert run.text() == "Run" and run.icon().cacheKey() == play
     stopped = window.worker.worker.published().step
     qtbot.wait(100)
     assert window.worker.worker.published().step == stopped

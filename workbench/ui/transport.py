@@ -59,8 +59,9 @@ class Transport(QObject):
         pixmap = QStyle.StandardPixmap
         self._icons = {False: style.standardIcon(pixmap.SP_MediaPlay), True: style.standardIcon(pixmap.SP_MediaPause)}
         for action, icon in ((self.reset, pixmap.SP_MediaSkipBackward), (self.step_back, pixmap.SP_MediaSeekBackward),
-                             (self.step, pixmap.SP_MediaSeekForward), (self.run, pixmap.SP_MediaPlay)):
+                             (self.step, pixmap.SP_MediaSeekForward)):
             action.setIcon(style.standardIcon(icon))
+        self.run.setIcon(self._icons[False])
 
     def speed_value(self) -> float:
         return float(self.speed.currentData())
@@ -73,7 +74,9 @@ class Transport(QObject):
         raise ValueError(f"speed {steps_per_second} is not one of the offered speeds")
 
     def _show_running(self, running: bool) -> None:
-        self.run.setText("⏸ Pause" if running else "Run")
+        # the style's icons, not a text glyph: a font without U+23F8 drew an empty box
+        self.run.setText("Pause" if running else "Run")
+        self.run.setIcon(self._icons[running])
 
     def set_running(self, running: bool) -> None:
         """Show the run state without asking for it (the model reports it)."""

@@ -62,7 +62,9 @@ class CurvesView(StreamView):
         units = {s.unit for s in self.streams.values() if s.unit}
         if len(units) == 1:
             self.plot.setLabel("left", units.pop())
-        self.plot.addLegend(offset=(-8, 8), labelTextColor=palette.TEXT, brush=pg.mkBrush(21, 23, 28, 200))
+        # top left: the newest steps are on the right, and a legend wider than a narrow view
+        # loses its ends rather than its names' beginnings
+        self.plot.addLegend(offset=(8, 8), labelTextColor=palette.TEXT, brush=pg.mkBrush(21, 23, 28, 200))
         self.items: dict[str, pg.PlotDataItem] = {}
         for i, stream in enumerate(self.streams.values()):
             colour = palette.CURVE_COLOURS[i % len(palette.CURVE_COLOURS)]
