@@ -214,6 +214,10 @@ def test_text_view_shows_the_symbol_and_the_ones_before(qtbot, frames):
         widget.show_display(Display(frame))
     assert widget.labels["symbol"].text() == "A"     # step 4
     assert widget.readout.text() == "before: B C D"
+    label = widget.labels["symbol"]  # a value wider than the view wraps onto more lines
+    label.setText("episode 1234")
+    one_line = label.fontMetrics().height()
+    assert label.heightForWidth(label.fontMetrics().horizontalAdvance("episode 1234") - 10) >= 2 * one_line
 
 
 def test_inspector_lays_a_columns_synapses_over_the_input(qtbot, tmp_path):

@@ -91,6 +91,7 @@ class TextView(StreamView):
             font.setBold(True)
             value.setFont(font)
             value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            value.setWordWrap(True)  # "episode 319" in a narrow side column: two lines, not cut
             value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.layout().addWidget(title)
