@@ -417,9 +417,8 @@ class TemporalMemory:
         every candidate it passes that is on the segment already is one of those: the
         candidates, the previous winners, are previous active cells, and nothing adds a synapse
         between the count and the growth (what removes one only shortens the walk). The
-        shuffles run on the
-        model's device when there are many, and so are the draws made (:mod:`.shuffles`,
-        :mod:`.rng_cl`)."""
+        shuffles run on the model's device when there are many, and so are the draws made
+        (:mod:`.shuffles`, :mod:`.rng_cl`)."""
         spare = self.cells_per_column - 1
         creating = n > 0 and self.max_new_synapse_count < n
         bursts = kinds == _BURST
