@@ -41,7 +41,7 @@ def draws_on_device(rng: CompatRNG, n: int, runtime: Any) -> Any:
     state[_KEY] = saved["pos"]
     mf = cl.mem_flags
     state_buffer = cl.Buffer(runtime.context, mf.READ_WRITE | mf.COPY_HOST_PTR, hostbuf=state)
-    out = cl.Buffer(runtime.context, mf.READ_WRITE, 4 * n)
+    out = runtime.allocator(4 * n)  # from the runtime's memory pool: a step may draw 1.7 million
     build_kernel(runtime)(runtime.queue, (_GROUP,), (_GROUP,), np.uint32(n), state_buffer, out)
     cl.enqueue_copy(runtime.queue, state, state_buffer, is_blocking=True)
     rng.load_state_dict({"seed": saved["seed"], "key": state[:_KEY].tolist(),

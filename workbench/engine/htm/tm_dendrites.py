@@ -32,6 +32,8 @@ costs one test per write.
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from .radix import argsort_below
@@ -150,7 +152,8 @@ class PresynapticIndex:
         changed = pool.layout_changed
         if changed:
             segments = np.fromiter(changed, dtype=np.int64, count=len(changed))
-            old_count, first = np.array(list(changed.values()), dtype=np.int64).T
+            old_count, first = np.fromiter(chain.from_iterable(changed.values()), dtype=np.int64,
+                                           count=2 * len(changed)).reshape(-1, 2).T
             starts = segments * self.width + first
             gone = self.position[_ragged(starts, old_count - first)]
             self.entries[gone] = 0
