@@ -106,6 +106,7 @@ def test_metrics_come_from_a_local_build_and_ranges_are_prefilled_from_the_decla
     out = Path(panel.settings.out.text())
     assert out.parent == tmp_path / "data" / "sweeps" and out.name.startswith("toy-") and out.suffix == ".csv"
     assert panel.start_button.isEnabled()
+    assert column_index(panel, "score") == 4  # before a sweep names its metric: no blank header
 
 
 def test_a_grid_sweep_shows_every_trial_in_the_table_and_the_scatter(qtbot, panel, tmp_path):

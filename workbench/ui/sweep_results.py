@@ -76,7 +76,8 @@ class TrialTable(QTableWidget):
     def reset(self, params: Sequence[str], metric: str) -> None:
         self.params, self.score_name = list(params), metric
         self.setRowCount(0)
-        headers = ["#", "status", *self.params, "seed", "steps", metric, "seconds", "worker"]
+        # before a sweep names its metric, its column is the score
+        headers = ["#", "status", *self.params, "seed", "steps", metric or "score", "seconds", "worker"]
         self.setColumnCount(len(headers))
         self.setHorizontalHeaderLabels(headers)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
