@@ -411,6 +411,45 @@ def test_backends_agree_over_a_long_random_sequence_workload(backend, monkeypatc
     assert predicted > 1000  # the workload is learned: the comparison covers predictions
 
 
+def test_backends_agree_over_random_parameter_sets(backend, monkeypatch):
+    """Twenty random parameter sets (one cell per column or several, thresholds, growth and
+    segment limits small enough to hit, permanence steps, punishment): numpy and this backend
+    give the same cells, winners and anomaly, with the views read after some steps and not
+    others (so that inference steps run on the device between reads), learning on and off,
+    resets, every shuffle on the device; and the same state at the end."""
+    monkeypatch.setattr("workbench.engine.htm.temporal_memory.DEVICE_SHUFFLE_SWAPS", 0)
+    for k in range(20):
+        gen = np.random.default_rng(1000 + k)
+        columns = int(gen.choice([16, 64, 256]))
+        kw = dict(cells_per_column=int(gen.integers(1, 6)), activation_threshold=int(gen.integers(1, 7)),
+                  min_threshold=int(gen.integers(1, 7)), max_new_synapse_count=int(gen.integers(1, 14)),
+                  max_synapses_per_segment=int(gen.integers(1, 40)),
+                  max_segments_per_cell=int(gen.integers(1, 5)),
+                  initial_permanence=float(gen.choice([0.21, 0.5])),
+                  connected_permanence=float(gen.choice([0.3, 0.5])),
+                  permanence_increment=float(gen.choice([0.0, 0.1, 0.25])),
+                  permanence_decrement=float(gen.choice([0.0, 0.1, 0.3])),
+                  predicted_segment_decrement=float(gen.choice([0.0, 0.01, 0.2])),
+                  seed=int(gen.integers(1000)))
+        active = int(gen.integers(2, columns // 3))
+        patterns = [np.sort(gen.choice(columns, active, replace=False)) for _ in range(8)]
+        reference, tm = TemporalMemory(columns, **kw), TemporalMemory(columns, backend=backend, **kw)
+        for step in range(120):
+            cols = patterns[gen.integers(8)] if gen.random() < 0.8 else \
+                np.sort(gen.choice(columns, active, replace=False))
+            learn = gen.random() < 0.7
+            if gen.random() < 0.05:
+                reference.reset()
+                tm.reset()
+            reference.compute(cols, learn=learn)
+            tm.compute(cols, learn=learn)
+            if gen.random() < 0.5:
+                for view in ("active_cells", "winner_cells", "predictive_cells"):
+                    assert np.array_equal(getattr(tm, view), getattr(reference, view)), (k, step, kw)
+                assert np.array_equal(tm.anomaly, reference.anomaly, equal_nan=True), (k, step)
+        assert pickle.dumps(tm.state_dict()) == pickle.dumps(reference.state_dict()), (k, kw)
+
+
 def test_falls_back_to_numpy_with_a_warning_when_kernels_do_not_build(monkeypatch):
     from workbench.engine.backend import BackendFallbackWarning
     from workbench.engine.cl.runtime import KernelBuildError
