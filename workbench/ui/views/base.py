@@ -104,4 +104,3 @@ class StreamView(QWidget):
         """The view as it is on screen, as a PNG file."""
         if not self.grab().save(str(path), "PNG"):
             raise OSError(f"could not write PNG to {path}")
-
