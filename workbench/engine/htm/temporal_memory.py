@@ -117,7 +117,13 @@ class TemporalMemory:
                  max_new_synapse_count: int = 20, permanence_increment: float = 0.1,
                  permanence_decrement: float = 0.1, predicted_segment_decrement: float = 0.0,
                  max_segments_per_cell: int = 255, max_synapses_per_segment: int = 255,
-                 seed: int = 42, backend: Any = "numpy") -> None:
+                 seed: int = 42, backend: Any = "numpy", resident: bool | None = None) -> None:
+        """The spec's parameters; ``backend`` (a name or backend object) and, on OpenCL,
+        ``resident``: keep the segments on the device and run every step there, learning
+        included (:mod:`.tm_resident_cl`), rather than walk learning steps on the host against
+        a device-counted index (:mod:`.tm_dendrites_cl`). None: resident on a GPU, where that
+        is the faster, not on a CPU device, where the host walk is. The results are the same
+        either way."""
         shape = (column_shape,) if isinstance(column_shape, (int, np.integer)) else tuple(column_shape)
         if not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
                             for d in shape):
@@ -143,9 +149,9 @@ class TemporalMemory:
         self._connected_at = np.float32(self.connected_permanence - np.float32(1e-6))
         self._pool = SegmentPool(self.num_cells, self.max_synapses_per_segment,
                                  self.max_segments_per_cell, self._connected_at)
-        self._engine, self.backend_name = _dendrite_engine(
-            backend, self.num_cells, self._connected_at, self.activation_threshold,
-            self.min_threshold, self.cells_per_column)
+        self._engine, self.backend_name = _dendrite_engine(backend, self, resident)
+        self._resident = getattr(self._engine, "resident", False)
+        self._pool_stale = False  # a resident engine changed the segments since the last pull
         self._runtime = getattr(self._engine, "runtime", None)  # OpenCL's, for the shuffles
         self._unsettled: np.ndarray | None = None  # a device step's columns, not yet read back
         self._viewed = False  # whether a view was read since the last step
@@ -199,6 +205,11 @@ class TemporalMemory:
         """One time step: spec steps 1-4 for these active columns (an SDR or sorted indices)."""
         cols = self._column_indices(active_columns)
         viewed, self._viewed = self._viewed, False
+        if self._resident:  # every step on the device; the host settles it when asked
+            self._engine.step(cols, learn, self._rng)
+            self._unsettled = cols
+            self._pool_stale = self._pool_stale or learn
+            return
         if not learn and self._engine.infers_on_device and not viewed:
             # nobody read the last step: this one runs on the device until someone asks
             self._engine.infer_step(self._pool, cols)
@@ -438,18 +449,28 @@ class TemporalMemory:
             return shuffle_of, shuffled_prefixes(len(starts), n, keep, raw, starts, self._runtime)
         return shuffle_of, shuffled_prefixes(len(starts), n, keep, self._rng.draws(drawn), starts)
 
-    def _compute_dendrites(self) -> None:
-        """Step 1 for the next input, from the current cells and synapses (after a load)."""
+    def _host_pool(self) -> SegmentPool:
+        """The segments as they are now, on the host (a resident engine's brought back first
+        when its steps changed them)."""
         self._settle()
+        if self._pool_stale:
+            self._engine.pull(self._pool)
+            self._pool_stale = False
+        return self._pool
+
+    def _compute_dendrites(self) -> None:
+        """Step 1 for the next input, from the current cells and synapses (after a load, or
+        a change made to the host pool)."""
         self._set_dendrites(*self._engine.activity(
-            self._pool, self._active_cells, self._predicted_active, self._bursting_columns,
+            self._host_pool(), self._active_cells, self._predicted_active, self._bursting_columns,
             self._winner_cells))
 
-    def _set_dendrites(self, found: np.ndarray, connected: np.ndarray,
-                       potential: np.ndarray) -> None:
-        """The dendrite engine's segments (in any order) in (cell, segment) order."""
-        cells = self._pool.owner[found]
-        rows = len(self._pool.count)
+    def _set_dendrites(self, found: np.ndarray, connected: np.ndarray, potential: np.ndarray,
+                       cells: np.ndarray | None = None) -> None:
+        """The dendrite engine's segments (in any order) in (cell, segment) order; their
+        ``cells`` when the host pool may not know them (a resident engine's)."""
+        cells = self._pool.owner[found] if cells is None else cells.astype(np.int64)
+        rows = max(len(self._pool.count), int(found.max()) + 1 if len(found) else 0)
         order = argsort_below(cells * rows + found, self.num_cells * rows)
         self._seg = found[order]
         self._seg_cell = cells[order]
@@ -530,24 +551,25 @@ class TemporalMemory:
         permanence) synapses in slot order."""
         if not 0 <= cell < self.num_cells:
             raise ValueError(f"cell {cell} is out of range for {self.num_cells} cells")
-        return [(s, self._pool.synapses(s)) for s in self._pool.segments_of(cell)]
+        pool = self._host_pool()
+        return [(s, pool.synapses(s)) for s in pool.segments_of(cell)]
 
     def num_segments(self, cell: int | None = None) -> int:
         """Segments of the whole TM, or of one cell."""
         if cell is None:
-            return self._pool.num_segments()
-        return int(self._pool.segments_per_cell[cell])
+            return self._host_pool().num_segments()
+        return int(self._host_pool().segments_per_cell[cell])
 
     def num_synapses(self) -> int:
-        return self._pool.num_synapses()
+        return self._host_pool().num_synapses()
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything the next steps depend on: parameters, synapses, cells, the RNG."""
-        self._settle()
+        pool = self._host_pool()
         return {
             "params": self.params(),
-            "pool": self._pool.state_dict(),
+            "pool": pool.state_dict(),
             "rng": self._rng.state_dict(),
             "active_cells": state_array(self._active_cells),
             "winner_cells": state_array(self._winner_cells),
@@ -572,6 +594,7 @@ class TemporalMemory:
                              "was not saved by a TemporalMemory (nothing was loaded)")
         self._unsettled = None  # the device's last step is replaced, draws included
         self._pool.load_state_dict(state["pool"])
+        self._pool_stale = False  # the host's pool is the one to send
         self._rng.load_state_dict(state["rng"])
         self._active_cells = active
         self._winner_cells = winners
@@ -583,26 +606,34 @@ class TemporalMemory:
         self._compute_dendrites()
 
 
-def _dendrite_engine(backend: Any, num_cells: int, connected: np.float32,
-                     activation_threshold: int, min_threshold: int,
-                     cells_per_column: int) -> tuple[Any, str]:
-    """The dendrite engine for ``backend`` (a name or a backend object) and the name of the
-    backend it runs on: numpy when OpenCL is missing (get_backend warns) or its kernels fail
-    to build (warned here)."""
+def _dendrite_engine(backend: Any, tm: TemporalMemory, resident: bool | None
+                     ) -> tuple[Any, str]:
+    """The dendrite engine of ``tm`` for ``backend`` (a name or a backend object) and the name
+    of the backend it runs on: numpy when OpenCL is missing (get_backend warns) or its kernels
+    fail to build (warned here). ``resident``: as the TemporalMemory's argument."""
     resolved = get_backend(backend)
     runtime = getattr(resolved, "runtime", None)
-    lowest = min(activation_threshold, min_threshold)
+    lowest = min(tm.activation_threshold, tm.min_threshold)
     if runtime is None:
-        return PresynapticIndex(num_cells, connected, lowest), "numpy"
+        return PresynapticIndex(tm.num_cells, tm._connected_at, lowest), "numpy"
     from ..cl.runtime import KernelBuildError  # noqa: PLC0415 - only with OpenCL
     from .tm_dendrites_cl import DeviceDendrites  # noqa: PLC0415
+    from .tm_resident_cl import ResidentEngine  # noqa: PLC0415
 
     try:
         runtime.program("shuffle.cl")  # the growth shuffles of large learning steps,
         build_kernel(runtime)  # and their draws
-        return (DeviceDendrites(runtime, num_cells, connected, activation_threshold, min_threshold,
-                                cells_per_column), f"opencl:{runtime.index}")
+        if runtime.is_gpu if resident is None else resident:
+            try:
+                return (ResidentEngine(runtime, tm.num_cells, tm.cells_per_column, tm.params(),
+                                       tm._connected_at), f"opencl:{runtime.index}")
+            except KernelBuildError as exc:
+                warnings.warn(f"the resident Temporal Memory's kernels failed to build ({exc}); "
+                              "its learning steps are walked on the host instead",
+                              BackendFallbackWarning, stacklevel=3)
+        return (DeviceDendrites(runtime, tm.num_cells, tm._connected_at, tm.activation_threshold,
+                                tm.min_threshold, tm.cells_per_column), f"opencl:{runtime.index}")
     except KernelBuildError as exc:
         warnings.warn(f"Temporal Memory kernels failed to build ({exc}); running on numpy instead",
                       BackendFallbackWarning, stacklevel=3)
-        return PresynapticIndex(num_cells, connected, lowest), "numpy"
+        return PresynapticIndex(tm.num_cells, tm._connected_at, lowest), "numpy"

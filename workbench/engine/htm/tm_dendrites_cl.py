@@ -131,6 +131,7 @@ class DeviceDendrites(PresynapticIndex):
         self._winner_of = self._device(4 * columns)  # per column: its lowest winner cell
         self._winner_step = self._device(4 * columns, stamps[:columns])  # ... of which step
         self._burst_stamp = self._device(4 * columns, stamps[:columns])
+        self._least_used_step = self._device(4 * columns)  # written by tm_winners, read by none
         self._best_key = self._device(8 * columns)
         self._tally_seen = 0  # the device's tally of least-used choices, found[1], when last read
         self._owner = None  # per pool row: its segment's cell (int32)
@@ -401,7 +402,7 @@ class DeviceDendrites(PresynapticIndex):
                 self.min_threshold, self._found, self._owner, self._burst_stamp, self._best_key)
         self._launch("tm_winners", n, cols_at, lists_at, cpc, self.clock, self._staging,
                      self._burst_stamp, self._best_key, self._winner_of, self._winner_step,
-                     self._segments_per_cell, self._found)
+                     self._segments_per_cell, self._found, self._least_used_step)
         # On a CPU device a walk: which cells are active is not known here, and in a step
         # without learning most columns are usually predicted (one or a few cells each).
         self._count(pool, n * cpc * self.lanes, lists_at, n * cpc, self.scan is True)

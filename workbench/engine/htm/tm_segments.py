@@ -128,8 +128,12 @@ class SegmentPool:
         """A new empty segment on ``cell``; a full cell first loses its weakest segment."""
         if self.segments_per_cell[cell] >= self.max_segments:
             segs = self.segments_of(cell)
-            # float64 holds each float32 square exactly, so near-ties are not decided by rounding
-            strength = np.square(self.perm[segs].astype(np.float64)).sum(axis=1)
+            # float64 holds each float32 square exactly; the squares are added in slot order,
+            # as a device kernel does (numpy's pairwise sum would group them by the row width)
+            squares = np.square(self.perm[segs].astype(np.float64))
+            strength = np.zeros(len(segs))
+            for slot in range(int(self.count[segs].max())):
+                strength += squares[:, slot]
             self.destroy_segment(segs[int(np.argmin(strength))])
         if self.free:
             segment = self.free.pop()

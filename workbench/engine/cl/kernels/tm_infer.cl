@@ -62,13 +62,14 @@ __kernel void tm_best_matching(const int cpc, const int clock, const int min_thr
 // matching segment, else the previous step's (lowest) winner in the column, else its least
 // used cell (fewest segments, lowest index), whose choice spends cpc - 1 of the TM's random
 // draws on the host: the tally found[1] counts those choices for it (it is read with the found
-// list). The winner is written at lists + 2 + P + n + g (-1 for a predicted column) and
-// remembered for the next step.
+// list) and `least_used_step` stamps the column with the clock (what the resident TM's
+// learning reads, tm_resident.cl). The winner is written at lists + 2 + P + n + g (-1 for a
+// predicted column) and remembered for the next step.
 __kernel void tm_winners(const int n, const int cols_at, const int lists_at, const int cpc,
                          const int clock, __global int* staged, __global const int* burst_stamp,
                          __global const ulong* best_key, __global int* winner_of,
                          __global int* winner_step, __global const int* segments_per_cell,
-                         volatile __global int* found) {
+                         volatile __global int* found, __global int* least_used_step) {
     const int g = get_global_id(0);
     if (g >= n) return;
     const int col = staged[cols_at + g];
@@ -88,6 +89,7 @@ __kernel void tm_winners(const int n, const int cols_at, const int lists_at, con
         for (int cell = col * cpc + 1; cell < (col + 1) * cpc; ++cell)
             if (segments_per_cell[cell] < segments_per_cell[winner]) winner = cell;
         atomic_inc(found + 1);
+        least_used_step[col] = clock;
     }
     winner_of[col] = winner;
     winner_step[col] = clock;
