@@ -15,20 +15,37 @@ import pytest
 
 from workbench.engine.backend import opencl_problem
 from workbench.engine.htm.rng import CompatRNG
+from workbench.engine.htm import temporal_memory
 from workbench.engine.htm.temporal_memory import TemporalMemory
 
-BACKENDS = ["numpy"] + (["opencl"] if opencl_problem() is None else [])
+# OpenCL twice: with the host's learning walk and a device-counted index, and resident (every
+# step on the device, tm_resident_cl); the backend's name is "opencl" either way
+HOST_WALKED = ["numpy"] + (["opencl"] if opencl_problem() is None else [])
+BACKENDS = HOST_WALKED + (["opencl resident"] if opencl_problem() is None else [])
 F32 = np.float32
 
 
+def _engine_of(name: str, monkeypatch) -> str:
+    """The backend name for TemporalMemory, with OpenCL's default engine set to ``name``'s."""
+    monkeypatch.setattr(temporal_memory, "resident_by_default",
+                        lambda runtime: name == "opencl resident")
+    return name.split()[0]
+
+
 @pytest.fixture(params=BACKENDS)
-def backend(request):
-    return request.param
+def backend(request, monkeypatch):
+    return _engine_of(request.param, monkeypatch)
+
+
+@pytest.fixture(params=HOST_WALKED)
+def host_walked(request, monkeypatch):
+    """The backends whose learning steps walk the columns on the host."""
+    return _engine_of(request.param, monkeypatch)
 
 
 def wire(tm: TemporalMemory, cell: int, presynaptic: list[int], permanence: float) -> int:
     """Give ``cell`` a segment with these synapses (no RNG draw) and refresh the dendrites."""
-    pool = tm._pool
+    pool = tm._host_pool()
     seg = pool.create_segment(cell)
     pool.grow(seg, len(presynaptic), sorted(presynaptic), F32(permanence))
     tm._compute_dendrites()
@@ -231,18 +248,20 @@ def test_growth_never_exceeds_max_new_or_max_synapses(backend):
     assert grew_to_max
 
 
-def test_growth_walks_need_only_the_first_max_new_positions_of_their_shuffles(backend, monkeypatch):
+def test_growth_walks_need_only_the_first_max_new_positions_of_their_shuffles(host_walked,
+                                                                             monkeypatch):
     """A step makes only the first max_new_synapse_count positions of each candidate shuffle:
     a growth's walk stops within them, though it passes the candidates already on its
     segment. Checked against the same TM with whole shuffles, on a workload whose growths
-    pass such candidates."""
-    from workbench.engine.htm import shuffles, temporal_memory  # noqa: PLC0415
+    pass such candidates. (A resident TM's kernels do the same, which its agreement with
+    numpy covers.)"""
+    from workbench.engine.htm import shuffles  # noqa: PLC0415
 
     def whole(rows, n, keep, raw, first_draw, runtime=None):
         return shuffles.shuffled_prefixes(rows, n, n, raw, first_draw, runtime)
 
     kw = dict(cells_per_column=4, activation_threshold=5, min_threshold=3, max_new_synapse_count=6,
-              permanence_decrement=0.05, predicted_segment_decrement=0.01, backend=backend)
+              permanence_decrement=0.05, predicted_segment_decrement=0.01, backend=host_walked)
     gen = np.random.default_rng(8)
     patterns = [np.sort(gen.choice(128, 10, replace=False)) for _ in range(12)]
     steps = [np.unique(np.concatenate([p[2:], gen.choice(128, 2)])) if gen.random() < 0.4 else p

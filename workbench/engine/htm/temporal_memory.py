@@ -606,6 +606,14 @@ class TemporalMemory:
         self._compute_dendrites()
 
 
+def resident_by_default(runtime: Any) -> bool:
+    """Whether a TemporalMemory on this OpenCL runtime keeps its segments on the device when
+    not told (``resident=None``): on a GPU, where a step run there whole is several times
+    faster; not on a CPU device, where the host's walk with a presynaptic index is (see
+    docs/performance.md). Tests swap it to run their OpenCL TMs resident."""
+    return bool(runtime.is_gpu)
+
+
 def _dendrite_engine(backend: Any, tm: TemporalMemory, resident: bool | None
                      ) -> tuple[Any, str]:
     """The dendrite engine of ``tm`` for ``backend`` (a name or a backend object) and the name
@@ -623,7 +631,7 @@ def _dendrite_engine(backend: Any, tm: TemporalMemory, resident: bool | None
     try:
         runtime.program("shuffle.cl")  # the growth shuffles of large learning steps,
         build_kernel(runtime)  # and their draws
-        if runtime.is_gpu if resident is None else resident:
+        if resident_by_default(runtime) if resident is None else resident:
             try:
                 return (ResidentEngine(runtime, tm.num_cells, tm.cells_per_column, tm.params(),
                                        tm._connected_at), f"opencl:{runtime.index}")

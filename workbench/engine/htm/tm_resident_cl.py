@@ -40,12 +40,12 @@ _INFER = "tm_infer.cl"
 _SHUFFLE = "shuffle.cl"
 _GROUP = 256
 _NEVER = -(1 << 30)  # a stamp no clock reads as the step before its own
-_FIRST_ROWS = 1024
+_FIRST_SLOTS = 1 << 15  # the first buffers' synapse slots (a power of two), however wide the rows
 _INITIAL_WIDTH = 32  # the host pool's first width (tm_segments), for the width a pull restores
 _EMPTY = np.empty(0, dtype=np.int64)
 # meta, as tm_resident.cl names them
 N_ROWS, FREE_TOP, EVENTS, DRAWS, SHUFFLES, CANDIDATES, MAX_COUNT, FULL = range(8)
-LEAST_USED, WINNERS, WINNERS_CLOCK = 10, 11, 12
+LEAST_USED, WINNERS, WINNERS_CLOCK, BURSTS = 10, 11, 12, 13
 _META = 16
 
 _SCALARS = {  # kernel: how many leading int arguments
@@ -125,8 +125,9 @@ class ResidentEngine:
         self._winner_step = self._buffer(never_columns)
         self._best_key = self._empty(8 * self.columns)
         self._winner_count = self._empty(4 * self.columns)
-        self._rows = 0
-        self._fit_rows(_FIRST_ROWS)
+        self._rows = self._events = 0
+        self._fit_rows(1)
+        self._fit_events(1)
         self._rows_bound = 0  # at least the rows in use
         self._staging = None
         self._staging_size = 0
@@ -156,7 +157,7 @@ class ResidentEngine:
         """Buffers for at least ``needed`` rows, the rows in use kept (doubled as needed)."""
         if needed <= self._rows:
             return
-        rows = max(_FIRST_ROWS, self._rows)
+        rows = max(1 << max(0, (_FIRST_SLOTS // self.width).bit_length() - 1), self._rows, 1)
         while rows < needed:
             rows *= 2
         old, self._rows = self._rows, rows
@@ -178,10 +179,17 @@ class ResidentEngine:
         grown("_free", 4 * rows, None, 4 * old)
         grown("_found", 4 * (2 + 3 * rows), 0, 4 * (2 + 3 * old))
         grown("_found_cell", 4 * rows, None, 4 * old)
-        events = rows + self.columns  # a step's events: found segments and bursting columns
+
+    def _fit_events(self, needed: int) -> None:
+        """Scratch for at least ``needed`` events of a step (doubled as needed)."""
+        if needed <= self._events:
+            return
+        self._events = max(1024, 2 * self._events)
+        while self._events < needed:
+            self._events *= 2
         for name, nbytes in (("_ev_key", 8), ("_ev", 16), ("_order", 4), ("_ev_row", 4),
-                             ("_first_draw", 8), ("_destroyed", 8), ("_created", 8)):
-            setattr(self, name, self._empty(nbytes * events))
+                             ("_first_draw", 8), ("_destroyed", 16), ("_created", 8)):
+            setattr(self, name, self._empty(nbytes * self._events))
 
     def _stage(self, columns: np.ndarray, room: int) -> None:
         staged = np.concatenate([columns, [0, 0]]).astype(np.int32)
@@ -205,8 +213,8 @@ class ResidentEngine:
         n, cpc = len(columns), self.cpc
         self.clock += 1
         clock = self.clock
-        if learn:
-            self._fit_rows(self._rows_bound + n)
+        if learn:  # a step's events: its found segments (no more than the rows) and columns
+            self._fit_events(self._rows_bound + n)
         self._stage(columns, n * cpc + 2 * n)
         cols_at, lists_at = 0, n
         counted = self._found_clock == clock - 1  # the last step counted (no reset since)
@@ -259,7 +267,8 @@ class ResidentEngine:
                  self.cl.enqueue_copy(self.queue, meta, self._meta, is_blocking=False)]
         for event in waits:
             event.wait()
-        self._rows_bound = int(meta[N_ROWS]) + n
+        self._rows_bound = int(meta[N_ROWS]) + (int(meta[BURSTS]) if meta[CANDIDATES] else 0)
+        self._fit_rows(self._rows_bound)  # room for the step's creations
         if not meta[EVENTS]:
             return  # no draw either: the least-used tally waits for the next read
         owed = int(head[1]) - self._tally_seen - int(meta[LEAST_USED])

@@ -19,7 +19,7 @@
 // every shuffle's row; tm_learn_grow grows every segment at once from its shuffled
 // candidates; tm_learn_apply (one work item) runs the destructions and creations in key order,
 // since they share the free list; tm_learn_clear and tm_learn_fill then rewrite their rows.
-// The host reads `meta` once, after the events are listed, to size the draws.
+// The host reads `meta` once, after the events are listed, to size the draws and the rows.
 //
 // Integer work, float32 additions and float64 sums of exact float32 squares, each in the order
 // the numpy engine uses: results equal numpy's exactly.
@@ -43,6 +43,7 @@
 #define LEAST_USED 10
 #define WINNERS 11
 #define WINNERS_CLOCK 12
+#define BURSTS 13
 
 // cfg: the TM's integer parameters
 #define CPC cfg[0]
@@ -88,7 +89,7 @@ static void emit(const ulong key, const int kind, const int a, const int b, cons
 __kernel void tm_learn_begin(const int clock, __global int* meta) {
     meta[CANDIDATES] = meta[WINNERS_CLOCK] == clock - 1 ? meta[WINNERS] : 0;
     meta[EVENTS] = meta[DRAWS] = meta[SHUFFLES] = meta[FULL] = 0;
-    meta[DESTROYED] = meta[CREATED] = meta[LEAST_USED] = 0;
+    meta[DESTROYED] = meta[CREATED] = meta[LEAST_USED] = meta[BURSTS] = 0;
 }
 
 // One work item per active column (n): stamp it active; a bursting column without a matching
@@ -112,6 +113,7 @@ __kernel void tm_learn_columns(const int n, const int cols_at, const int lists_a
     const int least = least_used_step[col] == clock, candidates = meta[CANDIDATES];
     const int shuffles = candidates > 0 && MAX_NEW < candidates;
     if (least) atomic_inc(meta + LEAST_USED);
+    atomic_inc(meta + BURSTS);
     if (candidates > 0 && spc[winner] >= MAX_SEGMENTS) {
         evict_stamp[winner] = clock;
         evict_key[winner] = ULONG_MAX;
