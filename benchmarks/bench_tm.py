@@ -1,6 +1,11 @@
 """Temporal Memory speed: milliseconds per step, learning and inferring, numpy vs OpenCL.
 
-    .venv/bin/python -m benchmarks.bench_tm [--quick] [--backends numpy,opencl:0] [--large 65536,262144]
+    .venv/bin/python -m benchmarks.bench_tm [--quick] [--backends numpy,opencl:0,"opencl:0 resident"] [--large 65536,262144]
+
+Each OpenCL device is timed twice: with the host's learning walk and a device-counted index
+("opencl:0"), and resident, every step on the device ("opencl:0 resident",
+:mod:`workbench.engine.htm.tm_resident_cl`; name it alone in ``--backends`` to time only that);
+a TemporalMemory picks the second on a GPU, the first on a CPU device.
 
 Workload (htm.core's TM benchmark shape): 20 sequences of 50 random SDRs, each sequence
 followed by a reset; 5 passes with learning on (the "learn" time averages all of them, from an
@@ -8,8 +13,9 @@ empty TM to a trained one), then two passes with learning off: "infer" reads not
 steps (on OpenCL the step stays on the device; each reset brings the last step back), "infer,
 views read" reads the anomaly and the predictive cells after every step, as a GUI or a
 recording does (on OpenCL such a step is walked on the host, which starts the device's count
-as soon as the active cells are known and picks the winners meanwhile). Of that last pass,
-"dendrites" is the time spent in the dendrite engine's calls (spec step 1: starting the count
+as soon as the active cells are known and picks the winners meanwhile; a resident TM runs it on
+the device and reads the views back). Of that last pass (not for a resident TM, which has no
+separate dendrite calls: n/a), "dendrites" is the time spent in the dendrite engine's calls (spec step 1: starting the count
 and finishing it; on OpenCL the upload, the kernels and the read, less what the device did
 while the host chose the winners), "floor" the activity call for one active cell (the round
 trip with next to no work), and "dendrites / floor" their ratio: the performance issue's
@@ -26,6 +32,7 @@ shared machine the wall clock also counts the time other programs held the cores
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -59,15 +66,25 @@ def _ms_per_step(start: tuple[float, float], steps: int) -> tuple[float, float]:
     return (wall - start[0]) * 1e3 / steps, (cpu - start[1]) * 1e3 / steps
 
 
-def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndarray]],
+def engine_of(name: str) -> tuple[str, bool | None]:
+    """(backend, resident) of a timed name: "opencl:0 resident" is opencl:0, resident."""
+    backend, _, engine = name.partition(" ")
+    if engine not in ("", "resident"):
+        raise ValueError(f"unknown engine {engine!r} in {name!r}; write e.g. 'opencl:0 resident'")
+    return backend, (True if engine else None if backend == "numpy" else False)
+
+
+def time_backend(name: str, columns: int, cells: int, data: list[list[np.ndarray]],
                  passes: int) -> dict[str, tuple[float, float]]:
-    """{phase: (wall, cpu)} in ms/step of one TM on ``backend``: learn, infer, infer with the
-    views read, the dendrite share of that last pass, and the floor."""
-    warm = TemporalMemory(64, cells_per_column=4, backend=backend)  # kernels built, not timed
-    warm.compute(np.arange(4))
+    """{phase: (wall, cpu)} in ms/step of one TM on ``name`` (a backend, "resident" after an
+    OpenCL one for the resident engine): learn, infer, infer with the views read, the
+    dendrite share of that last pass, and the floor (NaN for a resident TM)."""
+    backend, resident = engine_of(name)
+    warm = TemporalMemory(64, cells_per_column=4, backend=backend, resident=resident)
+    warm.compute(np.arange(4))  # kernels built, not timed
     warm.compute(np.arange(4), learn=False)
     warm.anomaly
-    tm = TemporalMemory(columns, cells_per_column=cells, backend=backend)
+    tm = TemporalMemory(columns, cells_per_column=cells, backend=backend, resident=resident)
     per_pass = sum(len(s) for s in data)
     start = _clock()
     for _ in range(passes):
@@ -79,9 +96,11 @@ def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndar
     engine = tm._engine
     # the dendrite share of the views-read pass: the engine's calls that count, less the
     # index's sync with the pool in them
-    counting = [name for name in ("start_activity", "finish_activity", "infer_step", "read_step")
-                if hasattr(engine, name)]
-    originals = {name: getattr(engine, name) for name in counting + ["sync"]}
+    resident = getattr(engine, "resident", False)
+    counting = [] if resident else [
+        name for name in ("start_activity", "finish_activity", "infer_step", "read_step", "sync")
+        if hasattr(engine, name)]
+    originals = {name: getattr(engine, name) for name in counting}
     spent = [0.0, 0.0]
 
     def timed(method, sign):
@@ -108,6 +127,8 @@ def time_backend(backend: str, columns: int, cells: int, data: list[list[np.ndar
         infer[phase] = _ms_per_step(start, per_pass)
     for name, method in originals.items():
         setattr(engine, name, method)
+    if resident:
+        return {"learn": learn, **infer, "dendrites": (math.nan,) * 2, "floor": (math.nan,) * 2}
     dendrites = (spent[0] * 1e3 / per_pass, spent[1] * 1e3 / per_pass)
     return {"learn": learn, **infer, "dendrites": dendrites, "floor": _dendrite_floor(tm, data)}
 
@@ -129,7 +150,8 @@ def run(backends: list[str] | None = None, quick: bool = False,
     """One row per (size, phase): wall and CPU ms/step per backend, htm.core's figure, and the
     ratios to it. ``large``: the large sizes, timed whatever the backends (None: the default
     ones, timed only with a GPU among the backends)."""
-    names = [b for b in (backends or available_backends()) if b != "opencl"]
+    names = [f"{b}{engine}" for b in (backends or available_backends()) if b != "opencl"
+             for engine in ([""] if b == "numpy" or " " in b else ["", " resident"])]
     sequences, passes = (QUICK_SEQUENCES, QUICK_PASSES) if quick else (SEQUENCES, PASSES)
     configs = [(c, sequences, passes) for c in CONFIGS]
     if large is None:
@@ -162,7 +184,7 @@ def run(backends: list[str] | None = None, quick: bool = False,
 def _is_gpu(name: str) -> bool:
     from workbench.engine.backend import get_backend  # noqa: PLC0415
 
-    runtime = getattr(get_backend(name), "runtime", None)
+    runtime = getattr(get_backend(engine_of(name)[0]), "runtime", None)
     return bool(runtime is not None and runtime.is_gpu)
 
 

@@ -479,7 +479,24 @@ def test_falls_back_to_numpy_with_a_warning_when_kernels_do_not_build(monkeypatc
 
     monkeypatch.setattr(tm_dendrites_cl.DeviceDendrites, "__init__", broken)
     with pytest.warns(BackendFallbackWarning):
-        tm = TemporalMemory(16, cells_per_column=2, backend="opencl")
+        tm = TemporalMemory(16, cells_per_column=2, backend="opencl", resident=False)
     assert tm.backend_name == "numpy"
+    tm.compute(np.array([3]))
+    assert tm.active_cells.tolist() == [6, 7]
+
+
+@pytest.mark.skipif(opencl_problem() is not None, reason="needs an OpenCL device")
+def test_a_resident_tm_walks_learning_on_the_host_when_its_kernels_do_not_build(monkeypatch):
+    from workbench.engine.backend import BackendFallbackWarning
+    from workbench.engine.cl.runtime import KernelBuildError
+    from workbench.engine.htm import tm_resident_cl
+
+    def broken(self, *args):
+        raise KernelBuildError("tm_resident.cl failed to build: test")
+
+    monkeypatch.setattr(tm_resident_cl.ResidentEngine, "__init__", broken)
+    with pytest.warns(BackendFallbackWarning, match="walked on the host instead"):
+        tm = TemporalMemory(16, cells_per_column=2, backend="opencl", resident=True)
+    assert tm.backend_name.startswith("opencl:") and not tm._resident
     tm.compute(np.array([3]))
     assert tm.active_cells.tolist() == [6, 7]
