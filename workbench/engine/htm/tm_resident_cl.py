@@ -45,13 +45,14 @@ _INITIAL_WIDTH = 32  # the host pool's first width (tm_segments), for the width 
 _EMPTY = np.empty(0, dtype=np.int64)
 # meta, as tm_resident.cl names them
 N_ROWS, FREE_TOP, EVENTS, DRAWS, SHUFFLES, CANDIDATES, MAX_COUNT, FULL = range(8)
-LEAST_USED, WINNERS, WINNERS_CLOCK, BURSTS = 10, 11, 12, 13
+LEAST_USED, WINNERS, WINNERS_CLOCK, BURSTS, DESTROYS = 10, 11, 12, 13, 14
 _META = 16
 
 _SCALARS = {  # kernel: how many leading int arguments
     "tm_activate": 5, "tm_best_matching": 3, "tm_winners": 5, "tm_learn_begin": 1,
     "tm_learn_columns": 4, "tm_learn_adapt": 1, "tm_learn_order": 0, "tm_learn_grow": 1,
-    "tm_learn_weakest": 2, "tm_learn_apply": 1, "tm_learn_clear": 0, "tm_learn_fill": 0,
+    "tm_learn_weakest": 2, "tm_learn_apply": 1, "tm_learn_create": 0, "tm_learn_created": 0,
+    "tm_learn_clear": 0, "tm_learn_fill": 0,
     "tm_step_stamp": 3, "tm_step_winner_offsets": 2, "tm_step_winner_list": 3,
     "tm_resident_count": 1, "shuffle_rows": 0,
 }
@@ -93,7 +94,7 @@ class ResidentEngine:
             source = (_SHUFFLE if name == "shuffle_rows" else
                       _INFER if name in ("tm_activate", "tm_best_matching", "tm_winners")
                       else _RESIDENT)
-            kernel = runtime.kernel(source, name)
+            kernel = runtime.kernel(source, name, {"GROUP": _GROUP} if source == _RESIDENT else None)
             if scalars:
                 kernel.set_scalar_arg_dtypes([np.int32] * scalars
                                              + [None] * (kernel.num_args - scalars))
@@ -188,7 +189,7 @@ class ResidentEngine:
         while self._events < needed:
             self._events *= 2
         for name, nbytes in (("_ev_key", 8), ("_ev", 16), ("_order", 4), ("_ev_row", 4),
-                             ("_first_draw", 8), ("_destroyed", 16), ("_created", 8)):
+                             ("_ev_creation", 4), ("_first_draw", 8), ("_destroyed", 16), ("_created", 8)):
             setattr(self, name, self._empty(nbytes * self._events))
 
     def _stage(self, columns: np.ndarray, room: int) -> None:
@@ -231,7 +232,8 @@ class ResidentEngine:
             self._learn(n, cols_at, lists_at, clock, counted, rng)
         self._run("tm_step_stamp", n, n, lists_at, clock, self._cfg, self._staging,
                   self._pred_stamp, self._active_stamp, self._winner_stamp, self._winner_count)
-        self._one("tm_step_winner_offsets", n, clock, self._winner_count, self._meta, self._found)
+        self._kernels["tm_step_winner_offsets"](self.queue, (_GROUP,), (_GROUP,), n, clock,
+                                                self._winner_count, self._meta, self._found)
         self._run("tm_step_winner_list", n, n, lists_at, clock, self._cfg, self._staging,
                   self._winner_stamp, self._winner_count, self._winners)
         self._count_dendrites(clock)
@@ -278,7 +280,7 @@ class ResidentEngine:
         draws = (draws_on_device(rng, int(meta[DRAWS]), self.runtime) if meta[DRAWS]
                  else self._meta)  # a placeholder the kernels never read
         self._run("tm_learn_order", spread, self._cfg, self._meta, self._ev_key, self._ev,
-                  self._order, self._ev_row, self._first_draw)
+                  self._order, self._ev_row, self._ev_creation, self._first_draw)
         candidates, shuffles = int(meta[CANDIDATES]), int(meta[SHUFFLES])
         keep = min(self.max_new, candidates)
         kept = self._meta  # read only by shuffling events
@@ -298,11 +300,16 @@ class ResidentEngine:
                 self._run("tm_learn_weakest", spread, weakest_pass, clock, self._cfg, self._meta,
                           self._owner, self._count, self._perm, self._evict_stamp,
                           self._evict_key, self._evict_row)
-        self._one("tm_learn_apply", clock, self._meta, self._ev, self._order, self._ev_row,
-                  self._evict_stamp, self._evict_row, self._count, self._owner, self._spc,
-                  self._free, self._destroyed, self._created)
-        self._run("tm_learn_clear", spread, self._cfg, self._meta, self._destroyed, self._pre,
-                  self._perm)
+        if meta[DESTROYS] or meta[FULL]:  # the free list both takes and gives: in key order
+            self._one("tm_learn_apply", clock, self._meta, self._ev, self._order, self._ev_row,
+                      self._evict_stamp, self._evict_row, self._count, self._owner, self._spc,
+                      self._free, self._destroyed, self._created)
+            self._run("tm_learn_clear", spread, self._cfg, self._meta, self._destroyed,
+                      self._pre, self._perm)
+        elif meta[BURSTS] and candidates:
+            self._run("tm_learn_create", spread, self._meta, self._ev, self._ev_row,
+                      self._ev_creation, self._owner, self._spc, self._free, self._created)
+            self._one("tm_learn_created", self._meta)
         self._run("tm_learn_fill", spread, self._cfg, self._rates, self._meta, self._created,
                   kept, self._winners, self._pre, self._perm, self._count)
 

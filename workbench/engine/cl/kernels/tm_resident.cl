@@ -44,6 +44,7 @@
 #define WINNERS 11
 #define WINNERS_CLOCK 12
 #define BURSTS 13
+#define DESTROYS 14
 
 // cfg: the TM's integer parameters
 #define CPC cfg[0]
@@ -89,7 +90,7 @@ static void emit(const ulong key, const int kind, const int a, const int b, cons
 __kernel void tm_learn_begin(const int clock, __global int* meta) {
     meta[CANDIDATES] = meta[WINNERS_CLOCK] == clock - 1 ? meta[WINNERS] : 0;
     meta[EVENTS] = meta[DRAWS] = meta[SHUFFLES] = meta[FULL] = 0;
-    meta[DESTROYED] = meta[CREATED] = meta[LEAST_USED] = meta[BURSTS] = 0;
+    meta[DESTROYED] = meta[CREATED] = meta[LEAST_USED] = meta[BURSTS] = meta[DESTROYS] = 0;
 }
 
 // One work item per active column (n): stamp it active; a bursting column without a matching
@@ -170,6 +171,7 @@ __kernel void tm_learn_adapt(const int clock, __global const int* cfg,
         count[segment] = kept;
         const int requested = MAX_NEW - potential;
         if (kept < MIN_THRESHOLD) {
+            atomic_inc(meta + DESTROYS);
             emit(SEGMENT_KEY(cell, segment), DESTROY, segment, 0, 0, 0, meta, ev_key, ev);
         } else if (reinforce && requested > 0) {
             const int shuffles = requested < candidates;
@@ -180,23 +182,26 @@ __kernel void tm_learn_adapt(const int clock, __global const int* cfg,
 }
 
 // Over the events: each one's rank in key order, and from the events before it where its
-// shuffle's draws start and which shuffle row is its own (-1: it shuffles nothing).
+// shuffle's draws start, which shuffle row is its own (-1: it shuffles nothing) and, for a
+// creation, how many creations come before it.
 __kernel void tm_learn_order(__global const int* cfg, __global const int* meta,
                              __global const ulong* ev_key, __global const int* ev,
                              __global int* order, __global int* ev_row,
-                             __global ulong* first_draw) {
+                             __global int* ev_creation, __global ulong* first_draw) {
     const int total = meta[EVENTS];
     for (int i = get_global_id(0); i < total; i += get_global_size(0)) {
         const ulong key = ev_key[i];
-        int rank = 0, row = 0;
+        int rank = 0, row = 0, creations = 0;
         ulong before = 0;
         for (int j = 0; j < total; ++j) {
             if (ev_key[j] >= key) continue;
             ++rank;
             before += ev[4 * j + 3];
             row += ev[4 * j] >> 2;
+            creations += (ev[4 * j] & 3) == BURST;
         }
         order[rank] = i;
+        ev_creation[i] = creations;
         if (ev[4 * i] >> 2) {
             const int least = (ev[4 * i] & 3) == BURST && ev[4 * i + 2];
             first_draw[row] = before + (ulong)(least * (CPC - 1));
@@ -339,6 +344,33 @@ __kernel void tm_learn_apply(const int clock, __global int* meta, __global const
     }
 }
 
+// Over the events, when the step destroys nothing and no winner cell is full (the usual
+// step: then the free list only gives): tm_learn_apply's creations at once, creation c
+// taking the c-th row from the top of the free list, else the (c - free rows)-th new row.
+__kernel void tm_learn_create(__global const int* meta, __global const int* ev,
+                              __global const int* ev_row, __global const int* ev_creation,
+                              __global int* owner, __global int* spc,
+                              __global const int* free_rows, __global int* created) {
+    const int total = meta[EVENTS], top = meta[FREE_TOP], rows = meta[N_ROWS];
+    for (int i = get_global_id(0); i < total; i += get_global_size(0)) {
+        if ((ev[4 * i] & 3) != BURST) continue;
+        const int c = ev_creation[i], cell = ev[4 * i + 1];
+        const int segment = c < top ? free_rows[top - 1 - c] : rows + c - top;
+        owner[segment] = cell;
+        ++spc[cell];  // one creation per bursting column: distinct cells
+        created[2 * c] = segment;
+        created[2 * c + 1] = ev_row[i];
+    }
+}
+
+// One work item, after tm_learn_create: the free list and rows it used.
+__kernel void tm_learn_created(__global int* meta) {
+    const int made = meta[BURSTS], top = meta[FREE_TOP];
+    meta[CREATED] = made;
+    meta[FREE_TOP] = max(top - made, 0);
+    meta[N_ROWS] += max(made - top, 0);
+}
+
 // Over the destroyed rows: empty slots.
 __kernel void tm_learn_clear(__global const int* cfg, __global const int* meta,
                              __global const int* destroyed, __global int* pre,
@@ -399,19 +431,36 @@ __kernel void tm_step_stamp(const int n, const int lists_at, const int clock,
     winner_count[g] = winners;
 }
 
-// One work item: where each column's winners start in the ascending list (a running sum over
-// the columns, which are ascending), and an empty found list for the count that follows.
+// One work-group (GROUP work items): where each column's winners start in the ascending list
+// (an exclusive running sum over the columns, which are ascending: each work item sums a run
+// of columns, the runs' sums are scanned in local memory, then each run is written), and an
+// empty found list for the count that follows.
 __kernel void tm_step_winner_offsets(const int n, const int clock, __global int* winner_count,
                                      __global int* meta, __global int* found) {
+    __local int sums[GROUP];
+    const int l = get_local_id(0), run = (n + GROUP - 1) / GROUP;
+    const int first = min(n, l * run), last = min(n, first + run);
     int total = 0;
-    for (int g = 0; g < n; ++g) {
-        const int here = winner_count[g];
-        winner_count[g] = total;
-        total += here;
+    for (int g = first; g < last; ++g) total += winner_count[g];
+    sums[l] = total;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int step = 1; step < GROUP; step <<= 1) {  // inclusive scan of the runs' sums
+        const int add = l >= step ? sums[l - step] : 0;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        sums[l] += add;
+        barrier(CLK_LOCAL_MEM_FENCE);
     }
-    meta[WINNERS] = total;
-    meta[WINNERS_CLOCK] = clock;
-    found[0] = 0;
+    int at = sums[l] - total;
+    for (int g = first; g < last; ++g) {
+        const int here = winner_count[g];
+        winner_count[g] = at;
+        at += here;
+    }
+    if (l == GROUP - 1) {
+        meta[WINNERS] = sums[l];
+        meta[WINNERS_CLOCK] = clock;
+        found[0] = 0;
+    }
 }
 
 // One work item per active column (n): its winners, ascending, at its offset.
