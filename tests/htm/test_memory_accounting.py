@@ -92,7 +92,7 @@ def test_sp_bytes_per_pair_match_the_layout(backend_name, dtype):
 
 
 def test_tm_rows_match_their_formula(backend_name):
-    tm = TemporalMemory(256, cells_per_column=4, backend=backend_name)
+    tm = TemporalMemory(256, cells_per_column=4, backend=backend_name, resident=False)
     gen = np.random.default_rng(0)
     sequence = [np.sort(gen.choice(256, 10, replace=False)) for _ in range(6)]
     for _ in range(3):

@@ -377,6 +377,29 @@ def _run(tm, steps, gen, patterns):
     return out
 
 
+def test_segment_views_agree_with_numpy(backend):
+    """A cell's segments and synapses, its segment count, and the totals, after learning (a
+    resident TM reads them from the device: a cell's rows, not the whole pool)."""
+    kw = dict(cells_per_column=4, activation_threshold=4, min_threshold=3, max_new_synapse_count=6,
+              max_segments_per_cell=3, max_synapses_per_segment=9, predicted_segment_decrement=0.02)
+    gen = np.random.default_rng(4)
+    patterns = [np.sort(gen.choice(64, 8, replace=False)) for _ in range(6)]
+    reference, tm = TemporalMemory(64, **kw), TemporalMemory(64, backend=backend, **kw)
+    for i in range(150):
+        cols = patterns[i % 6] if i % 7 else patterns[gen.integers(6)]
+        for model in (reference, tm):
+            model.compute(cols)
+    cells = [c for c in range(tm.num_cells) if reference.num_segments(c)]
+    assert len(cells) > 20
+    for cell in cells + [0, tm.num_cells - 1]:
+        assert tm.segments_of(cell) == reference.segments_of(cell), cell
+        assert tm.num_segments(cell) == reference.num_segments(cell), cell
+    assert (tm.num_segments(), tm.num_synapses()) == (reference.num_segments(),
+                                                      reference.num_synapses())
+    with pytest.raises(ValueError, match="cell 256 is out of range for 256 cells"):
+        tm.num_segments(256)
+
+
 def test_state_dict_round_trip(backend):
     kw = dict(cells_per_column=4, activation_threshold=5, min_threshold=3, max_new_synapse_count=8,
               predicted_segment_decrement=0.01, max_segments_per_cell=4, max_synapses_per_segment=12)
@@ -431,18 +454,21 @@ def test_backends_agree_over_a_long_random_sequence_workload(backend, monkeypatc
 
 
 def test_backends_agree_over_random_parameter_sets(backend, monkeypatch):
-    """Twenty random parameter sets (one cell per column or several, thresholds, growth and
-    segment limits small enough to hit, permanence steps, punishment): numpy and this backend
+    """Twenty-four random parameter sets (one cell per column or several, thresholds, growth and
+    segment limits small enough to hit, four with growth large enough to widen the rows, permanence steps, punishment): numpy and this backend
     give the same cells, winners and anomaly, with the views read after some steps and not
     others (so that inference steps run on the device between reads), learning on and off,
     resets, every shuffle on the device; and the same state at the end."""
     monkeypatch.setattr("workbench.engine.htm.temporal_memory.DEVICE_SHUFFLE_SWAPS", 0)
-    for k in range(20):
+    widths = []
+    for k in range(24):
+        wide = k >= 20  # growth large enough to widen the rows past 32 and 64
         gen = np.random.default_rng(1000 + k)
         columns = int(gen.choice([16, 64, 256]))
         kw = dict(cells_per_column=int(gen.integers(1, 6)), activation_threshold=int(gen.integers(1, 7)),
-                  min_threshold=int(gen.integers(1, 7)), max_new_synapse_count=int(gen.integers(1, 14)),
-                  max_synapses_per_segment=int(gen.integers(1, 40)),
+                  min_threshold=int(gen.integers(1, 7)),
+                  max_new_synapse_count=int(gen.integers(1, 60 if wide else 14)),
+                  max_synapses_per_segment=int(gen.integers(1, 300 if wide else 40)),
                   max_segments_per_cell=int(gen.integers(1, 5)),
                   initial_permanence=float(gen.choice([0.21, 0.5])),
                   connected_permanence=float(gen.choice([0.3, 0.5])),
@@ -467,6 +493,8 @@ def test_backends_agree_over_random_parameter_sets(backend, monkeypatch):
                     assert np.array_equal(getattr(tm, view), getattr(reference, view)), (k, step, kw)
                 assert np.array_equal(tm.anomaly, reference.anomaly, equal_nan=True), (k, step)
         assert pickle.dumps(tm.state_dict()) == pickle.dumps(reference.state_dict()), (k, kw)
+        widths.append(reference.state_dict()["pool"]["width"])
+    assert max(widths) > 64
 
 
 def test_falls_back_to_numpy_with_a_warning_when_kernels_do_not_build(monkeypatch):

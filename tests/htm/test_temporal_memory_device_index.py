@@ -43,7 +43,7 @@ class Checked:
     counters), None for the device's defaults."""
 
     def __init__(self, backend: str, lanes: int | None = None, scan: bool | None = None) -> None:
-        self.tm = tm = TemporalMemory(COLUMNS, backend=backend, **KW)
+        self.tm = tm = TemporalMemory(COLUMNS, backend=backend, resident=False, **KW)
         assert tm.backend_name == backend
         if lanes is not None or scan is not None:
             built = tm._engine

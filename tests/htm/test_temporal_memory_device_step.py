@@ -3,7 +3,9 @@ brings nothing back until something asks (ARCHITECTURE.md: "copy back only what 
 for"); after a step whose views were read, the next is walked on the host while the device
 counts. Checked against the numpy TM step by step, with the views read after some steps and
 not others (so several device steps run between two reads), resets, the random draws that the
-device's least-used choices spend, and saving and loading states between unread steps."""
+device's least-used choices spend, and saving and loading states between unread steps. These
+are the host-walked engine's (tm_dendrites_cl); a resident TM runs every step on the device
+and is checked against numpy in test_temporal_memory.py."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def test_inference_steps_equal_numpy_read_back_or_not(backend_name, cells_per_co
     gen = np.random.default_rng(3)
     patterns = [np.sort(gen.choice(300, 14, replace=False)) for _ in range(12)]
     reference = TemporalMemory(300, **kw)
-    tm = TemporalMemory(300, backend=backend_name, **kw)
+    tm = TemporalMemory(300, backend=backend_name, resident=False, **kw)
     inferred = 0
     least_used = []  # the device's least-used choices, as each read brings them back
     read_step = getattr(tm._engine, "read_step", None)
@@ -73,7 +75,8 @@ def test_inference_steps_equal_numpy_read_back_or_not(backend_name, cells_per_co
 @pytest.mark.parametrize("backend_name", ON_DEVICE)
 def test_an_inference_step_reads_nothing_back_until_asked(backend_name):
     tm = TemporalMemory(64, cells_per_column=4, activation_threshold=2, min_threshold=2,
-                        connected_permanence=0.2, backend=backend_name)  # grown connected
+                        connected_permanence=0.2, backend=backend_name,
+                        resident=False)  # grown connected; the host-walked engine
     for _ in range(3):
         for cols in ([1, 2, 3], [4, 5, 6], [7, 8, 9]):
             tm.compute(np.array(cols))
@@ -120,7 +123,7 @@ def test_without_the_inference_kernels_the_count_stays_on_the_device(backend_nam
     monkeypatch.setattr(CLRuntime, "kernel", kernel)
     kw = dict(cells_per_column=4, activation_threshold=2, min_threshold=2, connected_permanence=0.2)
     with pytest.warns(BackendFallbackWarning, match="walked on the host"):
-        tm = TemporalMemory(64, backend=backend_name, **kw)
+        tm = TemporalMemory(64, backend=backend_name, resident=False, **kw)
     assert tm.backend_name == backend_name and not tm._engine.infers_on_device
     reference = TemporalMemory(64, **kw)
     for step, cols in enumerate(([1, 2, 3], [4, 5, 6], [7, 8, 9]) * 6):

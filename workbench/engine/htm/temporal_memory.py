@@ -551,17 +551,22 @@ class TemporalMemory:
         permanence) synapses in slot order."""
         if not 0 <= cell < self.num_cells:
             raise ValueError(f"cell {cell} is out of range for {self.num_cells} cells")
-        pool = self._host_pool()
-        return [(s, pool.synapses(s)) for s in pool.segments_of(cell)]
+        if self._pool_stale:  # a resident engine's: read that cell's rows only
+            return self._engine.segments_of(cell)
+        return [(s, self._pool.synapses(s)) for s in self._pool.segments_of(cell)]
 
     def num_segments(self, cell: int | None = None) -> int:
         """Segments of the whole TM, or of one cell."""
+        if cell is not None and not 0 <= cell < self.num_cells:
+            raise ValueError(f"cell {cell} is out of range for {self.num_cells} cells")
+        if self._pool_stale:
+            return self._engine.num_segments(cell)
         if cell is None:
-            return self._host_pool().num_segments()
-        return int(self._host_pool().segments_per_cell[cell])
+            return self._pool.num_segments()
+        return int(self._pool.segments_per_cell[cell])
 
     def num_synapses(self) -> int:
-        return self._host_pool().num_synapses()
+        return self._engine.num_synapses() if self._pool_stale else self._pool.num_synapses()
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self) -> dict:

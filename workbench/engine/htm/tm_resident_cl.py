@@ -11,14 +11,12 @@ columns, at terabytes a second), so here the pool itself lives on the device and
 row by row: nothing about synapses has to cross. On a CPU device the host walk with the
 presynaptic index is the faster one, and stays the default there.
 
-Rows are max_synapses_per_segment wide from the start: a row never has to widen, which the host
-could not see coming without reading counts back. The rows' number grows on the host's side:
-a step creates at most one segment per active column, so the host keeps an upper bound of the
-rows in use and doubles the buffers before a step could pass them.
-
-A learning step reads one small block back, mid-step (the number of events and random draws
-it lists, so that the draws can be made, on the device, from the host's generator state: the
-stream stays the TM's one stream). Views read the step's cells and found segments back in one
+A learning step reads one small block back, mid-step: the number of events and random draws
+it lists, so that the draws can be made, on the device, from the host's generator state (the
+stream stays the TM's one stream); the rows in use and the step's creations, so that the
+buffers can grow (doubling) before the creations need them; and the longest segment ever,
+so that the rows can widen (doubling, as the host pool's do) before a growth, which adds at
+most max_new_synapse_count synapses, could pass their width. Views read the step's cells and found segments back in one
 read; the segments themselves (a cell's synapses, a saved state) come back whole, into the
 TM's host pool, only when asked for (:meth:`ResidentEngine.pull`); a pool changed on the host
 (loaded, or wired by a test) goes over whole (:meth:`ResidentEngine.activity`).
@@ -62,7 +60,7 @@ def host_width(max_count: int, max_synapses: int) -> int:
     """The width a host pool (tm_segments) has after its rows held ``max_count`` synapses:
     32 (or the maximum, if smaller), doubled while too narrow, capped at the maximum."""
     width = min(_INITIAL_WIDTH, max_synapses)
-    while width < max_count:
+    while width < min(max_count, max_synapses):
         width = min(2 * width, max_synapses)
     return width
 
@@ -86,7 +84,8 @@ class ResidentEngine:
         self.cpc = cells_per_column
         self.columns = num_cells // cells_per_column
         self.max_new = params["max_new_synapse_count"]
-        self.width = params["max_synapses_per_segment"]
+        self.max_synapses = params["max_synapses_per_segment"]
+        self.width = host_width(0, self.max_synapses)  # the rows' stride, widened as needed
         self.activation_threshold = params["activation_threshold"]
         self.min_threshold = params["min_threshold"]
         self._kernels = {}
@@ -100,10 +99,11 @@ class ResidentEngine:
                                              + [None] * (kernel.num_args - scalars))
             self._kernels[name] = kernel
         self._spread = (64 if runtime.is_gpu else 8) * _GROUP  # work items of looping kernels
-        self._cfg = self._buffer(np.array(
+        self._cfg_host = np.array(
             [cells_per_column, self.activation_threshold, self.min_threshold,
              min(self.activation_threshold, self.min_threshold), self.max_new,
-             params["max_segments_per_cell"], self.width], dtype=np.int32))
+             params["max_segments_per_cell"], self.width, self.max_synapses], dtype=np.int32)
+        self._cfg = self._buffer(self._cfg_host)
         self._rates = self._buffer(np.array(
             [params["permanence_decrement"], params["permanence_increment"],
              params["predicted_segment_decrement"], params["initial_permanence"], connected_at],
@@ -180,6 +180,23 @@ class ResidentEngine:
         grown("_free", 4 * rows, None, 4 * old)
         grown("_found", 4 * (2 + 3 * rows), 0, 4 * (2 + 3 * old))
         grown("_found_cell", 4 * rows, None, 4 * old)
+
+    def _widen(self, needed: int) -> None:
+        """Rows at least ``needed`` wide (the host pool's doubling widths), the rows in use kept."""
+        width = host_width(needed, self.max_synapses)
+        if width <= self.width:
+            return
+        old, self.width = self.width, width
+        rows = self._rows
+        for name, fill in (("_pre", np.int32(-1)), ("_perm", np.float32(0))):
+            buffer = self._empty(4 * rows * width)
+            self.cl.enqueue_fill_buffer(self.queue, buffer, fill, 0, 4 * rows * width)
+            self.cl.enqueue_copy(self.queue, buffer, getattr(self, name), src_origin=(0, 0),
+                                 dst_origin=(0, 0), region=(4 * old, rows),
+                                 src_pitches=(4 * old,), dst_pitches=(4 * width,))
+            setattr(self, name, buffer)
+        self._cfg_host[6] = width
+        self.cl.enqueue_copy(self.queue, self._cfg, self._cfg_host)
 
     def _fit_events(self, needed: int) -> None:
         """Scratch for at least ``needed`` events of a step (doubled as needed)."""
@@ -271,6 +288,7 @@ class ResidentEngine:
             event.wait()
         self._rows_bound = int(meta[N_ROWS]) + (int(meta[BURSTS]) if meta[CANDIDATES] else 0)
         self._fit_rows(self._rows_bound)  # room for the step's creations
+        self._widen(int(meta[MAX_COUNT]) + self.max_new)  # and for its growth
         if not meta[EVENTS]:
             return  # no draw either: the least-used tally waits for the next read
         owed = int(head[1]) - self._tally_seen - int(meta[LEAST_USED])
@@ -374,6 +392,7 @@ class ResidentEngine:
         clock = self.clock
         n_rows = pool.n_rows
         self._fit_rows(n_rows)
+        self._widen(pool.width)
         cl, queue = self.cl, self.queue
         cl.enqueue_fill_buffer(queue, self._pre, np.int32(-1), 0, 4 * self._rows * self.width)
         cl.enqueue_fill_buffer(queue, self._perm, np.float32(0), 0, 4 * self._rows * self.width)
@@ -420,12 +439,42 @@ class ResidentEngine:
         self._inferred = None
         return self._read_found([])[0]
 
+    def _read(self, buffer, count: int, dtype: type, at: int = 0) -> np.ndarray:
+        """``count`` values of ``dtype`` from ``buffer``, from value ``at`` on (one read)."""
+        out = np.empty(count, dtype=dtype)
+        if count:
+            self.cl.enqueue_copy(self.queue, out, buffer, src_offset=out.itemsize * at)
+        return out
+
+    def num_segments(self, cell: int | None = None) -> int:
+        """Segments of the whole pool, or of one cell, read on the device."""
+        if cell is not None:
+            return int(self._read(self._spc, 1, np.int32, cell)[0])
+        meta = self._read_meta()
+        return int(meta[N_ROWS] - meta[FREE_TOP])
+
+    def num_synapses(self) -> int:
+        return int(self._read(self._count, int(self._read_meta()[N_ROWS]), np.int32).sum())
+
+    def segments_of(self, cell: int) -> list[tuple[int, list[tuple[int, float]]]]:
+        """:meth:`.TemporalMemory.segments_of` for one cell, read from the device: the owners
+        (4 bytes a row), then only that cell's rows (what a GUI inspecting a cell reads after
+        every step, where the whole pool would be hundreds of MB)."""
+        owner = self._read(self._owner, int(self._read_meta()[N_ROWS]), np.int32)
+        out = []
+        for segment in np.flatnonzero(owner == cell).tolist():
+            n = int(self._read(self._count, 1, np.int32, segment)[0])
+            pre = self._read(self._pre, n, np.int32, segment * self.width)
+            perm = self._read(self._perm, n, np.float32, segment * self.width)
+            out.append((segment, list(zip(pre.tolist(), perm.tolist()))))
+        return out
+
     def pull(self, pool: SegmentPool) -> None:
         """Load the device's segments into the host ``pool`` (the same state a numpy pool
         would hold after the same steps, its width included)."""
         meta = self._read_meta()
         n_rows, top = int(meta[N_ROWS]), int(meta[FREE_TOP])
-        width = host_width(int(meta[MAX_COUNT]), self.width)
+        width = host_width(int(meta[MAX_COUNT]), self.max_synapses)
         pre = np.empty((n_rows, self.width), dtype=np.int32)
         perm = np.empty((n_rows, self.width), dtype=np.float32)
         count = np.empty(n_rows, dtype=np.int32)

@@ -3,8 +3,8 @@
 // Host side: workbench/engine/htm/tm_resident_cl.py, which also runs tm_infer.cl's activation
 // and winner kernels (their staged buffer and found list are described in tm_dendrites.cl).
 //
-// The pool: `pre` and `perm` (rows x W, W = max_synapses_per_segment: a row never needs
-// widening, which the host could not see coming), `count`, `owner` (-1: free), per cell
+// The pool: `pre` and `perm` (rows x W: W is widened by the host, before a step's growth,
+// when its longest segment plus max_new_synapse_count would not fit), `count`, `owner` (-1: free), per cell
 // `spc` (its segment count), a LIFO stack `free_rows`, and `meta` (the ints named below).
 // Cell state is kept as stamps of the step clock: a cell was active (winner) in the step
 // before this one when its active_stamp (winner_stamp) is clock - 1; `winners` lists the
@@ -54,6 +54,7 @@
 #define MAX_NEW cfg[4]
 #define MAX_SEGMENTS cfg[5]
 #define W cfg[6]
+#define MAX_SYNAPSES cfg[7]
 
 // rates: the TM's float32 parameters
 #define DECREMENT rates[0]
@@ -230,7 +231,7 @@ __kernel void tm_learn_grow(const int clock, __global const int* cfg,
                             __global const int* winner_stamp, __global int* pre,
                             __global float* perm, __global int* count) {
     const int total = meta[EVENTS], candidates = meta[CANDIDATES], width = W;
-    const int keep = min(MAX_NEW, candidates);
+    const int keep = min(MAX_NEW, candidates), most = MAX_SYNAPSES;
     const float initial = INITIAL;
     for (int i = get_global_id(0); i < total; i += get_global_size(0)) {
         if ((ev[4 * i] & 3) != GROW) continue;
@@ -238,8 +239,8 @@ __kernel void tm_learn_grow(const int clock, __global const int* cfg,
         int wanted = min(ev[4 * i + 2], candidates), n = count[segment];
         __global int* row_pre = pre + (size_t)segment * width;
         __global float* row_perm = perm + (size_t)segment * width;
-        if (n + wanted > width) {
-            for (int removed = n + wanted - width; removed > 0; --removed) {
+        if (n + wanted > most) {
+            for (int removed = n + wanted - most; removed > 0; --removed) {
                 int weakest = -1;
                 for (int k = 0; k < n; ++k) {
                     const int p = row_pre[k];
@@ -260,7 +261,7 @@ __kernel void tm_learn_grow(const int clock, __global const int* cfg,
                 row_perm[k] = 0.0f;
             }
             n = left;
-            wanted = min(wanted, width - n);
+            wanted = min(wanted, most - n);
         }
         const int existing = n, steps = row >= 0 ? keep : candidates;
         for (int k = 0, added = 0; k < steps && added < wanted; ++k) {
@@ -392,7 +393,7 @@ __kernel void tm_learn_fill(__global const int* cfg, __global const float* rates
                             __global const int* kept, __global const int* winners,
                             __global int* pre, __global float* perm, __global int* count) {
     const int total = meta[CREATED], width = W, candidates = meta[CANDIDATES];
-    const int keep = min(MAX_NEW, candidates), n = min(keep, width);
+    const int keep = min(MAX_NEW, candidates), n = min(keep, MAX_SYNAPSES);
     for (int c = get_global_id(0); c < total; c += get_global_size(0)) {
         const int segment = created[2 * c], row = created[2 * c + 1];
         for (int k = 0; k < n; ++k) {
