@@ -9,6 +9,11 @@ What runs where:
   (:mod:`.tm_dendrites`: from the few active cells to the segments they reach), on OpenCL the
   same index kept on the host and mirrored on the device, which counts from the active cells'
   entries (:mod:`.tm_dendrites_cl`).
+- On a GPU (``resident``, :mod:`.tm_resident_cl`) the pool itself lives on the device and
+  every step, learning included, runs there: the host sends the active columns, reads one
+  small block back mid-way through a learning step (to size its random draws) and brings back
+  only what a view asks for. The rest of this list is the host-walked engine, the default on
+  a CPU device, where it is the faster.
 - On OpenCL a step without learning runs on the device from start to end (activation, the
   bursting columns' winners, the next count) and nothing comes back until a view, a learning
   step or a reset asks for it; the random draws its least-used choices spend are spent then.
