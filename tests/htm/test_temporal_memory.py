@@ -400,6 +400,35 @@ def test_segment_views_agree_with_numpy(backend):
         tm.num_segments(256)
 
 
+@pytest.mark.skipif(opencl_problem() is not None, reason="needs an OpenCL device")
+@pytest.mark.parametrize("lanes", [1, 8, 32])
+def test_a_resident_tm_counts_the_same_with_any_lanes_a_row(lanes, monkeypatch):
+    """The resident count splits a row among ``lanes`` work items (8 on a GPU, 1 on a CPU
+    device by default): the same segments, counts and predictions as numpy for each."""
+    from functools import partialmethod  # noqa: PLC0415
+
+    from workbench.engine.htm import tm_resident_cl  # noqa: PLC0415
+
+    engine = tm_resident_cl.ResidentEngine
+    monkeypatch.setattr(engine, "__init__", partialmethod(engine.__init__, lanes=lanes))
+    kw = dict(cells_per_column=4, activation_threshold=5, min_threshold=3, max_new_synapse_count=20,
+              max_synapses_per_segment=70, predicted_segment_decrement=0.01)
+    gen = np.random.default_rng(6)
+    patterns = [np.sort(gen.choice(256, 24, replace=False)) for _ in range(8)]
+    reference = TemporalMemory(256, **kw)
+    tm = TemporalMemory(256, backend="opencl", resident=True, **kw)
+    assert tm._engine.lanes == lanes
+    for i in range(200):
+        cols = patterns[i % 8] if i % 5 else np.sort(gen.choice(256, 24, replace=False))
+        for model in (reference, tm):
+            model.compute(cols, learn=i < 150)
+        for view in ("predictive_cells", "matching_segments", "active_segments"):
+            assert np.array_equal(getattr(tm, view), getattr(reference, view)), (i, view)
+    assert pickle.dumps(tm.state_dict()) == pickle.dumps(reference.state_dict())
+    with pytest.raises(ValueError, match="lanes must be a power of two from 1 to 256"):
+        engine(tm._engine.runtime, 16, 1, tm.params(), np.float32(0.5), lanes=3)
+
+
 def test_state_dict_round_trip(backend):
     kw = dict(cells_per_column=4, activation_threshold=5, min_threshold=3, max_new_synapse_count=8,
               predicted_segment_decrement=0.01, max_segments_per_cell=4, max_synapses_per_segment=12)

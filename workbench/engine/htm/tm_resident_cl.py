@@ -37,6 +37,7 @@ _RESIDENT = "tm_resident.cl"
 _INFER = "tm_infer.cl"
 _SHUFFLE = "shuffle.cl"
 _GROUP = 256
+_GPU_LANES = 8
 _NEVER = -(1 << 30)  # a stamp no clock reads as the step before its own
 _FIRST_SLOTS = 1 << 15  # the first buffers' synapse slots (a power of two), however wide the rows
 _INITIAL_WIDTH = 32  # the host pool's first width (tm_segments), for the width a pull restores
@@ -72,11 +73,14 @@ class ResidentEngine:
     infers_on_device = True
 
     def __init__(self, runtime: CLRuntime, num_cells: int, cells_per_column: int,
-                 params: dict, connected_at: np.float32) -> None:
+                 params: dict, connected_at: np.float32, lanes: int | None = None) -> None:
         """``params``: the TM's integer and float parameters (activation_threshold,
         min_threshold, max_new_synapse_count, max_segments_per_cell, max_synapses_per_segment,
         permanence_decrement, permanence_increment, predicted_segment_decrement,
-        initial_permanence)."""
+        initial_permanence); ``lanes``: work items that count one row (a power of two up to
+        256; default 8 on a GPU, 1 on a CPU device)."""
+        if lanes is not None and (lanes < 1 or lanes > _GROUP or lanes & (lanes - 1)):
+            raise ValueError(f"lanes must be a power of two from 1 to {_GROUP} (got {lanes})")
         self.runtime = runtime
         self.cl = runtime.cl
         self.queue = runtime.queue
@@ -88,12 +92,14 @@ class ResidentEngine:
         self.width = host_width(0, self.max_synapses)  # the rows' stride, widened as needed
         self.activation_threshold = params["activation_threshold"]
         self.min_threshold = params["min_threshold"]
+        self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
         self._kernels = {}
         for name, scalars in _SCALARS.items():
             source = (_SHUFFLE if name == "shuffle_rows" else
                       _INFER if name in ("tm_activate", "tm_best_matching", "tm_winners")
                       else _RESIDENT)
-            kernel = runtime.kernel(source, name, {"GROUP": _GROUP} if source == _RESIDENT else None)
+            kernel = runtime.kernel(source, name, {"GROUP": _GROUP, "LANES": self.lanes}
+                                    if source == _RESIDENT else None)
             if scalars:
                 kernel.set_scalar_arg_dtypes([np.int32] * scalars
                                              + [None] * (kernel.num_args - scalars))
@@ -260,7 +266,8 @@ class ResidentEngine:
     def _count_dendrites(self, clock: int) -> None:
         """The next step's dendrites, from the cells stamped active at ``clock`` (found[0] is
         0 already: tm_step_winner_offsets or the caller cleared it)."""
-        items = min(self._rows_bound, 1 << 20) if self.runtime.is_gpu else self._spread
+        items = (min(self._rows_bound * self.lanes, 1 << 22) if self.runtime.is_gpu
+                 else self._spread)
         self._run("tm_resident_count", items, clock, self._cfg, self._rates, self._meta,
                   self._pre, self._perm, self._count, self._owner, self._active_stamp,
                   self._pred_stamp, self._found, self._found_cell)

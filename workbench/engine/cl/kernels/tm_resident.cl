@@ -477,27 +477,47 @@ __kernel void tm_step_winner_list(const int n, const int lists_at, const int clo
         if (winner_stamp[cell] == clock) winners[at++] = cell;
 }
 
-// Over the rows in use: each segment's active connected and active potential synapses (from
-// the cells stamped active this step); one that reaches `lowest` is appended to `found` (with
-// its cell in `found_cell`), and the cell of an active one is stamped predicted.
+// Over the rows in use, LANES work items a row (neighbouring lanes read neighbouring slots: on
+// a GPU one row's loads are then one or two memory transactions, where one work item a row
+// reads a line of its own for each slot; one lane on a CPU device, where a row's loop stays in
+// cache): each segment's active connected and active potential synapses (from the cells
+// stamped active this step); one that reaches `lowest` is appended to `found` (with its cell
+// in `found_cell`), and the cell of an active one is stamped predicted. Work-groups of GROUP
+// work items, GROUP / LANES rows at a time.
 __kernel void tm_resident_count(const int clock, __global const int* cfg,
                                 __global const float* rates, __global const int* meta,
                                 __global const int* pre, __global const float* perm,
                                 __global const int* count, __global const int* owner,
                                 __global const int* active_stamp, __global int* pred_stamp,
                                 volatile __global int* found, __global int* found_cell) {
-    const int rows = meta[N_ROWS], width = W, lowest = LOWEST;
+    __local int potentials[GROUP], connections[GROUP];
+    const int rows = meta[N_ROWS], width = W, lowest = LOWEST, lane = get_local_id(0) % LANES;
+    const int per_group = GROUP / LANES, l = get_local_id(0);
     const float connected_at = CONNECTED_AT;
-    for (int r = get_global_id(0); r < rows; r += get_global_size(0)) {
-        const int n = count[r];
-        if (n < lowest) continue;
+    for (int base = get_group_id(0) * per_group; base < rows;
+         base += get_num_groups(0) * per_group) {
+        const int r = base + l / LANES;
+        const int n = r < rows ? count[r] : 0;
         int potential = 0, connected = 0;
-        for (int k = 0; k < n; ++k) {
-            if (active_stamp[pre[(size_t)r * width + k]] != clock) continue;
-            ++potential;
-            connected += perm[(size_t)r * width + k] >= connected_at;
+        if (n >= lowest) {
+            for (int k = lane; k < n; k += LANES) {
+                if (active_stamp[pre[(size_t)r * width + k]] != clock) continue;
+                ++potential;
+                connected += perm[(size_t)r * width + k] >= connected_at;
+            }
         }
-        if (potential < lowest) continue;
+        if (LANES > 1) {
+            potentials[l] = potential;
+            connections[l] = connected;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            if (lane == 0)
+                for (int j = 1; j < LANES; ++j) {
+                    potential += potentials[l + j];
+                    connected += connections[l + j];
+                }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lane != 0 || n < lowest || potential < lowest) continue;
         const int i = atomic_inc(found);
         found[2 + 3 * i] = r;
         found[3 + 3 * i] = connected;
