@@ -482,18 +482,48 @@ __kernel void tm_step_winner_list(const int n, const int lists_at, const int clo
 // reads a line of its own for each slot; one lane on a CPU device, where a row's loop stays in
 // cache): each segment's active connected and active potential synapses (from the cells
 // stamped active this step); one that reaches `lowest` is appended to `found` (with its cell
-// in `found_cell`), and the cell of an active one is stamped predicted. Work-groups of GROUP
-// work items, GROUP / LANES rows at a time.
+// in `found_cell`), and the cell of an active one is stamped predicted. With several lanes,
+// work-groups of GROUP work items count GROUP / LANES rows at a time and add their lanes'
+// counts up in local memory (a separate loop for one lane: on PoCL a barrier in the loop,
+// even one never reached, made the count several times slower).
+// Appends row r's counts to `found` when they reach `lowest` (see tm_resident_count).
+static void found_row(const int r, const int potential, const int connected,
+                      const int activation, __global const int* owner,
+                      __global int* pred_stamp, volatile __global int* found,
+                      __global int* found_cell, const int clock) {
+    const int i = atomic_inc(found);
+    found[2 + 3 * i] = r;
+    found[3 + 3 * i] = connected;
+    found[4 + 3 * i] = potential;
+    found_cell[i] = owner[r];
+    if (connected >= activation) pred_stamp[owner[r]] = clock;
+}
+
 __kernel void tm_resident_count(const int clock, __global const int* cfg,
                                 __global const float* rates, __global const int* meta,
                                 __global const int* pre, __global const float* perm,
                                 __global const int* count, __global const int* owner,
                                 __global const int* active_stamp, __global int* pred_stamp,
                                 volatile __global int* found, __global int* found_cell) {
-    __local int potentials[GROUP], connections[GROUP];
-    const int rows = meta[N_ROWS], width = W, lowest = LOWEST, lane = get_local_id(0) % LANES;
-    const int per_group = GROUP / LANES, l = get_local_id(0);
+    const int rows = meta[N_ROWS], width = W, lowest = LOWEST;
     const float connected_at = CONNECTED_AT;
+#if LANES == 1
+    for (int r = get_global_id(0); r < rows; r += get_global_size(0)) {
+        const int n = count[r];
+        if (n < lowest) continue;
+        int potential = 0, connected = 0;
+        for (int k = 0; k < n; ++k) {
+            if (active_stamp[pre[(size_t)r * width + k]] != clock) continue;
+            ++potential;
+            connected += perm[(size_t)r * width + k] >= connected_at;
+        }
+        if (potential >= lowest)
+            found_row(r, potential, connected, ACTIVATION, owner, pred_stamp, found, found_cell,
+                      clock);
+    }
+#else
+    __local int potentials[GROUP], connections[GROUP];
+    const int l = get_local_id(0), lane = l % LANES, per_group = GROUP / LANES;
     for (int base = get_group_id(0) * per_group; base < rows;
          base += get_num_groups(0) * per_group) {
         const int r = base + l / LANES;
@@ -506,23 +536,18 @@ __kernel void tm_resident_count(const int clock, __global const int* cfg,
                 connected += perm[(size_t)r * width + k] >= connected_at;
             }
         }
-        if (LANES > 1) {
-            potentials[l] = potential;
-            connections[l] = connected;
-            barrier(CLK_LOCAL_MEM_FENCE);
-            if (lane == 0)
-                for (int j = 1; j < LANES; ++j) {
-                    potential += potentials[l + j];
-                    connected += connections[l + j];
-                }
-            barrier(CLK_LOCAL_MEM_FENCE);
-        }
-        if (lane != 0 || n < lowest || potential < lowest) continue;
-        const int i = atomic_inc(found);
-        found[2 + 3 * i] = r;
-        found[3 + 3 * i] = connected;
-        found[4 + 3 * i] = potential;
-        found_cell[i] = owner[r];
-        if (connected >= ACTIVATION) pred_stamp[owner[r]] = clock;
+        potentials[l] = potential;
+        connections[l] = connected;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lane == 0)
+            for (int j = 1; j < LANES; ++j) {
+                potential += potentials[l + j];
+                connected += connections[l + j];
+            }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lane == 0 && n >= lowest && potential >= lowest)
+            found_row(r, potential, connected, ACTIVATION, owner, pred_stamp, found, found_cell,
+                      clock);
     }
+#endif
 }
