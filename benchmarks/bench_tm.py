@@ -4,8 +4,8 @@
 
 Each OpenCL device is timed twice: with the host's learning walk and a device-counted index
 ("opencl:0"), and resident, every step on the device ("opencl:0 resident",
-:mod:`workbench.engine.htm.tm_resident_cl`; name it alone in ``--backends`` to time only that);
-a TemporalMemory picks the second on a GPU, the first on a CPU device.
+:mod:`workbench.engine.htm.tm_resident_cl`); a TemporalMemory picks the second on a GPU, the
+first on a CPU device. To time one engine, name it: "opencl:0 host" or "opencl:0 resident".
 
 Workload (htm.core's TM benchmark shape): 20 sequences of 50 random SDRs, each sequence
 followed by a reset; 5 passes with learning on (the "learn" time averages all of them, from an
@@ -69,9 +69,9 @@ def _ms_per_step(start: tuple[float, float], steps: int) -> tuple[float, float]:
 def engine_of(name: str) -> tuple[str, bool | None]:
     """(backend, resident) of a timed name: "opencl:0 resident" is opencl:0, resident."""
     backend, _, engine = name.partition(" ")
-    if engine not in ("", "resident"):
+    if engine not in ("", "host", "resident"):
         raise ValueError(f"unknown engine {engine!r} in {name!r}; write e.g. 'opencl:0 resident'")
-    return backend, (True if engine else None if backend == "numpy" else False)
+    return backend, (None if backend == "numpy" else engine == "resident")
 
 
 def time_backend(name: str, columns: int, cells: int, data: list[list[np.ndarray]],

@@ -3,9 +3,9 @@
 // Host side: workbench/engine/htm/tm_resident_cl.py, which also runs tm_infer.cl's activation
 // and winner kernels (their staged buffer and found list are described in tm_dendrites.cl).
 //
-// The pool: `pre` and `perm` (rows x W: W is widened by the host, before a step's growth,
-// when its longest segment plus max_new_synapse_count would not fit), `count`, `owner` (-1: free), per cell
-// `spc` (its segment count), a LIFO stack `free_rows`, and `meta` (the ints named below).
+// The pool: `pre` and `perm` (rows x W: the host widens W before a step's growth when its
+// longest segment plus max_new_synapse_count would not fit), `count`, `owner` (-1: free), per
+// cell `spc` (its segment count), a LIFO stack `free_rows`, and `meta` (the ints named below).
 // Cell state is kept as stamps of the step clock: a cell was active (winner) in the step
 // before this one when its active_stamp (winner_stamp) is clock - 1; `winners` lists the
 // winners of the step meta[WINNERS_CLOCK] in ascending order (a growth's candidates).
@@ -18,7 +18,9 @@
 // in the step's draws (made on the device from the host's generator state, rng_cl.py) and
 // every shuffle's row; tm_learn_grow grows every segment at once from its shuffled
 // candidates; tm_learn_apply (one work item) runs the destructions and creations in key order,
-// since they share the free list; tm_learn_clear and tm_learn_fill then rewrite their rows.
+// since they share the free list (tm_learn_create makes the creations at once when nothing is
+// destroyed); tm_learn_clear and tm_learn_fill then rewrite their rows. tm_step_* stamp the
+// step's cells and list its winners, and tm_resident_count counts the next step's dendrites.
 // The host reads `meta` once, after the events are listed, to size the draws and the rows.
 //
 // Integer work, float32 additions and float64 sums of exact float32 squares, each in the order
