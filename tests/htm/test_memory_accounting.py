@@ -91,7 +91,12 @@ def test_sp_bytes_per_pair_match_the_layout(backend_name, dtype):
     assert projected["state_bytes"] == pytest.approx(4096 * (1024 * expected + got["per_column_arrays"]))
 
 
-def test_tm_rows_match_their_formula(backend_name):
+def test_tm_rows_match_their_formula(backend_name, monkeypatch):
+    from workbench.engine.htm import tm_dendrites_cl  # noqa: PLC0415
+
+    # every count on the device (a CPU device counts small learning steps on the host), which
+    # sizes the device's rows at the first
+    monkeypatch.setattr(tm_dendrites_cl, "HOST_COUNT_BELOW", 0)
     tm = TemporalMemory(256, cells_per_column=4, backend=backend_name, resident=False)
     gen = np.random.default_rng(0)
     sequence = [np.sort(gen.choice(256, 10, replace=False)) for _ in range(6)]

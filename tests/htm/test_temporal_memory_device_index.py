@@ -13,7 +13,9 @@ are not read) and is checked when read back."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from workbench.engine.htm import tm_dendrites_cl
 from workbench.engine.htm.temporal_memory import TemporalMemory
 from workbench.engine.htm.tm_dendrites import _ragged
 from workbench.engine.htm.tm_dendrites_cl import DeviceDendrites
@@ -22,6 +24,13 @@ COLUMNS, ACTIVE = 256, 12
 KW = dict(cells_per_column=4, activation_threshold=3, min_threshold=2, max_new_synapse_count=30,
           permanence_decrement=0.15, predicted_segment_decrement=0.05, max_segments_per_cell=2,
           max_synapses_per_segment=40, connected_permanence=0.3)
+
+
+@pytest.fixture(autouse=True)
+def every_count_on_the_device(monkeypatch):
+    """A CPU device counts small learning steps on the host (numpy's count, which the TM
+    tests compare): here every count is the device's, the one under test."""
+    monkeypatch.setattr(tm_dendrites_cl, "HOST_COUNT_BELOW", 0)
 
 
 def brute_force(tm: TemporalMemory, active_cells: np.ndarray):

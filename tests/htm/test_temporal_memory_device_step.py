@@ -80,6 +80,9 @@ def test_an_inference_step_reads_nothing_back_until_asked(backend_name):
     for _ in range(3):
         for cols in ([1, 2, 3], [4, 5, 6], [7, 8, 9]):
             tm.compute(np.array(cols))
+    # a CPU device's learning steps were counted on the host: the first step without learning
+    # is walked on the host, which catches the device up (test_small_learning_steps_...)
+    tm.compute(np.array([7, 8, 9]), learn=False)
     engine = tm._engine
     calls = {"infer_step": 0, "read_step": 0, "finish_activity": 0, "activity": 0}
     for name in calls:
@@ -104,6 +107,40 @@ def test_an_inference_step_reads_nothing_back_until_asked(backend_name):
     assert calls == {"infer_step": 31, "read_step": 1, "finish_activity": 2, "activity": 0}
     assert tm.predictive_columns.tolist() == [1, 2, 3]
     assert calls == {"infer_step": 31, "read_step": 2, "finish_activity": 2, "activity": 0}
+
+
+@pytest.mark.parametrize("backend_name", ON_DEVICE)
+@pytest.mark.parametrize("host_counts", [True, False])
+def test_small_learning_steps_count_on_the_host_of_a_cpu_device(backend_name, host_counts,
+                                                                 monkeypatch):
+    """On a CPU device a learning step with few index entries and rows is counted on the host
+    (no device call); the device is then behind, so the next step without learning is walked
+    on the host, counting there, and the one after runs on the device. A GPU, or a count above
+    HOST_COUNT_BELOW, counts on the device every step. Same results as numpy throughout."""
+    from workbench.engine.htm import tm_dendrites_cl
+
+    if not host_counts:
+        monkeypatch.setattr(tm_dendrites_cl, "HOST_COUNT_BELOW", 0)
+    kw = dict(cells_per_column=4, activation_threshold=2, min_threshold=2, connected_permanence=0.2)
+    tm = TemporalMemory(64, backend=backend_name, resident=False, **kw)
+    reference = TemporalMemory(64, **kw)
+    engine = tm._engine
+    on_host = host_counts and not engine.runtime.is_gpu
+    starts = []
+    start_activity = engine.start_activity
+    engine.start_activity = lambda *args: starts.append(1) or start_activity(*args)
+    steps = [([1, 2, 3], True), ([4, 5, 6], True), ([7, 8, 9], True)] * 3 + \
+            [([1, 2, 3], False), ([4, 5, 6], False), ([7, 8, 9], False)]
+    for k, (cols, learn) in enumerate(steps):
+        for model in (tm, reference):
+            model.compute(np.array(cols), learn=learn)
+        if k == 8:  # the learning steps
+            assert len(starts) == (0 if on_host else 9)
+            assert engine.infers_on_device is not on_host
+        if k == 9:  # on the host when the device was behind (the views were not read)
+            assert len(starts) == (1 if on_host else 9) and engine.infers_on_device
+    assert tm.predictive_cells.tolist() == reference.predictive_cells.tolist() != []
+    assert len(starts) == (1 if on_host else 9)  # the last two ran on the device
 
 
 @pytest.mark.parametrize("backend_name", ON_DEVICE)
