@@ -138,10 +138,11 @@ def _dendrite_floor(tm: TemporalMemory, data: list[list[np.ndarray]], calls: int
     first column, which learning gave synapses): the fixed cost of the engine's round trip
     (upload, launches, read) with next to no work, the floor the issue compares against."""
     cell = np.array([int(data[0][0][0]) * tm.cells_per_column], dtype=np.int64)
-    tm._engine.activity(tm._pool, cell)
+    engine = tm._engine  # start and finish: a device's round trip (activity may count on the host)
+    engine.finish_activity(engine.start_activity(tm._pool, cell))
     start = _clock()
     for _ in range(calls):
-        tm._engine.activity(tm._pool, cell)
+        engine.finish_activity(engine.start_activity(tm._pool, cell))
     return _ms_per_step(start, calls)
 
 

@@ -47,6 +47,10 @@ best matching when the step before counted, winners, count, collect). A host ste
 blocking read (a second when more segments come back than the first read expected), a device
 step none. The device step's kernels need 64-bit atomics (the best matching segment's key): a
 device without them still counts, and its inference steps are walked on the host.
+On a CPU device a learning step whose active cells have few index entries (with few rows in
+use) is counted on the host from the index itself (:meth:`~DeviceDendrites.activity`), which
+costs less than the device's round trip there; the device is then behind, and the next step
+without learning is a host step, whose count catches it up with what the index gathered.
 The results equal the numpy engine's because the device does nothing but integer counts,
 comparisons and copies of the host's values.
 """
