@@ -429,6 +429,15 @@ def test_a_resident_tm_counts_the_same_with_any_lanes_a_row(lanes, monkeypatch):
         engine(tm._engine.runtime, 16, 1, tm.params(), np.float32(0.5), lanes=3)
 
 
+@pytest.mark.skipif(opencl_problem() is not None, reason="needs an OpenCL device")
+def test_a_resident_tm_refuses_what_its_keys_cannot_hold():
+    with pytest.raises(ValueError, match="takes cells_per_column <= 65535 \\(got 70000\\); use "
+                                         "resident=False or numpy"):
+        TemporalMemory(2, cells_per_column=70_000, backend="opencl", resident=True)
+    with pytest.raises(ValueError, match="takes max_synapses_per_segment <= 65535"):
+        TemporalMemory(2, max_synapses_per_segment=70_000, backend="opencl", resident=True)
+
+
 def test_state_dict_round_trip(backend):
     kw = dict(cells_per_column=4, activation_threshold=5, min_threshold=3, max_new_synapse_count=8,
               predicted_segment_decrement=0.01, max_segments_per_cell=4, max_synapses_per_segment=12)

@@ -16,8 +16,8 @@ it lists, so that the draws can be made, on the device, from the host's generato
 stream stays the TM's one stream); the rows in use and the step's creations, so that the
 buffers can grow (doubling) before the creations need them; and the longest segment ever,
 so that the rows can widen (doubling, as the host pool's do) before a growth, which adds at
-most max_new_synapse_count synapses, could pass their width. Views read the step's cells and found segments back in one
-read; the segments themselves (a cell's synapses, a saved state) come back whole, into the
+most max_new_synapse_count synapses, could pass their width. Views read the step's cells and
+found segments back in one read; the segments themselves (a cell's synapses, a saved state) come back whole, into the
 TM's host pool, only when asked for (:meth:`ResidentEngine.pull`); a pool changed on the host
 (loaded, or wired by a test) goes over whole (:meth:`ResidentEngine.activity`).
 """
@@ -31,16 +31,16 @@ import numpy as np
 from ..cl.runtime import CLRuntime
 from .rng import CompatRNG
 from .rng_cl import draws_on_device
-from .tm_segments import SegmentPool
+from .tm_segments import SegmentPool, row_width
 
 _RESIDENT = "tm_resident.cl"
 _INFER = "tm_infer.cl"
 _SHUFFLE = "shuffle.cl"
 _GROUP = 256
 _GPU_LANES = 8
+_MAX_KEYED = 0xFFFF
 _NEVER = -(1 << 30)  # a stamp no clock reads as the step before its own
 _FIRST_SLOTS = 1 << 15  # the first buffers' synapse slots (a power of two), however wide the rows
-_INITIAL_WIDTH = 32  # the host pool's first width (tm_segments), for the width a pull restores
 _EMPTY = np.empty(0, dtype=np.int64)
 # meta, as tm_resident.cl names them
 N_ROWS, FREE_TOP, EVENTS, DRAWS, SHUFFLES, CANDIDATES, MAX_COUNT, FULL = range(8)
@@ -55,15 +55,6 @@ _SCALARS = {  # kernel: how many leading int arguments
     "tm_step_stamp": 3, "tm_step_winner_offsets": 2, "tm_step_winner_list": 3,
     "tm_resident_count": 1, "shuffle_rows": 0,
 }
-
-
-def host_width(max_count: int, max_synapses: int) -> int:
-    """The width a host pool (tm_segments) has after its rows held ``max_count`` synapses:
-    32 (or the maximum, if smaller), doubled while too narrow, capped at the maximum."""
-    width = min(_INITIAL_WIDTH, max_synapses)
-    while width < min(max_count, max_synapses):
-        width = min(2 * width, max_synapses)
-    return width
 
 
 class ResidentEngine:
@@ -81,6 +72,11 @@ class ResidentEngine:
         256; default 8 on a GPU, 1 on a CPU device)."""
         if lanes is not None and (lanes < 1 or lanes > _GROUP or lanes & (lanes - 1)):
             raise ValueError(f"lanes must be a power of two from 1 to {_GROUP} (got {lanes})")
+        for name, value in (("cells_per_column", cells_per_column),
+                            ("max_synapses_per_segment", params["max_synapses_per_segment"])):
+            if value > _MAX_KEYED:  # tm_best_matching packs both in 16 bits of its key
+                raise ValueError(f"the resident OpenCL Temporal Memory takes {name} <= "
+                                 f"{_MAX_KEYED} (got {value}); use resident=False or numpy")
         self.runtime = runtime
         self.cl = runtime.cl
         self.queue = runtime.queue
@@ -89,7 +85,7 @@ class ResidentEngine:
         self.columns = num_cells // cells_per_column
         self.max_new = params["max_new_synapse_count"]
         self.max_synapses = params["max_synapses_per_segment"]
-        self.width = host_width(0, self.max_synapses)  # the rows' stride, widened as needed
+        self.width = row_width(0, self.max_synapses)  # the rows' stride, widened as needed
         self.activation_threshold = params["activation_threshold"]
         self.min_threshold = params["min_threshold"]
         self.lanes = lanes or (_GPU_LANES if runtime.is_gpu else 1)
@@ -189,7 +185,7 @@ class ResidentEngine:
 
     def _widen(self, needed: int) -> None:
         """Rows at least ``needed`` wide (the host pool's doubling widths), the rows in use kept."""
-        width = host_width(needed, self.max_synapses)
+        width = row_width(needed, self.max_synapses)
         if width <= self.width:
             return
         old, self.width = self.width, width
@@ -481,7 +477,7 @@ class ResidentEngine:
         would hold after the same steps, its width included)."""
         meta = self._read_meta()
         n_rows, top = int(meta[N_ROWS]), int(meta[FREE_TOP])
-        width = host_width(int(meta[MAX_COUNT]), self.max_synapses)
+        width = row_width(int(meta[MAX_COUNT]), self.max_synapses)
         pre = np.empty((n_rows, self.width), dtype=np.int32)
         perm = np.empty((n_rows, self.width), dtype=np.float32)
         count = np.empty(n_rows, dtype=np.int32)

@@ -44,6 +44,17 @@ _DESTROY_BELOW = np.float32(1e-6)
 _ONE = np.float32(1.0)
 
 
+def row_width(needed: int, max_synapses: int) -> int:
+    """The width of rows that must hold ``needed`` synapses: 32 (or ``max_synapses``, if
+    smaller), doubled while too narrow, capped at ``max_synapses``. A pool's width is always
+    one of these, so a device copy that widens by the same rule (tm_resident_cl) ends at the
+    same width as a host pool after the same steps."""
+    width = min(_INITIAL_WIDTH, max_synapses)
+    while width < min(needed, max_synapses):
+        width = min(2 * width, max_synapses)
+    return width
+
+
 class SegmentPool:
     """Segments and synapses of one Temporal Memory (see the module docstring)."""
 
@@ -53,7 +64,7 @@ class SegmentPool:
         self.connected_at = np.float32(connected_at)  # connected: permanence >= this
         self.max_synapses = max_synapses_per_segment
         self.max_segments = max_segments_per_cell
-        self.width = min(_INITIAL_WIDTH, max_synapses_per_segment)
+        self.width = row_width(0, max_synapses_per_segment)
         self.pre = np.full((_INITIAL_ROWS, self.width), -1, dtype=np.int32)
         self.perm = np.zeros((_INITIAL_ROWS, self.width), dtype=np.float32)
         self.count = np.zeros(_INITIAL_ROWS, dtype=np.int32)
@@ -115,9 +126,7 @@ class SegmentPool:
         self.owner = _resized(self.owner, (rows,), -1)
 
     def _widen(self, needed: int) -> None:
-        width = self.width
-        while width < needed:
-            width = min(2 * width, self.max_synapses)
+        width = row_width(needed, self.max_synapses)
         rows = len(self.count)
         self.pre = _resized(self.pre, (rows, width), -1)
         self.perm = _resized(self.perm, (rows, width), 0)
