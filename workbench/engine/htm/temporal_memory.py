@@ -474,8 +474,12 @@ class TemporalMemory:
                        cells: np.ndarray | None = None) -> None:
         """The dendrite engine's segments (in any order) in (cell, segment) order; their
         ``cells`` when the host pool may not know them (a resident engine's)."""
-        cells = self._pool.owner[found] if cells is None else cells.astype(np.int64)
-        rows = max(len(self._pool.count), int(found.max()) + 1 if len(found) else 0)
+        rows = len(self._pool.count)
+        if cells is None:
+            cells = self._pool.owner[found]
+        else:  # a resident engine's rows may outnumber the host pool's
+            cells = cells.astype(np.int64)
+            rows = max(rows, int(found.max()) + 1 if len(found) else 0)
         order = argsort_below(cells * rows + found, self.num_cells * rows)
         self._seg = found[order]
         self._seg_cell = cells[order]
