@@ -430,12 +430,44 @@ def test_a_resident_tm_counts_the_same_with_any_lanes_a_row(lanes, monkeypatch):
 
 
 @pytest.mark.skipif(opencl_problem() is not None, reason="needs an OpenCL device")
-def test_a_resident_tm_refuses_what_its_keys_cannot_hold():
+def test_a_resident_tm_refuses_what_its_keys_cannot_hold(monkeypatch):
     with pytest.raises(ValueError, match="takes cells_per_column <= 65535 \\(got 70000\\); use "
                                          "resident=False or numpy"):
         TemporalMemory(2, cells_per_column=70_000, backend="opencl", resident=True)
     with pytest.raises(ValueError, match="takes max_synapses_per_segment <= 65535"):
         TemporalMemory(2, max_synapses_per_segment=70_000, backend="opencl", resident=True)
+    monkeypatch.setattr(temporal_memory, "resident_by_default", lambda runtime: True)
+    tm = TemporalMemory(2, max_synapses_per_segment=70_000, backend="opencl")  # not asked:
+    assert not tm._resident  # the host walk takes it
+
+
+@pytest.mark.skipif(opencl_problem() is not None, reason="needs an OpenCL device")
+@pytest.mark.parametrize("resident", [False, True])
+def test_the_least_used_tally_may_wrap(resident):
+    """The device counts least-used choices (whose random draws the host spends) in 32 bits;
+    a tally that wraps still spends every draw: the same winners and generator state as
+    numpy's."""
+    kw = dict(cells_per_column=4, seed=3, activation_threshold=3, min_threshold=2)
+    reference = TemporalMemory(64, **kw)
+    tm = TemporalMemory(64, backend="opencl", resident=resident, **kw)
+    engine = tm._engine
+    gen = np.random.default_rng(0)
+    for model in (reference, tm):  # the device's buffers made (by its first count)
+        model.compute(np.arange(10))
+        model.compute(np.arange(10, 20), learn=False)
+        model.anomaly  # read back: nothing is owed to the generator before the tally is set
+    start = 2**31 - 3  # the tally (found[1]) 3 choices short of wrapping
+    engine.cl.enqueue_copy(engine.queue, engine._found, np.array([start], dtype=np.int32),
+                           dst_offset=4)
+    engine._tally_seen = start
+    for step in range(12):  # views unread: runs of inference steps run on the device
+        cols = np.sort(gen.choice(64, 10, replace=False))
+        for model in (reference, tm):
+            model.compute(cols, learn=step % 4 == 3)
+    tm.anomaly
+    assert tm._engine._tally_seen < 0  # the tally wrapped: int32 -2**31 and on
+    assert tm.winner_cells.tolist() == reference.winner_cells.tolist()
+    assert tm._rng.state_dict() == reference._rng.state_dict()
 
 
 def test_state_dict_round_trip(backend):

@@ -649,6 +649,9 @@ def _dendrite_engine(backend: Any, tm: TemporalMemory, resident: bool | None
             try:
                 return (ResidentEngine(runtime, tm.num_cells, tm.cells_per_column, tm.params(),
                                        tm._connected_at), f"opencl:{runtime.index}")
+            except ValueError:  # parameters it cannot take: the host walk can, when not asked
+                if resident:
+                    raise
             except KernelBuildError as exc:
                 warnings.warn(f"the resident Temporal Memory's kernels failed to build ({exc}); "
                               "its learning steps are walked on the host instead",

@@ -81,6 +81,13 @@ _NEVER = -(1 << 30)  # a stamp no clock reads as the step before its own
 HOST_COUNT_BELOW = 100_000
 
 
+def tally_since(tally: int, seen: int) -> int:
+    """Least-used choices counted on the device since its 32-bit tally read ``seen``: the
+    tally wraps (at 65,536 columns a resident TM makes about 1,300 such choices a step on new
+    input, 2**31 within hours), so the difference is taken modulo 2**32."""
+    return (tally - seen) % (1 << 32)
+
+
 def _typed(kernel, scalars: int):
     """``kernel``, told that its first ``scalars`` arguments are ints: pyopencl then packs
     them directly, which on PoCL makes a launch several times cheaper than its generic
@@ -464,6 +471,6 @@ class DeviceDendrites(PresynapticIndex):
         self._held = []
         p, b = int(lists[0]), int(lists[1])
         bursting_at = 2 + n * cpc
-        least_used, self._tally_seen = tally - self._tally_seen, tally
+        least_used, self._tally_seen = tally_since(tally, self._tally_seen), tally
         return (lists[2: 2 + p], lists[bursting_at: bursting_at + b],
                 lists[bursting_at + n:], found, least_used)

@@ -31,6 +31,7 @@ import numpy as np
 from ..cl.runtime import CLRuntime
 from .rng import CompatRNG
 from .rng_cl import draws_on_device
+from .tm_dendrites_cl import tally_since
 from .tm_segments import SegmentPool, row_width
 
 _RESIDENT = "tm_resident.cl"
@@ -294,7 +295,7 @@ class ResidentEngine:
         self._widen(int(meta[MAX_COUNT]) + self.max_new)  # and for its growth
         if not meta[EVENTS]:
             return  # no draw either: the least-used tally waits for the next read
-        owed = int(head[1]) - self._tally_seen - int(meta[LEAST_USED])
+        owed = tally_since(int(head[1]), self._tally_seen) - int(meta[LEAST_USED])
         self._tally_seen = int(head[1])
         if owed and self.cpc > 1:
             rng.draws(owed * (self.cpc - 1))
@@ -349,7 +350,7 @@ class ResidentEngine:
         found, tally = self._read_found(waits)
         p, b = int(lists[0]), int(lists[1])
         bursting_at = 2 + n * cpc
-        least_used, self._tally_seen = tally - self._tally_seen, tally
+        least_used, self._tally_seen = tally_since(tally, self._tally_seen), tally
         return (lists[2: 2 + p], lists[bursting_at: bursting_at + b],
                 lists[bursting_at + n:], found, least_used)
 
