@@ -1,6 +1,7 @@
 """Temporal Memory speed: milliseconds per step, learning and inferring, numpy vs OpenCL.
 
-    .venv/bin/python -m benchmarks.bench_tm [--quick] [--backends numpy,opencl:0,"opencl:0 resident"] [--large 65536,262144]
+    .venv/bin/python -m benchmarks.bench_tm [--quick] [--backends numpy,opencl:0]
+        [--large 65536,262144]
 
 Each OpenCL device is timed twice: with the host's learning walk and a device-counted index
 ("opencl:0"), and resident, every step on the device ("opencl:0 resident",
@@ -15,10 +16,10 @@ views read" reads the anomaly and the predictive cells after every step, as a GU
 recording does (on OpenCL such a step is walked on the host, which starts the device's count
 as soon as the active cells are known and picks the winners meanwhile; a resident TM runs it on
 the device and reads the views back). Of that last pass (not for a resident TM, which has no
-separate dendrite calls: n/a), "dendrites" is the time spent in the dendrite engine's calls (spec step 1: starting the count
-and finishing it; on OpenCL the upload, the kernels and the read, less what the device did
-while the host chose the winners), "floor" the activity call for one active cell (the round
-trip with next to no work), and "dendrites / floor" their ratio: the performance issue's
+separate dendrite calls: n/a), "dendrites" is the time spent in the dendrite engine's calls
+(spec step 1: starting the count and finishing it; on OpenCL the upload, the kernels and the
+read, less what the device did while the host chose the winners), "floor" a count started
+and finished for one active cell (the round trip with next to no work), and "dendrites / floor" their ratio: the performance issue's
 "within 2x of the launch-latency floor". Two sizes: 2,048 columns x 32 cells with 40 active
 columns, and 4,096 x 32 with 300 active (and larger sizes with 2 % active: 65,536 by default
 with a GPU among the backends, ``--large`` ones whatever the backends). htm.core's figures for

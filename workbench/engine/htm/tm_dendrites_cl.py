@@ -150,7 +150,9 @@ class DeviceDendrites(PresynapticIndex):
         self._winner_of = self._device(4 * columns)  # per column: its lowest winner cell
         self._winner_step = self._device(4 * columns, stamps[:columns])  # ... of which step
         self._burst_stamp = self._device(4 * columns, stamps[:columns])
-        self._least_used_step = self._device(4 * columns)  # written by tm_winners, read by none
+        # tm_winners stamps its least-used choices here for the resident engine (tm_resident_cl),
+        # whose learning reads them; this engine does not
+        self._least_used_step = self._device(4 * columns)
         self._best_key = self._device(8 * columns)
         self._tally_seen = 0  # the device's tally of least-used choices, found[1], when last read
         self._owner = None  # per pool row: its segment's cell (int32)

@@ -17,9 +17,10 @@ stream stays the TM's one stream); the rows in use and the step's creations, so 
 buffers can grow (doubling) before the creations need them; and the longest segment ever,
 so that the rows can widen (doubling, as the host pool's do) before a growth, which adds at
 most max_new_synapse_count synapses, could pass their width. Views read the step's cells and
-found segments back in one read; the segments themselves (a cell's synapses, a saved state) come back whole, into the
-TM's host pool, only when asked for (:meth:`ResidentEngine.pull`); a pool changed on the host
-(loaded, or wired by a test) goes over whole (:meth:`ResidentEngine.activity`).
+found segments back in one read; a cell's synapses come back row by row
+(:meth:`ResidentEngine.segments_of`), and the whole pool comes back into the TM's host pool
+only for a saved state (:meth:`ResidentEngine.pull`); a pool changed on the host (loaded, or
+wired by a test) goes over whole (:meth:`ResidentEngine.activity`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ class ResidentEngine:
     """A Temporal Memory's segments and steps on one OpenCL device (see the module docstring)."""
 
     resident = True
-    infers_on_device = True
 
     def __init__(self, runtime: CLRuntime, num_cells: int, cells_per_column: int,
                  params: dict, connected_at: np.float32, lanes: int | None = None) -> None:
@@ -170,7 +170,8 @@ class ResidentEngine:
         def grown(name: str, nbytes: int, fill: int | float | None, kept: int):
             buffer = self._empty(nbytes)
             if fill is not None:
-                pattern = np.array([fill], dtype=np.float32 if isinstance(fill, float) else np.int32)
+                kind = np.float32 if isinstance(fill, float) else np.int32
+                pattern = np.array([fill], dtype=kind)
                 self.cl.enqueue_fill_buffer(self.queue, buffer, pattern, 0, nbytes)
             if old:
                 self.cl.enqueue_copy(self.queue, buffer, getattr(self, name), byte_count=kept)
@@ -209,7 +210,8 @@ class ResidentEngine:
         while self._events < needed:
             self._events *= 2
         for name, nbytes in (("_ev_key", 8), ("_ev", 16), ("_order", 4), ("_ev_row", 4),
-                             ("_ev_creation", 4), ("_first_draw", 8), ("_destroyed", 16), ("_created", 8)):
+                             ("_ev_creation", 4), ("_first_draw", 8), ("_destroyed", 16),
+                             ("_created", 8)):
             setattr(self, name, self._empty(nbytes * self._events))
 
     def _stage(self, columns: np.ndarray, room: int) -> None:
@@ -221,9 +223,7 @@ class ResidentEngine:
         self.cl.enqueue_copy(self.queue, self._staging, staged)
 
     def _read_meta(self) -> np.ndarray:
-        meta = np.empty(_META, dtype=np.int32)
-        self.cl.enqueue_copy(self.queue, meta, self._meta)
-        return meta
+        return self._read(self._meta, _META, np.int32)
 
     # -- a step --------------------------------------------------------------------------------
     def step(self, columns: np.ndarray, learn: bool, rng: CompatRNG) -> None:
